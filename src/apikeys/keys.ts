@@ -1,0 +1,90 @@
+import { createHash, randomBytes } from "node:crypto";
+import { and, desc, eq, isNull } from "drizzle-orm";
+import type { ServiceContext } from "../context.ts";
+import { apiKeys } from "../db/schema/index.ts";
+import type { Scope } from "./scopes.ts";
+
+const KEY_PREFIX = "rpk_";
+
+export function hashKey(key: string): string {
+  return createHash("sha256").update(key).digest("hex");
+}
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+const view = {
+  id: apiKeys.id,
+  name: apiKeys.name,
+  prefix: apiKeys.prefix,
+  scopes: apiKeys.scopes,
+  createdAt: apiKeys.createdAt,
+  lastUsedAt: apiKeys.lastUsedAt,
+  revokedAt: apiKeys.revokedAt,
+};
+
+/** Makes a key; the plain key is returned once and only its hash is kept. */
+export async function createApiKey({
+  ctx,
+  input,
+}: {
+  ctx: Pick<ServiceContext, "db">;
+  input: { name: string; scopes: Scope[] };
+}): Promise<{ key: string; apiKey: ApiKeyView }> {
+  const key = `${KEY_PREFIX}${randomBytes(32).toString("base64url")}`;
+  const [apiKey] = await ctx.db
+    .insert(apiKeys)
+    .values({
+      name: input.name,
+      prefix: key.slice(0, KEY_PREFIX.length + 6),
+      keyHash: hashKey(key),
+      scopes: [...new Set(input.scopes)],
+    })
+    .returning(view);
+  return { key, apiKey: apiKey! };
+}
+
+export async function listApiKeys({ ctx }: { ctx: Pick<ServiceContext, "db"> }) {
+  return ctx.db.select(view).from(apiKeys).orderBy(desc(apiKeys.createdAt), apiKeys.id);
+}
+
+/** Revokes a key; answers the key, or undefined when there is no such key. */
+export async function revokeApiKey({
+  ctx,
+  input,
+}: {
+  ctx: Pick<ServiceContext, "db" | "clock">;
+  input: { id: string };
+}): Promise<ApiKeyView | undefined> {
+  const [revoked] = await ctx.db
+    .update(apiKeys)
+    .set({ revokedAt: ctx.clock.now() })
+    .where(and(eq(apiKeys.id, input.id), isNull(apiKeys.revokedAt)))
+    .returning(view);
+  if (revoked) return revoked;
+  const [existing] = await ctx.db.select(view).from(apiKeys).where(eq(apiKeys.id, input.id));
+  return existing;
+}
+
+/** Finds the live key behind a presented secret. */
+export async function authenticateKey({
+  ctx,
+  input,
+}: {
+  ctx: Pick<ServiceContext, "db">;
+  input: { key: string };
+}): Promise<ApiKeyView | undefined> {
+  if (!input.key.startsWith(KEY_PREFIX)) return undefined;
+  const [found] = await ctx.db
+    .select(view)
+    .from(apiKeys)
+    .where(and(eq(apiKeys.keyHash, hashKey(input.key)), isNull(apiKeys.revokedAt)));
+  return found;
+}

@@ -1,0 +1,79 @@
+import { z } from "zod";
+
+const booleanFlag = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((value) => value === "true" || value === "1" || value === "yes");
+
+const httpUrl = z.url({ protocol: /^https?$/ }).transform((value) => value.replace(/\/+$/, ""));
+
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://");
+
+const commaList = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
+
+/** Every setting rapport reads, with its default. Nothing else reads `process.env`. */
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  DATA_DIR: z.string().min(1).default("./.data"),
+  DATABASE_URL: postgresUrl.optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  PUBLIC_BASE_URL: httpUrl.optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  APP_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  WORKER_ENABLED: booleanFlag.default(true),
+  WORKER_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
+  RESEND_API_KEY: z.string().min(1).optional(),
+  RESEND_BASE_URL: httpUrl.optional(),
+  RESEND_WEBHOOK_SECRET: z.string().startsWith("whsec_").optional(),
+  RESEND_REQUESTS_PER_SECOND: z.coerce.number().positive().default(2),
+  CONNECTWISE_KEY_ORIGINS: commaList.default([]),
+  OUTBOUND_ALLOW_PRIVATE: booleanFlag.default(false),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(120),
+  TRUST_PROXY: booleanFlag.default(false),
+});
+
+export type Config = Omit<z.infer<typeof envSchema>, "PUBLIC_BASE_URL"> & {
+  PUBLIC_BASE_URL: string;
+};
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Parses the environment once. A bad value throws a ConfigError whose message is one line
+ * naming the variable, so start-up can print it and stop.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
+  );
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? "environment");
+    const got = present[name];
+    const shown = got === undefined || /SECRET|KEY|URL/.test(name) ? "" : ` (got "${got}")`;
+    throw new ConfigError(
+      `Invalid configuration: ${name} ${issue?.message ?? "is invalid"}${shown}`,
+    );
+  }
+  const config = parsed.data;
+  return {
+    ...config,
+    PUBLIC_BASE_URL: config.PUBLIC_BASE_URL ?? `http://localhost:${config.PORT}`,
+  };
+}

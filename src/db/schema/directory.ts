@@ -1,0 +1,76 @@
+import { boolean, index, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+
+const timestamps = {
+  createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+};
+
+/** The MSP's customers. `activeSince`/`endedAt` drive client retention. */
+export const clients = pgTable(
+  "clients",
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    externalId: text().notNull().unique(),
+    name: text().notNull(),
+    activeSince: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    endedAt: timestamp({ withTimezone: true }),
+    excludeFromSurveys: boolean().notNull().default(false),
+    ...timestamps,
+  },
+  (t) => [
+    // Cursor-paginated listing: `order by created_at, id`.
+    index().on(t.createdAt, t.id),
+  ],
+);
+
+/** People at a client who receive surveys. Erasure blanks the personal fields. */
+export const contacts = pgTable(
+  "contacts",
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    clientId: uuid()
+      .notNull()
+      .references(() => clients.id),
+    externalId: text().notNull().unique(),
+    email: text(),
+    name: text(),
+    locale: text(),
+    optedOutAt: timestamp({ withTimezone: true }),
+    bouncedAt: timestamp({ withTimezone: true }),
+    complainedAt: timestamp({ withTimezone: true }),
+    erasedAt: timestamp({ withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [
+    // A client's contacts, and campaigns over the selected clients: `where client_id = $1`.
+    index().on(t.clientId),
+    // Resend bounce/complaint webhooks find the contact by address: `where lower(email) = $1`.
+    index().on(t.email),
+  ],
+);
+
+/** Teams are addressed by a stable key such as `help-desk`. */
+export const teams = pgTable("teams", {
+  id: uuid().primaryKey().defaultRandom(),
+  key: text().notNull().unique(),
+  name: text().notNull(),
+  leadEmail: text(),
+  ...timestamps,
+});
+
+/** Technicians. `teamId` is the current team; touches keep the team of their moment. */
+export const members = pgTable(
+  "members",
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    externalId: text().notNull().unique(),
+    name: text().notNull(),
+    email: text(),
+    teamId: uuid().references(() => teams.id),
+    ...timestamps,
+  },
+  (t) => [
+    // Team pages list current members: `where team_id = $1`.
+    index().on(t.teamId),
+  ],
+);

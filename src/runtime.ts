@@ -1,0 +1,26 @@
+import type { Config } from "./config.ts";
+import { type Services, systemClock } from "./context.ts";
+import { type Database, openDatabase } from "./db/client.ts";
+import type { Logger } from "./logger.ts";
+
+/** Opens the database the configuration names: PostgreSQL when DATABASE_URL is set. */
+export async function openConfiguredDatabase(config: Config): Promise<Database> {
+  return config.DATABASE_URL
+    ? openDatabase({
+        driver: "postgres",
+        url: config.DATABASE_URL,
+        poolSize: config.DATABASE_POOL_SIZE,
+      })
+    : openDatabase({ driver: "pglite", dataDir: config.DATA_DIR });
+}
+
+export function describeDatabase(config: Config): string {
+  if (!config.DATABASE_URL) return `embedded PGlite in ${config.DATA_DIR}`;
+  const url = new URL(config.DATABASE_URL);
+  return `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}`;
+}
+
+export async function createServices(config: Config, logger: Logger): Promise<Services> {
+  const database = await openConfiguredDatabase(config);
+  return { config, logger, database, clock: systemClock };
+}

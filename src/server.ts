@@ -1,0 +1,65 @@
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { createApp } from "./app.ts";
+import type { Config } from "./config.ts";
+import type { Logger } from "./logger.ts";
+import { createServices, describeDatabase } from "./runtime.ts";
+
+/**
+ * Runs the HTTP server until SIGTERM or SIGINT, then stops accepting connections, lets
+ * in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), and closes the database.
+ */
+export async function runServer(config: Config, logger: Logger): Promise<void> {
+  const services = await createServices(config, logger);
+  const app = createApp(services);
+  const background: Array<{ stop(): Promise<void> }> = [];
+
+  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+    logger.info(
+      {
+        url: `http://${hostForUrl(info)}:${info.port}`,
+        port: info.port,
+        database: describeDatabase(config),
+      },
+      `rapport listening on http://${hostForUrl(info)}:${info.port}`,
+    );
+  });
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: string) => {
+    stopping ??= (async () => {
+      logger.info({ signal }, "shutting down: finishing in-flight requests");
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections become idle as their last response ends: close them then.
+      const reaper = setInterval(() => {
+        if ("closeIdleConnections" in server) server.closeIdleConnections();
+      }, 50);
+      reaper.unref();
+      const timeout = new Promise<void>((resolve) =>
+        setTimeout(() => {
+          if ("closeAllConnections" in server) server.closeAllConnections();
+          resolve();
+        }, config.SHUTDOWN_TIMEOUT_MS).unref(),
+      );
+      await Promise.race([closed, timeout]);
+      clearInterval(reaper);
+      await Promise.all(background.map((task) => task.stop()));
+      await services.database.close();
+      logger.info("stopped");
+    })();
+    return stopping;
+  };
+
+  await new Promise<void>((resolve) => {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      process.once(signal, () => {
+        void shutdown(signal).then(resolve);
+      });
+    }
+  });
+}
+
+function hostForUrl(info: AddressInfo): string {
+  if (info.address === "0.0.0.0" || info.address === "::") return "localhost";
+  return info.family === "IPv6" ? `[${info.address}]` : info.address;
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.ts";
+
+describe("configuration", () => {
+  it("starts with no configuration at all", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      PORT: 3000,
+      DATA_DIR: "./.data",
+      PUBLIC_BASE_URL: "http://localhost:3000",
+      LOG_LEVEL: "info",
+    });
+    expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it.each([
+    ["PORT", "abc"],
+    ["PORT", "70000"],
+    ["DATABASE_URL", "mysql://x"],
+    ["PUBLIC_BASE_URL", "not a url"],
+    ["LOG_LEVEL", "loud"],
+    ["APP_SECRET", "short"],
+  ])("a bad %s stops start-up with one line naming it", (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    try {
+      loadConfig({ [name]: value });
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toContain(name);
+      expect(message).not.toContain("\n");
+    }
+  });
+
+  it("never echoes a secret-looking value", () => {
+    expect(() => loadConfig({ APP_SECRET: "hunter2" })).toThrow(/APP_SECRET/);
+    try {
+      loadConfig({ APP_SECRET: "hunter2" });
+    } catch (error) {
+      expect((error as Error).message).not.toContain("hunter2");
+    }
+  });
+});

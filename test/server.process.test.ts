@@ -1,0 +1,144 @@
+import { request as httpRequest } from "node:http";
+import { afterAll, describe, expect, it } from "vitest";
+import { createEmptyServerDatabase } from "./support/database.ts";
+import { runCli, startServer, tempDataDir } from "./support/process.ts";
+
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const cleanup of cleanups) await cleanup();
+});
+
+describe("the real server process on the embedded database", () => {
+  it("starts with no configuration, serves health, OpenAPI and problem 404s", async () => {
+    const dataDir = tempDataDir();
+    const server = await startServer({ DATA_DIR: dataDir });
+    try {
+      expect(server.output()).toContain("rapport listening on http://127.0.0.1:");
+      expect(await (await fetch(`${server.baseUrl}/healthz`)).json()).toEqual({ status: "ok" });
+      expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(200);
+
+      const spec = await (await fetch(`${server.baseUrl}/openapi.json`)).json();
+      expect(spec.openapi).toBe("3.1.0");
+      expect(spec.components.securitySchemes.bearerAuth).toMatchObject({ scheme: "bearer" });
+      expect(spec.paths["/v1/api-keys"].get.security).toEqual([{ bearerAuth: [] }]);
+
+      const missing = await fetch(`${server.baseUrl}/nowhere`);
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get("content-type")).toBe("application/problem+json");
+
+      const docs = await fetch(`${server.baseUrl}/docs`);
+      expect(docs.status).toBe(200);
+      expect(await docs.text()).toContain("/openapi.json");
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+
+  it("keeps its data across a restart, and the CLI refuses a data directory in use", async () => {
+    const dataDir = tempDataDir();
+    const created = await runCli(["keys", "create", "--name", "ci", "--scopes", "admin"], {
+      DATA_DIR: dataDir,
+    });
+    expect(created.code).toBe(0);
+    const key = created.stdout.trim();
+    expect(created.stdout).toBe(`${key}\n`);
+    expect(key).toMatch(/^rpk_[A-Za-z0-9_-]{43}$/);
+
+    for (let run = 0; run < 2; run++) {
+      const server = await startServer({ DATA_DIR: dataDir });
+      try {
+        const listed = await fetch(`${server.baseUrl}/v1/api-keys`, {
+          headers: { authorization: `Bearer ${key}` },
+        });
+        expect(listed.status).toBe(200);
+        expect((await listed.json()).data).toHaveLength(1);
+
+        const busy = await runCli(["keys", "list"], { DATA_DIR: dataDir });
+        expect(busy.code).toBe(1);
+        expect(busy.stderr).toMatch(/in use by another rapport process \(pid \d+\)/);
+      } finally {
+        expect(await server.stop()).toBe(0);
+      }
+    }
+
+    const listed = await runCli(["keys", "list"], { DATA_DIR: dataDir });
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain("\tci\tadmin\tactive");
+    const id = listed.stdout.split("\t")[0]!;
+    const revoked = await runCli(["keys", "revoke", id], { DATA_DIR: dataDir });
+    expect(revoked.code).toBe(0);
+    expect((await runCli(["keys", "list"], { DATA_DIR: dataDir })).stdout).toContain("revoked");
+  });
+
+  it("finishes a request in flight when SIGTERM arrives", async () => {
+    const dataDir = tempDataDir();
+    const key = (
+      await runCli(["keys", "create", "--name", "k", "--scopes", "admin"], { DATA_DIR: dataDir })
+    ).stdout.trim();
+    const server = await startServer({ DATA_DIR: dataDir });
+    const body = JSON.stringify({ name: "made during shutdown", scopes: ["metrics:read"] });
+    const url = new URL(`${server.baseUrl}/v1/api-keys`);
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(
+        url,
+        {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${key}`,
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          let text = "";
+          res.on("data", (chunk) => {
+            text += chunk;
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on("error", reject);
+      // Half the body now; the rest after the signal, so the request is in flight.
+      req.write(body.slice(0, 10));
+      setTimeout(() => {
+        server.child.kill("SIGTERM");
+        setTimeout(() => req.end(body.slice(10)), 300);
+      }, 300);
+    });
+    const { status, body: text } = await answer;
+    expect(status).toBe(201);
+    expect(JSON.parse(text).name).toBe("made during shutdown");
+    expect(await server.exited).toBe(0);
+    expect(server.output()).toContain("shutting down");
+  });
+
+  it("stops at start-up with one clear line for invalid configuration", async () => {
+    const result = await runCli(["serve"], { PORT: "eighty", DATA_DIR: tempDataDir() });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toContain("PORT");
+  });
+});
+
+describe("the real server process on PostgreSQL", () => {
+  it.runIf(process.env.TEST_DATABASE_URL)("migrates and serves a DATABASE_URL", async () => {
+    const database = await createEmptyServerDatabase();
+    cleanups.push(() => database!.drop());
+    const env = { DATABASE_URL: database!.url, DATA_DIR: tempDataDir() };
+    const key = (
+      await runCli(["keys", "create", "--name", "pg", "--scopes", "admin"], env)
+    ).stdout.trim();
+    const server = await startServer(env);
+    try {
+      expect(server.output()).toContain("PostgreSQL at");
+      const listed = await fetch(`${server.baseUrl}/v1/api-keys`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect((await listed.json()).data[0].name).toBe("pg");
+      // Two processes share a server database: the CLI works while the server runs.
+      expect((await runCli(["keys", "list"], env)).code).toBe(0);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+});
