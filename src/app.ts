@@ -5,8 +5,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { Services } from "./context.ts";
 import { createRouter } from "./http/env.ts";
 import { ApiError, payloadTooLarge, renderProblem, toApiError } from "./http/errors.ts";
-import { apiKeyRoutes } from "./routes/api-keys.ts";
-import { healthRoutes } from "./routes/health.ts";
+import { routers } from "./routes/index.ts";
 
 const API_DESCRIPTION = `rapport measures MSP teams on shared outcomes: CSAT and NPS surveys sent when
 PSA work closes, attributed to every team and member that touched the work.
@@ -49,8 +48,7 @@ export function createApp(services: Services) {
     }),
   );
 
-  app.route("/", healthRoutes);
-  app.route("/", apiKeyRoutes);
+  for (const router of routers) app.route("/", router);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -4,6 +4,8 @@ import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { createServices, describeDatabase } from "./runtime.ts";
+import { jobs } from "./worker/jobs.ts";
+import { startWorker } from "./worker/runner.ts";
 
 /**
  * Runs the HTTP server until SIGTERM or SIGINT, then stops accepting connections, lets
@@ -13,6 +15,10 @@ export async function runServer(config: Config, logger: Logger): Promise<void> {
   const services = await createServices(config, logger);
   const app = createApp(services);
   const background: Array<{ stop(): Promise<void> }> = [];
+  if (config.WORKER_ENABLED) {
+    const ctx = { db: services.database.db, clock: services.clock, config, logger };
+    background.push(startWorker(ctx, jobs, config.WORKER_INTERVAL_MS));
+  }
 
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     logger.info(

@@ -11,6 +11,7 @@ const USAGE = `Usage: rapport <command>
 
 Commands:
   serve                                   start the HTTP server (and the in-process worker)
+  worker                                  run only the background worker (sending, retries)
   keys create --name NAME --scopes a,b    make an API key; prints only the key
   keys list                               list keys (never their secrets)
   keys revoke ID                          revoke a key
@@ -33,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case "keys":
         return await keysCommand(config, cliLogger(config), rest, parseKeyArgs);
+      case "worker":
+        return await workerCommand(config);
       case "migrate":
         return await migrateCommand(config);
       case undefined:
@@ -59,6 +62,12 @@ export async function main(argv: string[]): Promise<number> {
 /** Commands whose stdout is their answer log to stderr. */
 function cliLogger(config: Config) {
   return createLogger(config.LOG_LEVEL === "info" ? "warn" : config.LOG_LEVEL, pino.destination(2));
+}
+
+async function workerCommand(config: Config): Promise<number> {
+  const { runWorker } = await import("../worker/process.ts");
+  await runWorker(config, createLogger(config.LOG_LEVEL));
+  return 0;
 }
 
 async function migrateCommand(config: Config): Promise<number> {

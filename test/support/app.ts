@@ -61,7 +61,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     clock,
     config,
     key: async (...scopes) => (await createApiKey({ ctx, input: { name: "test", scopes } })).key,
-    request: (path, init = {}) => {
+    request: async (path, init = {}) => {
       const headers: Record<string, string> = { ...init.headers };
       if (init.key) headers.authorization = `Bearer ${init.key}`;
       let body = init.body;

@@ -1,0 +1,111 @@
+import { z } from "@hono/zod-openapi";
+
+export const eventTypes = [
+  "ticket.closed",
+  "ticket.updated",
+  "ticket.reopened",
+  "project.completed",
+  "project.updated",
+] as const;
+
+export const touchRoles = ["owner", "resource", "time-entry", "note", "escalation"] as const;
+
+const instant = z.iso.datetime({ offset: true }).openapi({
+  description: "RFC 3339 date-time with an offset or Z.",
+  example: "2026-11-18T16:42:10Z",
+});
+
+const externalId = z.string().trim().min(1).max(200);
+
+export const CanonicalEvent = z
+  .object({
+    id: z.string().trim().min(1).max(200).openapi({
+      description:
+        "The producer's unique id for this event; a repeated id is acknowledged and ignored.",
+      example: "cw-48213-closed-2026-11-18T16:42:10Z",
+    }),
+    type: z.enum(eventTypes).openapi({ description: "What happened to the work item." }),
+    occurredAt: instant.openapi({ description: "When it happened in the PSA." }),
+    workItem: z
+      .object({
+        externalId: externalId.openapi({
+          description: "The PSA's ticket or project id.",
+          example: "48213",
+        }),
+        kind: z.enum(["ticket", "project"]),
+        summary: z
+          .string()
+          .max(1000)
+          .default("")
+          .openapi({ example: "Outlook keeps asking for password" }),
+        board: z
+          .string()
+          .max(200)
+          .nullish()
+          .openapi({ description: "Board or queue name.", example: "Help Desk" }),
+        openedAt: instant.nullish().openapi({ description: "When the work item was opened." }),
+        closedAt: instant.nullish().openapi({ description: "When it closed or completed." }),
+        firstResponseAt: instant
+          .nullish()
+          .openapi({ description: "First response to the client, if known." }),
+      })
+      .openapi({ description: "The ticket or project." }),
+    client: z
+      .object({
+        externalId: externalId.openapi({ example: "250" }),
+        name: z.string().trim().min(1).max(300).openapi({ example: "Acme Dental Group" }),
+      })
+      .openapi({ description: "The MSP's customer the work was for." }),
+    contact: z
+      .object({
+        externalId: externalId.openapi({ example: "1733" }),
+        email: z.email().max(320).nullish().openapi({
+          description: "Where the survey goes; without it no invitation is scheduled.",
+          example: "priya.raman@acmedental.example",
+        }),
+        name: z.string().max(300).nullish().openapi({ example: "Priya Raman" }),
+        locale: z
+          .string()
+          .max(35)
+          .regex(/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/, "must be a BCP 47 tag")
+          .nullish()
+          .openapi({
+            description: "BCP 47 language tag choosing the email's language (English fallback).",
+            example: "en-US",
+          }),
+      })
+      .nullish()
+      .openapi({ description: "The person the work was for, who receives the survey." }),
+    touches: z
+      .array(
+        z.object({
+          member: z.object({
+            externalId: externalId.openapi({ example: "jlopez" }),
+            name: z.string().trim().min(1).max(300).openapi({ example: "Jordan Lopez" }),
+            email: z.email().max(320).nullish(),
+          }),
+          team: z
+            .string()
+            .trim()
+            .min(1)
+            .max(100)
+            .regex(/^[a-z0-9][a-z0-9-]*$/, "must be a team key such as help-desk")
+            .openapi({
+              description: "The member's team key at that moment.",
+              example: "help-desk",
+            }),
+          at: instant.openapi({ description: "When the member touched the work item." }),
+          minutes: z.number().int().min(0).max(100_000).nullish().openapi({
+            description: "Minutes worked, when known (used by `credit=weighted`).",
+          }),
+          role: z.enum(touchRoles).default("resource"),
+        }),
+      )
+      .max(500)
+      .default([])
+      .openapi({ description: "Every member and team that touched the work item." }),
+  })
+  .openapi("CanonicalEvent");
+
+export type CanonicalEvent = z.infer<typeof CanonicalEvent>;
+export type CanonicalEventInput = z.input<typeof CanonicalEvent>;

@@ -1,0 +1,4 @@
+import type { Job } from "./runner.ts";
+
+/** Every background job the worker runs, in order. */
+export const jobs: Job[] = [];

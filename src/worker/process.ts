@@ -1,0 +1,23 @@
+import type { Config } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import { createServices, describeDatabase } from "../runtime.ts";
+import { jobs } from "./jobs.ts";
+import { startWorker } from "./runner.ts";
+
+/** `rapport worker`: the background jobs alone, until SIGTERM or SIGINT. */
+export async function runWorker(config: Config, logger: Logger): Promise<void> {
+  const services = await createServices(config, logger);
+  const ctx = { db: services.database.db, clock: services.clock, config, logger };
+  const worker = startWorker(ctx, jobs, config.WORKER_INTERVAL_MS);
+  logger.info(
+    { database: describeDatabase(config), jobs: jobs.map((job) => job.name) },
+    "rapport worker started",
+  );
+  await new Promise<void>((resolve) => {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => resolve());
+  });
+  logger.info("worker stopping: finishing the current batch");
+  await worker.stop();
+  await services.database.close();
+  logger.info("stopped");
+}
