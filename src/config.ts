@@ -39,10 +39,47 @@ const envSchema = z.object({
   RESEND_BASE_URL: httpUrl.optional(),
   RESEND_WEBHOOK_SECRET: z.string().startsWith("whsec_").optional(),
   RESEND_REQUESTS_PER_SECOND: z.coerce.number().positive().default(2),
+  RESEND_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
   CONNECTWISE_KEY_ORIGINS: commaList.default([]),
   OUTBOUND_ALLOW_PRIVATE: booleanFlag.default(false),
+  FOLLOWUP_OVERDUE_BUSINESS_HOURS: z.coerce.number().positive().max(1000).default(4),
+  BUSINESS_TIMEZONE: z
+    .string()
+    .refine((zone) => {
+      try {
+        new Intl.DateTimeFormat("en", { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, "must be an IANA time zone such as Europe/Berlin")
+    .default("UTC"),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   TRUST_PROXY: booleanFlag.default(false),
+  SCANNER_BURST_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
+  // Hours after a goal period ends before its attainment freezes (late touches, score changes).
+  GOALS_FINALIZE_AFTER_HOURS: z.coerce.number().int().min(0).max(2160).default(72),
+  // When the weekly digest goes out: a weekday and a 24-hour time, such as `mon 08:00`.
+  DIGEST_SCHEDULE: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):[0-5]\d$/, "must look like mon 08:00")
+    .default("mon 08:00"),
+  DIGEST_TIMEZONE: z
+    .string()
+    .refine((zone) => {
+      try {
+        new Intl.DateTimeFormat("en-US", { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, "must be an IANA time zone such as Europe/Berlin")
+    .default("UTC"),
+  DIGESTS_ENABLED: booleanFlag.default(true),
+  DASHBOARD_SESSION_HOURS: z.coerce.number().int().min(1).max(720).default(12),
 });
 
 export type Config = Omit<z.infer<typeof envSchema>, "PUBLIC_BASE_URL"> & {

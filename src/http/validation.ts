@@ -2,10 +2,17 @@ import type { ZodError } from "zod";
 import { ApiError, type FieldError } from "./errors.ts";
 
 export function fieldErrors(error: ZodError): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join("."),
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) => {
+    const base = issue.path.map(String);
+    // An unknown key is reported at its parent: name each key as its own field instead.
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({
+        path: [...base, key].join("."),
+        message: "is not a known field",
+      }));
+    }
+    return [{ path: base.join("."), message: issue.message }];
+  });
 }
 
 /** The OpenAPI routes' validation hook: every failure becomes a 400 naming its fields. */

@@ -24,7 +24,11 @@ export const CanonicalEvent = z
         "The producer's unique id for this event; a repeated id is acknowledged and ignored.",
       example: "cw-48213-closed-2026-11-18T16:42:10Z",
     }),
-    type: z.enum(eventTypes).openapi({ description: "What happened to the work item." }),
+    type: z.enum(eventTypes).openapi({
+      description:
+        "What happened: `ticket.closed` and `project.completed` may schedule a survey; updates and " +
+        "reopens record the work item and its touches only.",
+    }),
     occurredAt: instant.openapi({ description: "When it happened in the PSA." }),
     workItem: z
       .object({
@@ -32,12 +36,13 @@ export const CanonicalEvent = z
           description: "The PSA's ticket or project id.",
           example: "48213",
         }),
-        kind: z.enum(["ticket", "project"]),
-        summary: z
-          .string()
-          .max(1000)
-          .default("")
-          .openapi({ example: "Outlook keeps asking for password" }),
+        kind: z.enum(["ticket", "project"]).openapi({
+          description: "`ticket` for ticket.* events, `project` for project.* events.",
+        }),
+        summary: z.string().max(1000).default("").openapi({
+          description: "Title of the ticket or project; shown in the survey email.",
+          example: "Outlook keeps asking for password",
+        }),
         board: z
           .string()
           .max(200)
@@ -52,18 +57,27 @@ export const CanonicalEvent = z
       .openapi({ description: "The ticket or project." }),
     client: z
       .object({
-        externalId: externalId.openapi({ example: "250" }),
-        name: z.string().trim().min(1).max(300).openapi({ example: "Acme Dental Group" }),
+        externalId: externalId.openapi({ description: "The PSA's company id.", example: "250" }),
+        name: z
+          .string()
+          .trim()
+          .min(1)
+          .max(300)
+          .openapi({ description: "Company name.", example: "Acme Dental Group" }),
       })
       .openapi({ description: "The MSP's customer the work was for." }),
     contact: z
       .object({
-        externalId: externalId.openapi({ example: "1733" }),
+        externalId: externalId.openapi({ description: "The PSA's contact id.", example: "1733" }),
         email: z.email().max(320).nullish().openapi({
           description: "Where the survey goes; without it no invitation is scheduled.",
           example: "priya.raman@acmedental.example",
         }),
-        name: z.string().max(300).nullish().openapi({ example: "Priya Raman" }),
+        name: z
+          .string()
+          .max(300)
+          .nullish()
+          .openapi({ description: "Name used to greet the contact.", example: "Priya Raman" }),
         locale: z
           .string()
           .max(35)
@@ -79,11 +93,25 @@ export const CanonicalEvent = z
     touches: z
       .array(
         z.object({
-          member: z.object({
-            externalId: externalId.openapi({ example: "jlopez" }),
-            name: z.string().trim().min(1).max(300).openapi({ example: "Jordan Lopez" }),
-            email: z.email().max(320).nullish(),
-          }),
+          member: z
+            .object({
+              externalId: externalId.openapi({
+                description: "The PSA's member (technician) id.",
+                example: "jlopez",
+              }),
+              name: z
+                .string()
+                .trim()
+                .min(1)
+                .max(300)
+                .openapi({ description: "Display name.", example: "Jordan Lopez" }),
+              email: z
+                .email()
+                .max(320)
+                .nullish()
+                .openapi({ description: "The member's work email, if known." }),
+            })
+            .openapi({ description: "Who touched the work item." }),
           team: z
             .string()
             .trim()
@@ -98,12 +126,30 @@ export const CanonicalEvent = z
           minutes: z.number().int().min(0).max(100_000).nullish().openapi({
             description: "Minutes worked, when known (used by `credit=weighted`).",
           }),
-          role: z.enum(touchRoles).default("resource"),
+          role: z
+            .enum(touchRoles)
+            .default("resource")
+            .openapi({
+              description:
+                "How they touched it: `owner`, `resource` (assigned), `time-entry`, `note` or " +
+                "`escalation`. Defaults to `resource`.",
+            }),
         }),
       )
       .max(500)
       .default([])
       .openapi({ description: "Every member and team that touched the work item." }),
+  })
+  .superRefine((event, issues) => {
+    // A ticket event describes a ticket, a project event a project.
+    const kind = event.type.startsWith("ticket.") ? "ticket" : "project";
+    if (event.workItem.kind !== kind) {
+      issues.addIssue({
+        code: "custom",
+        path: ["workItem", "kind"],
+        message: `must be "${kind}" for a ${event.type} event`,
+      });
+    }
   })
   .openapi("CanonicalEvent");
 

@@ -11,6 +11,7 @@ import {
   touches,
   workItems,
 } from "../../src/db/schema/index.ts";
+import type { CanonicalEventInput } from "../../src/intake/event.ts";
 import { hashToken, newTokenNonce, tokenFor } from "../../src/surveys/tokens.ts";
 
 /** Rows with unique values, inserted for real; each takes overrides for what a test cares about. */
@@ -177,4 +178,117 @@ export async function createResponse(
     .values({ respondedAt: at, finalAt: new Date(at.getTime() + 30 * 60_000), ...values })
     .returning();
   return row!;
+}
+
+/**
+ * A closed ticket touched by two members of two teams, with a survey of the given scale: the
+ * ground a response (and its follow-up) is recorded on.
+ */
+export async function createSurveyedWork(db: Db, scale: "csat3" | "csat5" | "nps" = "csat3") {
+  const client = await createClient(db);
+  const teamA = await createTeam(db);
+  const teamB = await createTeam(db);
+  const memberA = await createMember(db, { teamId: teamA.id });
+  const memberB = await createMember(db, { teamId: teamB.id });
+  const workItem = await createWorkItem(db, { clientId: client.id });
+  await createTouch(db, { workItemId: workItem.id, memberId: memberA.id, teamId: teamA.id });
+  await createTouch(db, {
+    workItemId: workItem.id,
+    memberId: memberB.id,
+    teamId: teamB.id,
+    role: "time-entry",
+  });
+  const survey = await createSurvey(db, { scale });
+  return { client, teamA, teamB, memberA, memberB, workItem, survey };
+}
+
+/** Inserts a response and tells follow-ups and webhooks, in one transaction as production does. */
+export async function recordResponseChange(
+  ctx: import("../../src/context.ts").ServiceContext,
+  values: Parameters<typeof createResponse>[1],
+) {
+  const { onResponseChange } = await import("../../src/followups/notify.ts");
+  return ctx.db.transaction(async (tx) => {
+    const current = await createResponse(tx, values);
+    await onResponseChange({ ctx: { ...ctx, db: tx }, input: { previous: undefined, current } });
+    return current;
+  });
+}
+
+/** Changes a response (score, comment, state) and tells follow-ups and webhooks, in one transaction. */
+export async function changeResponse(
+  ctx: import("../../src/context.ts").ServiceContext,
+  id: string,
+  changes: Partial<typeof responses.$inferInsert>,
+) {
+  const { onResponseChange } = await import("../../src/followups/notify.ts");
+  const { eq } = await import("drizzle-orm");
+  return ctx.db.transaction(async (tx) => {
+    const [previous] = await tx.select().from(responses).where(eq(responses.id, id));
+    const [current] = await tx
+      .update(responses)
+      .set({ ...changes, updatedAt: ctx.clock.now() })
+      .where(eq(responses.id, id))
+      .returning();
+    await onResponseChange({ ctx: { ...ctx, db: tx }, input: { previous, current: current! } });
+    return current!;
+  });
+}
+
+/**
+ * A canonical `ticket.closed` with unique ids: three touches by two members in two teams
+ * (`help-desk`, `centralized-services`) and a contact with an email address.
+ */
+export function canonicalEvent(overrides: Partial<CanonicalEventInput> = {}): CanonicalEventInput {
+  const id = unique();
+  return {
+    id: `evt-${id}`,
+    type: "ticket.closed",
+    occurredAt: "2026-11-18T16:42:10Z",
+    workItem: {
+      externalId: `T-${id}`,
+      kind: "ticket",
+      summary: "Outlook keeps asking for password",
+      board: "Help Desk",
+      openedAt: "2026-11-17T09:00:00Z",
+      closedAt: "2026-11-18T16:40:00Z",
+    },
+    client: { externalId: `C-${id}`, name: `Client ${id}` },
+    contact: {
+      externalId: `P-${id}`,
+      email: `person-${id}@client.example`,
+      name: `Person ${id}`,
+      locale: "en-US",
+    },
+    touches: [
+      {
+        member: {
+          externalId: `owner-${id}`,
+          name: `Owner ${id}`,
+          email: `owner-${id}@msp.example`,
+        },
+        team: "help-desk",
+        at: "2026-11-17T09:10:00Z",
+        role: "owner",
+      },
+      {
+        member: {
+          externalId: `owner-${id}`,
+          name: `Owner ${id}`,
+          email: `owner-${id}@msp.example`,
+        },
+        team: "help-desk",
+        at: "2026-11-18T10:00:00Z",
+        role: "time-entry",
+        minutes: 45,
+      },
+      {
+        member: { externalId: `expert-${id}`, name: `Expert ${id}` },
+        team: "centralized-services",
+        at: "2026-11-18T14:00:00Z",
+        role: "escalation",
+      },
+    ],
+    ...overrides,
+  };
 }

@@ -30,6 +30,8 @@ export const responses = pgTable(
       .notNull()
       .default("email"),
     idempotencyKey: text(),
+    // SHA-256 of the API request that created the response: a replay with another body is a 409.
+    requestHash: text(),
     respondedAt: timestamp({ withTimezone: true }).notNull(),
     finalAt: timestamp({ withTimezone: true }).notNull(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),

@@ -67,12 +67,20 @@ export const invitations = pgTable(
     sentAt: timestamp({ withTimezone: true }),
     deliveredAt: timestamp({ withTimezone: true }),
     openedAt: timestamp({ withTimezone: true }),
-    reminderStatus: text({ enum: ["none", "scheduled", "sending", "sent", "failed"] })
+    reminderStatus: text({
+      enum: ["none", "scheduled", "sending", "sent", "failed", "cancelled"],
+    })
       .notNull()
       .default("none"),
     reminderDueAt: timestamp({ withTimezone: true }),
     reminderAttempts: integer().notNull().default(0),
     reminderSentAt: timestamp({ withTimezone: true }),
+    reminderProviderMessageId: text(),
+    /**
+     * The provider batch this row is in flight in (survey or reminder); a retry re-sends the
+     * very same batch under the same idempotency key, so the provider can drop a duplicate.
+     */
+    batchKey: text(),
     expiresAt: timestamp({ withTimezone: true }).notNull(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
@@ -92,6 +100,12 @@ export const invitations = pgTable(
     index().on(t.sentAt),
     // Resend webhooks find the invitation by the provider's email id.
     index().on(t.providerMessageId),
+    // ... or by the reminder's email id.
+    index().on(t.reminderProviderMessageId),
+    // The reminder claim: `where reminder_status = 'scheduled' and reminder_due_at <= now()`.
+    index().on(t.reminderStatus, t.reminderDueAt),
+    // Re-claiming an interrupted batch as a whole: `where batch_key = $1`.
+    index().on(t.batchKey),
   ],
 );
 

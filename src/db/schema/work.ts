@@ -99,7 +99,7 @@ export const integrations = pgTable("integrations", {
   name: text().notNull(),
   active: boolean().notNull().default(true),
   baseUrl: text(),
-  settings: jsonb().notNull().default({}),
+  settings: jsonb().$type<Record<string, unknown>>().notNull().default({}),
   encryptedSecrets: text(),
   boardTeams: jsonb().$type<Record<string, string>>().notNull().default({}),
   statusMap: jsonb().$type<Record<string, string>>().notNull().default({}),
@@ -113,7 +113,8 @@ export const deadLetters = pgTable(
   {
     id: uuid().primaryKey().defaultRandom(),
     source: text().notNull(),
-    integrationId: uuid().references(() => integrations.id),
+    // Deleting an integration deletes the deliveries kept for it.
+    integrationId: uuid().references(() => integrations.id, { onDelete: "cascade" }),
     reason: text().notNull(),
     field: text(),
     body: text().notNull(),
@@ -122,7 +123,7 @@ export const deadLetters = pgTable(
     replayedAt: timestamp({ withTimezone: true }),
   },
   (t) => [
-    // Admin listing, newest first: `order by received_at desc`.
-    index().on(t.receivedAt),
+    // Admin listing, newest first with a cursor: `order by received_at desc, id desc`.
+    index().on(t.receivedAt, t.id),
   ],
 );

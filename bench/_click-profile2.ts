@@ -1,0 +1,34 @@
+import { randomBytes } from "node:crypto";
+import postgres from "postgres";
+import { loadConfig } from "../src/config.ts";
+import { openDatabase } from "../src/db/client.ts";
+import { createLogger } from "../src/logger.ts";
+import { recordClick } from "../src/responses/record-click.ts";
+import { loadBranding } from "../src/emails/branding.ts";
+import { createInvitation } from "../test/support/factories.ts";
+
+const base = "postgres://postgres@127.0.0.1:54329/postgres";
+const name = `rapport_prof_${randomBytes(3).toString("hex")}`;
+const admin = postgres(base, { max: 1 });
+await admin.unsafe(`create database ${name}`);
+const url = base.replace(/\/postgres$/, `/${name}`);
+const secret = randomBytes(32).toString("base64url");
+const config = loadConfig({ DATABASE_URL: url, APP_SECRET: secret, LOG_LEVEL: "silent" });
+const database = await openDatabase({ driver: "postgres", url });
+const ctx = { db: database.db, config, logger: createLogger("silent"), clock: { now: () => new Date("2026-11-18T18:00:00Z") } };
+const tokens = [];
+for (let i = 0; i < 40; i++) tokens.push((await createInvitation(database.db, secret)).token);
+const evidence = { userAgent: "Mozilla/5.0 Chrome/142", acceptLanguage: "en", ipHash: "x" };
+const time = async (label: string, fn: (token: string, i: number) => Promise<unknown>) => {
+  const t0 = performance.now();
+  for (const [i, token] of tokens.entries()) await fn(token, i);
+  console.log(label, ((performance.now() - t0) / tokens.length).toFixed(2), "ms");
+};
+await time("branding", () => loadBranding({ ctx }));
+await time("select1", () => database.ping());
+await time("tx-empty", () => database.db.transaction(async (tx) => { await tx.execute("select 1" as never); }));
+await time("click-first", (token, i) => recordClick({ ctx, input: { token, score: 1 + (i % 3), lookAhead: undefined, evidence } }));
+await time("click-repeat", (token, i) => recordClick({ ctx, input: { token, score: 1 + (i % 3), lookAhead: undefined, evidence } }));
+await database.close();
+await admin.unsafe(`drop database ${name} with (force)`);
+await admin.end();

@@ -1,0 +1,13 @@
+import postgres from "postgres";
+const sql = postgres("postgres://postgres@127.0.0.1:54329/postgres", { max: 1 });
+console.log(await sql`show synchronous_commit`, await sql`show fsync`);
+await sql`create temp table x (id serial primary key, v int)`;
+await sql`create table if not exists prof_x (id serial primary key, v int)`;
+let t0 = performance.now();
+for (let i = 0; i < 40; i++) await sql`insert into prof_x (v) values (${i})`;
+console.log("autocommit insert", ((performance.now() - t0) / 40).toFixed(2));
+t0 = performance.now();
+for (let i = 0; i < 40; i++) await sql.begin(async (tx) => { await tx`insert into prof_x (v) values (${i})`; await tx`select * from prof_x where id = ${i}`; });
+console.log("tx insert+select", ((performance.now() - t0) / 40).toFixed(2));
+await sql`drop table prof_x`;
+await sql.end();

@@ -1,0 +1,97 @@
+import { execFileSync } from "node:child_process";
+import { freshDatabase, load, type LoadResult, ROOT, startChild } from "./support.ts";
+
+const teams = ["help-desk", "projects", "centralized-services", "technical-alignment"];
+
+/** A ticket.closed event with three touches from two or three teams, unique per call. */
+export function intakeEvent(n: number, runId: string) {
+  const client = n % 200;
+  const at = new Date(Date.UTC(2026, 10, 1) + n * 60_000).toISOString();
+  return {
+    id: `bench-${runId}-${n}`,
+    type: "ticket.closed",
+    occurredAt: at,
+    workItem: {
+      externalId: `${runId}-${n}`,
+      kind: "ticket",
+      summary: `Printer offline on floor ${n % 7}`,
+      board: "Help Desk",
+      openedAt: at,
+      closedAt: at,
+    },
+    client: { externalId: `client-${client}`, name: `Client ${client}` },
+    contact: {
+      externalId: `contact-${runId}-${n}`,
+      email: `person-${n}@client-${client}.example`,
+      name: `Person ${n}`,
+    },
+    touches: [0, 1, 2].map((i) => ({
+      member: { externalId: `member-${(n + i * 7) % 24}`, name: `Member ${(n + i * 7) % 24}` },
+      team: teams[(n + i) % (i === 2 ? 4 : 2)]!,
+      at,
+      minutes: 10 + i * 5,
+      role: i === 0 ? "owner" : "resource",
+    })),
+  };
+}
+
+async function drive(baseUrl: string, key: string | null, seconds: number, connections: number) {
+  const runId = Math.random().toString(36).slice(2, 8);
+  let n = 0;
+  return load({
+    url: `${baseUrl}/v1/events`,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+        },
+        setupRequest: (request) => ({ ...request, body: JSON.stringify(intakeEvent(n++, runId)) }),
+      },
+    ],
+  });
+}
+
+export interface IntakeBench {
+  rapport: LoadResult;
+  baseline: LoadResult;
+}
+
+/** `POST /v1/events` on a rapport server process vs the bare baseline, each on a fresh database. */
+export async function benchIntake(options: {
+  serverUrl: string;
+  seconds: number;
+  connections: number;
+}): Promise<IntakeBench> {
+  const cli = `${ROOT}/bin/rapport.js`;
+  const ours = await freshDatabase(options.serverUrl, "intake");
+  const theirs = await freshDatabase(options.serverUrl, "intake_base");
+  try {
+    const env = { DATABASE_URL: ours.url, WORKER_ENABLED: "false" };
+    const key = execFileSync(process.execPath, [cli, "keys", "create", "--name", "bench", "--scopes", "events:write"], {
+      env: { ...process.env, ...env },
+      encoding: "utf8",
+    }).trim();
+    execFileSync(process.execPath, [cli, "migrate"], {
+      env: { ...process.env, DATABASE_URL: theirs.url },
+      stdio: "ignore",
+    });
+
+    const server = await startChild([cli, "serve"], { ...env, PORT: "0", HOST: "127.0.0.1" });
+    const rapport = await drive(server.baseUrl, key, options.seconds, options.connections);
+    await server.stop();
+
+    const bare = await startChild(["--import", "tsx", `${ROOT}/bench/baselines/intake-server.ts`], {
+      DATABASE_URL: theirs.url,
+    });
+    const baseline = await drive(bare.baseUrl, null, options.seconds, options.connections);
+    await bare.stop();
+    return { rapport, baseline };
+  } finally {
+    await ours.drop();
+    await theirs.drop();
+  }
+}

@@ -1,0 +1,175 @@
+import type { IntegrationConfig } from "../integrations/integrations.ts";
+import {
+  boardTeam,
+  contactEmail,
+  distinctTouches,
+  type EventType,
+  forKind,
+  hoursToMinutes,
+  instant,
+  isClosing,
+  isRecord,
+  MappingError,
+  mappedStatus,
+  memberTeam,
+  requireInstant,
+  requireText,
+  type Touch,
+  type Translation,
+  text,
+} from "./translation.ts";
+
+/**
+ * ConnectWise PSA callbacks: `{Action, Type, ID, Entity, Metadata}` where `Entity` is the
+ * ticket or project as a JSON string. A ticket or project whose `closedFlag` is true is a
+ * close (`ticket.closed` / `project.completed`); the integration's statusMap can say
+ * otherwise by status name or id. Owner (project: manager), `resources` and any
+ * `timeEntries` carried in the entity become touches. Time entries are not fetched from
+ * the ConnectWise API, so a ConnectWise integration needs no API credentials.
+ */
+export function translateConnectwise(
+  integration: IntegrationConfig,
+  payload: unknown,
+): Translation {
+  if (!isRecord(payload)) throw new MappingError("(body)", "The body is not a JSON object.");
+  const action = text(payload.Action)?.toLowerCase();
+  if (action === "deleted") return { kind: "ignored", reason: "a deleted record is not surveyed" };
+  const type = text(payload.Type)?.toLowerCase();
+  const entity = parseEntity(payload.Entity);
+  const kind =
+    type === "project" || (type === undefined && text(entity.recordType) === "Project")
+      ? "project"
+      : type === "ticket" || type === undefined
+        ? "ticket"
+        : undefined;
+  if (!kind) return { kind: "ignored", reason: `callbacks of type "${type}" are not surveyed` };
+  return translateWorkItem(integration, kind, entity, payload.ID);
+}
+
+function parseEntity(value: unknown): Record<string, unknown> {
+  if (isRecord(value)) return value;
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new MappingError("Entity", "`Entity` is missing: it should hold the record as JSON.");
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new MappingError("Entity", "`Entity` is not valid JSON.");
+  }
+  if (!isRecord(parsed)) throw new MappingError("Entity", "`Entity` is not a JSON object.");
+  return parsed;
+}
+
+function translateWorkItem(
+  integration: IntegrationConfig,
+  kind: "ticket" | "project",
+  entity: Record<string, unknown>,
+  callbackId: unknown,
+): Translation {
+  const id = requireText(entity.id ?? callbackId, "Entity.id");
+  const board = isRecord(entity.board) ? entity.board : {};
+  const status = isRecord(entity.status) ? entity.status : {};
+  const info = isRecord(entity._info) ? entity._info : {};
+  const team = boardTeam(integration, [text(board.name), text(board.id)], "Entity.board.name");
+
+  const mapped = mappedStatus(integration, [text(status.name), text(status.id)]);
+  if (mapped === "ignore") {
+    return { kind: "ignored", reason: `status "${text(status.name)}" is mapped to ignore` };
+  }
+  const eventType: EventType = forKind(
+    kind,
+    mapped ?? (entity.closedFlag === true ? "ticket.closed" : "ticket.updated"),
+  );
+  const closing = isClosing(eventType);
+  const closedField = kind === "project" ? "Entity.actualEnd" : "Entity.closedDate";
+  const closedAt = closing
+    ? requireInstant(
+        kind === "project" ? (entity.actualEnd ?? entity.closedDate) : entity.closedDate,
+        closedField,
+      )
+    : undefined;
+  const occurredAt = closedAt ?? requireInstant(info.lastUpdated, "Entity._info.lastUpdated");
+
+  const company = isRecord(entity.company) ? entity.company : {};
+  const contact = isRecord(entity.contact) ? entity.contact : {};
+  const contactId = text(contact.id);
+  const touches = touchesOf(integration, entity, kind, team, occurredAt);
+
+  return {
+    kind: "event",
+    event: {
+      // A redelivery carries the same record and dates, hence the same id.
+      id: `connectwise:${kind}:${id}:${eventType}:${occurredAt}`,
+      type: eventType,
+      occurredAt,
+      workItem: {
+        externalId: id,
+        kind,
+        summary: (text(kind === "project" ? entity.name : entity.summary) ?? "").slice(0, 1000),
+        board: text(board.name) ?? text(board.id) ?? null,
+        openedAt:
+          instant(info.dateEntered ?? entity.dateEntered, "Entity._info.dateEntered") ?? null,
+        closedAt: closedAt ?? null,
+        firstResponseAt: instant(entity.dateResponded, "Entity.dateResponded") ?? null,
+      },
+      client: {
+        externalId: requireText(company.id, "Entity.company.id"),
+        name: requireText(company.name ?? company.identifier, "Entity.company.name"),
+      },
+      contact: contactId
+        ? {
+            externalId: contactId,
+            name: text(contact.name) ?? text(entity.contactName) ?? null,
+            email: contactEmail(
+              entity.contactEmailAddress ?? contact.email,
+              "Entity.contactEmailAddress",
+            ),
+          }
+        : null,
+      touches,
+    },
+  };
+}
+
+function touchesOf(
+  integration: IntegrationConfig,
+  entity: Record<string, unknown>,
+  kind: "ticket" | "project",
+  team: string,
+  at: string,
+): Touch[] {
+  const touches: Touch[] = [];
+  const member = (identifier: string, name: string | undefined, role: Touch["role"]) => ({
+    member: { externalId: identifier, name: name ?? identifier },
+    team: memberTeam(integration, identifier, team),
+    at,
+    role,
+  });
+  const owner = isRecord(kind === "project" ? entity.manager : entity.owner)
+    ? ((kind === "project" ? entity.manager : entity.owner) as Record<string, unknown>)
+    : undefined;
+  const ownerId = owner ? text(owner.identifier) : undefined;
+  if (ownerId) touches.push(member(ownerId, text(owner?.name), "owner"));
+
+  const resources = (text(entity.resources) ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item && item !== ownerId);
+  for (const identifier of resources) touches.push(member(identifier, undefined, "resource"));
+
+  const entries = Array.isArray(entity.timeEntries) ? entity.timeEntries : [];
+  entries.forEach((entry, index) => {
+    if (!isRecord(entry) || !isRecord(entry.member)) return;
+    const identifier = requireText(
+      entry.member.identifier,
+      `Entity.timeEntries.${index}.member.identifier`,
+    );
+    touches.push({
+      ...member(identifier, text(entry.member.name), "time-entry"),
+      at: instant(entry.timeStart, `Entity.timeEntries.${index}.timeStart`) ?? at,
+      minutes: hoursToMinutes(entry.actualHours),
+    });
+  });
+  return distinctTouches(touches);
+}

@@ -1,0 +1,122 @@
+import type { IntegrationConfig } from "../integrations/integrations.ts";
+import {
+  boardTeam,
+  contactEmail,
+  distinctTouches,
+  type EventType,
+  emailOrNull,
+  hoursToMinutes,
+  instant,
+  isClosing,
+  isRecord,
+  MappingError,
+  mappedStatus,
+  memberTeam,
+  requireInstant,
+  requireText,
+  type Touch,
+  type Translation,
+  text,
+} from "./translation.ts";
+
+const CLOSING_OUTCOME = /\b(clos|resolv)/i;
+
+/**
+ * HaloPSA outbound webhooks: `{ticket: {...}, action: {...}}` (or the ticket alone). The ticket
+ * is closed when the action's outcome says Closed or Resolved, when `status_id` is one of the
+ * integration's `closedStatuses` (default 9), or when statusMap says so; otherwise it is an
+ * update. The ticket's team (`team`/`team_id`) picks our team through boardTeams; the agent
+ * is the owner and the action's agent a time entry with its `timetaken` hours.
+ */
+export function translateHalopsa(integration: IntegrationConfig, payload: unknown): Translation {
+  if (!isRecord(payload)) throw new MappingError("(body)", "The body is not a JSON object.");
+  const wrapped = isRecord(payload.ticket);
+  const ticket = wrapped ? (payload.ticket as Record<string, unknown>) : payload;
+  const at = wrapped ? "ticket." : "";
+  const action = isRecord(payload.action) ? payload.action : undefined;
+
+  const id = requireText(ticket.id ?? ticket.ticket_id, `${at}id`);
+  const status = text(ticket.status_id);
+  const mapped = mappedStatus(integration, [status, text(ticket.status_name)]);
+  if (mapped === "ignore")
+    return { kind: "ignored", reason: `status ${status} is mapped to ignore` };
+  const closedStatuses = integration.settings.closedStatuses ?? ["9"];
+  const closingAction = CLOSING_OUTCOME.test(text(action?.outcome) ?? "");
+  const type: EventType =
+    mapped ??
+    (closingAction || (status !== undefined && closedStatuses.includes(status))
+      ? "ticket.closed"
+      : "ticket.updated");
+  if (type.startsWith("project.")) {
+    throw new MappingError(`${at}status_id`, `HaloPSA tickets cannot map to ${type}.`);
+  }
+  const team = boardTeam(integration, [text(ticket.team), text(ticket.team_id)], `${at}team`);
+  const actionAt = instant(action?.datetime ?? action?.actiondatecreated, "action.datetime");
+  const closedAt = isClosing(type)
+    ? requireInstant(ticket.datecleared ?? ticket.dateclosed ?? actionAt, `${at}datecleared`)
+    : undefined;
+  const occurredAt =
+    closedAt ??
+    actionAt ??
+    requireInstant(ticket.lastactiondate ?? ticket.last_update, `${at}lastactiondate`);
+
+  const touches: Touch[] = [];
+  const agentId = text(ticket.agent_id);
+  // Halo uses agent 1 for "unassigned".
+  if (agentId && agentId !== "1") {
+    touches.push({
+      member: {
+        externalId: agentId,
+        name: text(ticket.agent_name) ?? agentId,
+        email: emailOrNull(ticket.agent_email),
+      },
+      team: memberTeam(integration, agentId, team),
+      at: occurredAt,
+      role: "owner",
+    });
+  }
+  const actionAgent = text(action?.who_agentid ?? action?.agent_id);
+  if (action && actionAgent && actionAgent !== "1") {
+    touches.push({
+      member: { externalId: actionAgent, name: text(action.who) ?? actionAgent },
+      team: memberTeam(integration, actionAgent, team),
+      at: actionAt ?? occurredAt,
+      role: "time-entry",
+      minutes: hoursToMinutes(action.timetaken),
+    });
+  }
+
+  const userId = text(ticket.user_id);
+  return {
+    kind: "event",
+    event: {
+      id: `halopsa:ticket:${id}:${type}:${occurredAt}`,
+      type,
+      occurredAt,
+      workItem: {
+        externalId: id,
+        kind: "ticket",
+        summary: (text(ticket.summary) ?? "").slice(0, 1000),
+        board: text(ticket.team) ?? text(ticket.team_id) ?? null,
+        openedAt: instant(ticket.dateoccurred ?? ticket.dateoccured, `${at}dateoccurred`) ?? null,
+        closedAt: closedAt ?? null,
+        firstResponseAt: instant(ticket.responsedate, `${at}responsedate`) ?? null,
+      },
+      client: {
+        externalId: requireText(ticket.client_id, `${at}client_id`),
+        name: requireText(ticket.client_name, `${at}client_name`),
+      },
+      contact: userId
+        ? {
+            externalId: userId,
+            name: text(ticket.user_name) ?? null,
+            email: contactEmail(
+              ticket.user_emailaddress ?? ticket.emailaddress ?? ticket.user_email,
+              `${at}user_emailaddress`,
+            ),
+          }
+        : null,
+      touches: distinctTouches(touches),
+    },
+  };
+}

@@ -1,0 +1,162 @@
+import { z } from "@hono/zod-openapi";
+import type { CanonicalEventInput, eventTypes } from "../intake/event.ts";
+import type { IntegrationConfig } from "../integrations/integrations.ts";
+import type { StatusTarget } from "../integrations/model.ts";
+
+/** A payload the adapter cannot turn into a canonical event; `field` names where it failed. */
+export class MappingError extends Error {
+  override name = "MappingError";
+  constructor(
+    readonly field: string,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+/** What an adapter makes of one delivery: an event, or a documented reason to record nothing. */
+export type Translation =
+  | { kind: "event"; event: CanonicalEventInput }
+  | { kind: "ignored"; reason: string };
+
+export type EventType = (typeof eventTypes)[number];
+export type Touch = NonNullable<CanonicalEventInput["touches"]>[number];
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A value as a trimmed string: vendors send ids as numbers or strings; empty means absent. */
+export function text(value: unknown): string | undefined {
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  if (typeof value !== "string") return undefined;
+  const trimmed = value.trim();
+  return trimmed === "" ? undefined : trimmed;
+}
+
+export function requireText(value: unknown, field: string): string {
+  const found = text(value);
+  if (found === undefined) throw new MappingError(field, `\`${field}\` is missing or empty.`);
+  return found;
+}
+
+/** RFC 3339 from a vendor date; a date-time without an offset is read as UTC. */
+export function instant(value: unknown, field: string): string | undefined {
+  const raw = text(value);
+  if (raw === undefined) return undefined;
+  const withZone = /^\d{4}-\d{2}-\d{2}T[\d:.]+$/.test(raw) ? `${raw}Z` : raw;
+  const parsed = new Date(withZone);
+  if (Number.isNaN(parsed.getTime())) {
+    throw new MappingError(field, `\`${field}\` is not a date-time: "${raw.slice(0, 40)}".`);
+  }
+  return parsed.toISOString();
+}
+
+export function requireInstant(value: unknown, field: string): string {
+  const found = instant(value, field);
+  if (found === undefined) throw new MappingError(field, `\`${field}\` is missing or empty.`);
+  return found;
+}
+
+const email = z.email();
+
+/** A member's address is optional: anything that is not an address is dropped. */
+export function emailOrNull(value: unknown): string | null {
+  const found = text(value);
+  return found && email.safeParse(found).success ? found : null;
+}
+
+/** A contact's address decides the survey: an invalid one is a mapping error, not a silent drop. */
+export function contactEmail(value: unknown, field: string): string | null {
+  const found = text(value);
+  if (found === undefined) return null;
+  if (!email.safeParse(found).success) {
+    throw new MappingError(field, `\`${field}\` is not an email address.`);
+  }
+  return found;
+}
+
+/** The first of `keys` (board names, ids) present in a mapping. */
+export function lookup<T>(map: Record<string, T>, keys: Array<string | undefined>): T | undefined {
+  for (const key of keys) {
+    if (key !== undefined && Object.hasOwn(map, key)) return map[key];
+  }
+  const lowered = Object.fromEntries(Object.entries(map).map(([k, v]) => [k.toLowerCase(), v]));
+  for (const key of keys) {
+    if (key !== undefined && Object.hasOwn(lowered, key.toLowerCase())) {
+      return lowered[key.toLowerCase()];
+    }
+  }
+  return undefined;
+}
+
+/** The team a board or queue belongs to, or a mapping error naming the field that held it. */
+export function boardTeam(
+  integration: IntegrationConfig,
+  keys: Array<string | undefined>,
+  field: string,
+): string {
+  if (keys.every((key) => key === undefined)) {
+    throw new MappingError(field, `\`${field}\` is missing: the team cannot be chosen.`);
+  }
+  const team = lookup(integration.boardTeams, keys);
+  if (!team) {
+    const shown = keys.filter(Boolean).join(" / ");
+    throw new MappingError(
+      field,
+      `No team is mapped for board or queue "${shown}"; add it to the integration's boardTeams.`,
+    );
+  }
+  return team;
+}
+
+/** A member's own team when the integration names one, else the board's. */
+export function memberTeam(integration: IntegrationConfig, member: string, board: string): string {
+  return integration.settings.memberTeams?.[member] ?? board;
+}
+
+/** The statusMap entry for a status, by name or id. */
+export function mappedStatus(
+  integration: IntegrationConfig,
+  keys: Array<string | undefined>,
+): StatusTarget | undefined {
+  return lookup(integration.statusMap, keys);
+}
+
+/** A ticket type for a project and the other way round, so one statusMap serves both. */
+export function forKind(kind: "ticket" | "project", type: EventType): EventType {
+  if (kind === "project") {
+    if (type === "ticket.closed") return "project.completed";
+    if (type.startsWith("ticket.")) return "project.updated";
+  } else {
+    if (type === "project.completed") return "ticket.closed";
+    if (type === "project.updated") return "ticket.updated";
+  }
+  return type;
+}
+
+export function isClosing(type: EventType): boolean {
+  return type === "ticket.closed" || type === "project.completed";
+}
+
+/** One touch per member and role; repeated time entries of a member add up their minutes. */
+export function distinctTouches(touches: Touch[]): Touch[] {
+  const merged = new Map<string, Touch>();
+  for (const touch of touches) {
+    const key = `${touch.member.externalId}\0${touch.role}`;
+    const seen = merged.get(key);
+    if (!seen) {
+      merged.set(key, { ...touch });
+      continue;
+    }
+    if (touch.minutes != null) seen.minutes = (seen.minutes ?? 0) + touch.minutes;
+    if (touch.at < seen.at) seen.at = touch.at;
+  }
+  return [...merged.values()];
+}
+
+export function hoursToMinutes(value: unknown): number | null {
+  const hours = typeof value === "string" ? Number(value) : value;
+  if (typeof hours !== "number" || !Number.isFinite(hours) || hours < 0) return null;
+  return Math.round(hours * 60);
+}

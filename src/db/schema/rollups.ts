@@ -1,0 +1,109 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  index,
+  integer,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from "drizzle-orm/pg-core";
+import { members, teams } from "./directory.ts";
+import { responses } from "./responses.ts";
+import { workItems } from "./work.ts";
+
+/** Rollup grains: UTC days for the bulk of a period, UTC hours for the edges of local buckets. */
+export const rollupGrains = ["day", "hour"] as const;
+
+/**
+ * What the rollups are split by. `all` holds each recorded response once; `team` and `member`
+ * hold attributed credit; `client`, `board` and `escalation` are properties of the response.
+ */
+export const rollupDims = ["all", "team", "member", "client", "board", "escalation"] as const;
+
+const rollupColumns = {
+  grain: text({ enum: rollupGrains }).notNull(),
+  dim: text({ enum: rollupDims }).notNull(),
+  dimKey: text().notNull(),
+  bucket: timestamp({ withTimezone: true }).notNull(),
+  surveyId: uuid().notNull(),
+  score: integer().notNull(),
+  /** Responses credited (shared mode): whole counts. */
+  shared: integer().notNull(),
+  /** Sum of credit weights (weighted mode): exact decimal, never a float. */
+  weighted: numeric().notNull(),
+};
+
+/**
+ * Counts per score of recorded responses per grain bucket, dimension key and survey. Kept
+ * exact by database triggers (whoever writes responses, touches or work items) through
+ * `metric_rollup_deltas`, which the worker folds in here.
+ */
+export const metricRollups = pgTable("metric_rollups", rollupColumns, (t) => [
+  // Metrics read one dimension over a time range: `where dim = $1 and grain = $2 and bucket
+  // >= $3 and bucket < $4`.
+  primaryKey({ columns: [t.dim, t.grain, t.bucket, t.dimKey, t.surveyId, t.score] }),
+]);
+
+/**
+ * Changes to the rollups written by the triggers, insert-only so that writers never wait on
+ * one another's hot rollup rows. Readers add them to `metric_rollups`; the worker folds them.
+ */
+export const metricRollupDeltas = pgTable(
+  "metric_rollup_deltas",
+  { id: bigserial({ mode: "number" }).primaryKey(), ...rollupColumns },
+  (t) => [
+    // Same read as the rollups: `where dim = $1 and grain = $2 and bucket >= $3 ...`.
+    index().on(t.dim, t.grain, t.bucket),
+  ],
+);
+
+/**
+ * The credit lines of a work item as last applied to the rollups: one per (member, team) pair
+ * that touched it, with its weight (share of touch minutes, or equal shares when none known).
+ */
+export const workItemCredits = pgTable(
+  "work_item_credits",
+  {
+    workItemId: uuid()
+      .notNull()
+      .references(() => workItems.id),
+    memberId: uuid()
+      .notNull()
+      .references(() => members.id),
+    teamId: uuid()
+      .notNull()
+      .references(() => teams.id),
+    weight: numeric().notNull(),
+  },
+  (t) => [
+    // The triggers read and replace one item's lines: `where work_item_id = $1`.
+    primaryKey({ columns: [t.workItemId, t.memberId, t.teamId] }),
+  ],
+);
+
+/**
+ * The feed's order: a sequence number given to each response version once it is committed,
+ * in commit order (see `assign_response_feed_positions`), so a cursor never skips a row that
+ * committed late. A change to the response clears the number; the next read assigns a new one.
+ */
+export const responseFeedPositions = pgTable(
+  "response_feed_positions",
+  {
+    responseId: uuid()
+      .primaryKey()
+      .references(() => responses.id, { onDelete: "cascade" }),
+    seq: bigint({ mode: "number" }),
+  },
+  (t) => [
+    // The feed's page: `where seq > $cursor order by seq`.
+    index().on(t.seq),
+    // Responses waiting for a number: `where seq is null`.
+    index("response_feed_positions_pending_idx")
+      .on(t.responseId)
+      .where(sql`seq is null`),
+  ],
+);

@@ -1,0 +1,197 @@
+import { createHash } from "node:crypto";
+import { type SQL, sql } from "drizzle-orm";
+import type { ServiceContext } from "../context.ts";
+import { queryRows } from "../db/client.ts";
+import { invitationEvents } from "../db/schema/index.ts";
+import { emailKey } from "./compose.ts";
+import { type Lane, LEASE_MS } from "./lanes.ts";
+
+/** A batch a worker now owns until its lease ends: its members in a fixed (sorted) order. */
+export interface ClaimedBatch {
+  lane: Lane;
+  batchKey: string;
+  members: Array<{ id: string; attempt: number }>;
+  /** Invitations found due but cancelled instead (opted out, expired, answered...). */
+  cancelled: number;
+}
+
+export type CancelReason =
+  | "no_email"
+  | "erased"
+  | "opted_out"
+  | "bounced"
+  | "complained"
+  | "expired"
+  | "answered";
+
+/**
+ * Claims work for one lane: first a batch whose worker stopped (or whose retry is due), re-sent
+ * as the very same batch under the same key; otherwise up to `limit` due invitations, as a new
+ * batch. Claiming commits before anything is sent.
+ */
+export async function claimBatch({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { lane: Lane; limit: number };
+}): Promise<ClaimedBatch | null> {
+  return (await resumeBatch(ctx, input.lane)) ?? (await claimDue(ctx, input.lane, input.limit));
+}
+
+/** Names a batch after its members, so the same members always make the same key. */
+export function batchKeyFor(lane: Lane, ids: string[]): string {
+  if (ids.length === 1) return emailKey(lane.kind, ids[0]!);
+  const digest = createHash("sha256")
+    .update([...ids].sort().join(","))
+    .digest("base64url");
+  return `${lane.kind === "survey" ? "invitations" : "reminders"}/${digest}`;
+}
+
+const col = (name: string) => sql.raw(name);
+const at = (date: Date) => sql`${date.toISOString()}::timestamptz`;
+
+async function resumeBatch(ctx: ServiceContext, lane: Lane): Promise<ClaimedBatch | null> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const [stale] = await queryRows<{ id: string; batch_key: string | null }>(
+      tx,
+      sql`select id, batch_key from invitations
+          where ${col(lane.status)} = 'sending' and ${col(lane.due)} <= ${at(now)}
+          order by ${col(lane.due)}, id limit 1
+          for update skip locked`,
+    );
+    if (!stale) return null;
+    const batchKey = stale.batch_key ?? emailKey(lane.kind, stale.id);
+    // Other rows of the batch may be locked by a worker resuming it through another row:
+    // whoever holds this lock resumes the batch, the other backs off without waiting.
+    const [lock] = await queryRows<{ locked: boolean }>(
+      tx,
+      sql`select pg_try_advisory_xact_lock(hashtextextended(${batchKey}, 0)) as locked`,
+    );
+    if (!lock?.locked) return null;
+    const members = await queryRows<{ id: string; attempt: number }>(
+      tx,
+      sql`update invitations
+          set ${col(lane.attempts)} = ${col(lane.attempts)} + 1,
+              ${col(lane.due)} = ${at(new Date(now.getTime() + LEASE_MS))},
+              batch_key = ${batchKey}, updated_at = ${at(now)}
+          where (batch_key = ${batchKey} or id = ${stale.id})
+            and ${col(lane.status)} = 'sending' and ${col(lane.due)} <= ${at(now)}
+          returning id, ${col(lane.attempts)}::int as attempt`,
+    );
+    if (members.length === 0) return null;
+    await recordAttempts(tx, lane, batchKey, members, now, true);
+    return { lane, batchKey, members: sortById(members), cancelled: 0 };
+  });
+}
+
+interface DueRow {
+  id: string;
+  attempts: number;
+  no_email: boolean;
+  erased: boolean;
+  opted_out: boolean;
+  bounced: boolean;
+  complained: boolean;
+  expired: boolean;
+  answered: boolean;
+}
+
+async function claimDue(ctx: ServiceContext, lane: Lane, limit: number) {
+  const now = ctx.clock.now();
+  const reminder = lane.kind === "reminder";
+  return ctx.db.transaction(async (tx): Promise<ClaimedBatch | null> => {
+    const due = await queryRows<DueRow>(
+      tx,
+      sql`select i.id, i.${col(lane.attempts)}::int as attempts,
+                 (c.email is null) as no_email, (c.erased_at is not null) as erased,
+                 (c.opted_out_at is not null) as opted_out, (c.bounced_at is not null) as bounced,
+                 (c.complained_at is not null) as complained,
+                 (i.expires_at <= ${at(now)}) as expired,
+                 ${reminder ? sql`exists (select 1 from responses r where r.invitation_id = i.id)` : sql`false`} as answered
+          from invitations i join contacts c on c.id = i.contact_id
+          where i.${col(lane.status)} = 'scheduled' and i.${col(lane.due)} <= ${at(now)}
+            ${reminder ? sql`and i.status = 'sent'` : sql``}
+          order by i.${col(lane.due)}, i.id
+          limit ${limit}
+          for update of i skip locked`,
+    );
+    if (due.length === 0) return null;
+
+    const skipped = due.flatMap((row) => {
+      const reason = cancelReason(row);
+      return reason ? [{ id: row.id, reason }] : [];
+    });
+    if (skipped.length > 0) {
+      await tx.execute(
+        sql`update invitations set ${col(lane.status)} = 'cancelled', updated_at = ${at(now)}
+            where id in (${idList(skipped.map((row) => row.id))})`,
+      );
+      await tx.insert(invitationEvents).values(
+        skipped.map((row) => ({
+          invitationId: row.id,
+          type: lane.kind === "survey" ? "cancelled" : "reminder_cancelled",
+          at: now,
+          detail: { reason: row.reason },
+        })),
+      );
+    }
+
+    const skippedIds = new Set(skipped.map((row) => row.id));
+    const ids = due.map((row) => row.id).filter((id) => !skippedIds.has(id));
+    if (ids.length === 0) return { lane, batchKey: "", members: [], cancelled: skipped.length };
+    const batchKey = batchKeyFor(lane, ids);
+    const members = await queryRows<{ id: string; attempt: number }>(
+      tx,
+      sql`update invitations
+          set ${col(lane.status)} = 'sending', ${col(lane.attempts)} = ${col(lane.attempts)} + 1,
+              ${col(lane.due)} = ${at(new Date(now.getTime() + LEASE_MS))},
+              batch_key = ${batchKey}, updated_at = ${at(now)}
+          where id in (${idList(ids)})
+          returning id, ${col(lane.attempts)}::int as attempt`,
+    );
+    await recordAttempts(tx, lane, batchKey, members, now, false);
+    return { lane, batchKey, members: sortById(members), cancelled: skipped.length };
+  });
+}
+
+function cancelReason(row: DueRow): CancelReason | null {
+  if (row.erased) return "erased";
+  if (row.no_email) return "no_email";
+  if (row.opted_out) return "opted_out";
+  if (row.bounced) return "bounced";
+  if (row.complained) return "complained";
+  if (row.answered) return "answered";
+  if (row.expired) return "expired";
+  return null;
+}
+
+async function recordAttempts(
+  tx: ServiceContext["db"],
+  lane: Lane,
+  batchKey: string,
+  members: Array<{ id: string; attempt: number }>,
+  now: Date,
+  resumed: boolean,
+) {
+  await tx.insert(invitationEvents).values(
+    members.map((member) => ({
+      invitationId: member.id,
+      type: `${lane.event}_attempt`,
+      at: now,
+      detail: { attempt: member.attempt, batchKey, batchSize: members.length, resumed },
+    })),
+  );
+}
+
+export function idList(ids: string[]): SQL {
+  return sql.join(
+    ids.map((id) => sql`${id}::uuid`),
+    sql`, `,
+  );
+}
+
+function sortById<T extends { id: string }>(rows: T[]): T[] {
+  return [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}

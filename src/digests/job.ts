@@ -1,0 +1,157 @@
+import { and, asc, eq, isNotNull, lte } from "drizzle-orm";
+import type { ServiceContext } from "../context.ts";
+import { digests, teams } from "../db/schema/index.ts";
+import type { OutgoingEmail } from "../delivery/transport.ts";
+import { transportFor } from "../delivery/transport.ts";
+import { formatFrom, loadBranding } from "../emails/branding.ts";
+import { renderDigestEmail } from "../emails/digest.tsx";
+import type { Job } from "../worker/runner.ts";
+import { composeDigest } from "./compose.ts";
+import { latestSlot, parseSchedule } from "./schedule.ts";
+
+const MAX_ATTEMPTS = 8;
+const BATCH = 10;
+
+/**
+ * Creates this week's digest rows once the scheduled time has passed: one per team with a lead
+ * address. The unique (team, week) index makes a second worker's insert a no-op.
+ */
+export async function scheduleDigests(ctx: ServiceContext): Promise<number> {
+  const now = ctx.clock.now();
+  const slot = latestSlot(
+    now,
+    parseSchedule(ctx.config.DIGEST_SCHEDULE),
+    ctx.config.DIGEST_TIMEZONE,
+  );
+  const leads = await ctx.db
+    .select({ id: teams.id, leadEmail: teams.leadEmail })
+    .from(teams)
+    .where(isNotNull(teams.leadEmail));
+  if (leads.length === 0) return 0;
+  const created = await ctx.db
+    .insert(digests)
+    .values(
+      leads.map((team) => ({
+        teamId: team.id,
+        week: slot.week,
+        periodStart: slot.from,
+        periodEnd: slot.to,
+        toEmail: team.leadEmail!,
+        nextAttemptAt: slot.sendAt,
+        createdAt: now,
+      })),
+    )
+    .onConflictDoNothing({ target: [digests.teamId, digests.week] })
+    .returning({ id: digests.id });
+  return created.length;
+}
+
+/**
+ * Sends due digests one at a time, each under its row lock (`FOR UPDATE SKIP LOCKED`), so two
+ * workers never send the same one. A crash after the transport accepted but before the commit
+ * sends again with the same idempotency key, which the transport drops as a repeat.
+ */
+export async function sendDueDigests(ctx: ServiceContext): Promise<number> {
+  let sent = 0;
+  for (let i = 0; i < BATCH; i++) {
+    const done = await ctx.db.transaction(async (tx) => {
+      const txCtx = { ...ctx, db: tx };
+      const now = ctx.clock.now();
+      const [row] = await tx
+        .select({ digest: digests, team: { id: teams.id, key: teams.key, name: teams.name } })
+        .from(digests)
+        .innerJoin(teams, eq(teams.id, digests.teamId))
+        .where(and(eq(digests.status, "pending"), lte(digests.nextAttemptAt, now)))
+        .orderBy(asc(digests.nextAttemptAt))
+        .limit(1)
+        .for("update", { of: digests, skipLocked: true });
+      if (!row) return false;
+      const { digest, team } = row;
+      const previousFrom = new Date(digest.periodStart.getTime() - 7 * 86_400_000);
+      const content = await composeDigest({
+        ctx: txCtx,
+        input: {
+          team,
+          week: digest.week,
+          from: digest.periodStart,
+          to: digest.periodEnd,
+          previousFrom,
+        },
+      });
+      const branding = await loadBranding({ ctx: txCtx });
+      const rendered = await renderDigestEmail(content, branding);
+      const transport = transportFor(ctx.config);
+      const email = digestEmail(transport.name, digest.id, {
+        to: digest.toEmail,
+        from: formatFrom(branding),
+        replyTo: branding.replyTo,
+        ...rendered,
+      });
+      const outcome = await transport.send(txCtx, `digest/${digest.id}`, [email]);
+      const result = outcome.kind === "accepted" ? outcome.results[0] : undefined;
+      if (result && "providerMessageId" in result) {
+        await tx
+          .update(digests)
+          .set({
+            status: "sent",
+            sentAt: now,
+            attempts: digest.attempts + 1,
+            providerMessageId: result.providerMessageId,
+            lastError: null,
+          })
+          .where(eq(digests.id, digest.id));
+        return true;
+      }
+      const reason =
+        outcome.kind === "accepted"
+          ? result && "error" in result
+            ? result.error
+            : "no result"
+          : outcome.reason;
+      const attempts = digest.attempts + 1;
+      const giveUp = outcome.kind === "rejected" || attempts >= MAX_ATTEMPTS;
+      await tx
+        .update(digests)
+        .set({
+          status: giveUp ? "failed" : "pending",
+          attempts,
+          lastError: reason.slice(0, 500),
+          nextAttemptAt: new Date(now.getTime() + 60_000 * 2 ** attempts),
+        })
+        .where(eq(digests.id, digest.id));
+      ctx.logger.warn({ digestId: digest.id, attempts, reason }, "digest not sent");
+      return true;
+    });
+    if (!done) break;
+    sent++;
+  }
+  return sent;
+}
+
+/**
+ * The transport's email shape is made for survey invitations. A digest has no invitation: the
+ * local outbox stores a null invitation id (the column allows it), and Resend gets the digest's
+ * id as its `invitation_id` tag, which is only a label there.
+ */
+function digestEmail(
+  transportName: string,
+  digestId: string,
+  message: Pick<OutgoingEmail, "to" | "from" | "replyTo" | "subject" | "html" | "text">,
+): OutgoingEmail {
+  return {
+    ...message,
+    invitationId: (transportName === "outbox" ? null : digestId) as string,
+    kind: "digest" as OutgoingEmail["kind"],
+    idempotencyKey: `digest/${digestId}`,
+    headers: {},
+  };
+}
+
+export const digestJob: Job = {
+  name: "digests",
+  async runOnce(ctx) {
+    if (!ctx.config.DIGESTS_ENABLED) return 0;
+    await scheduleDigests(ctx);
+    return sendDueDigests(ctx);
+  },
+};

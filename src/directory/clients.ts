@@ -1,0 +1,89 @@
+import { asc, eq, getTableColumns, sql } from "drizzle-orm";
+import type { ServiceContext } from "../context.ts";
+import { clients, contacts } from "../db/schema/index.ts";
+import { afterCursor, cursorAt, type Page, type PageRequest, toPage } from "./pagination.ts";
+
+type Ctx = Pick<ServiceContext, "db" | "clock">;
+export type ClientRow = typeof clients.$inferSelect;
+export type ContactRow = typeof contacts.$inferSelect;
+
+export interface ClientInput {
+  externalId: string;
+  name: string;
+  activeSince?: string | undefined;
+  endedAt?: string | null | undefined;
+  excludeFromSurveys?: boolean | undefined;
+}
+
+/**
+ * Creates or updates a client by its external id. Fields left out keep their value (or take
+ * their default on creation: active since now, not ended, not excluded).
+ */
+export async function putClient({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: ClientInput;
+}): Promise<{ client: ClientRow; created: boolean }> {
+  const now = ctx.clock.now();
+  const changes = {
+    name: input.name,
+    ...(input.activeSince !== undefined ? { activeSince: new Date(input.activeSince) } : {}),
+    ...(input.endedAt !== undefined
+      ? { endedAt: input.endedAt === null ? null : new Date(input.endedAt) }
+      : {}),
+    ...(input.excludeFromSurveys !== undefined
+      ? { excludeFromSurveys: input.excludeFromSurveys }
+      : {}),
+  };
+  const [row] = await ctx.db
+    .insert(clients)
+    .values({
+      externalId: input.externalId,
+      activeSince: now,
+      createdAt: now,
+      updatedAt: now,
+      ...changes,
+    })
+    .onConflictDoUpdate({ target: clients.externalId, set: { ...changes, updatedAt: now } })
+    .returning({ ...getTableColumns(clients), created: sql<boolean>`(xmax = 0)` });
+  const { created, ...client } = row!;
+  return { client, created };
+}
+
+export async function getClient({
+  ctx,
+  input,
+}: {
+  ctx: Pick<ServiceContext, "db">;
+  input: { externalId: string };
+}): Promise<{ client: ClientRow; contacts: ContactRow[] } | undefined> {
+  const [client] = await ctx.db
+    .select()
+    .from(clients)
+    .where(eq(clients.externalId, input.externalId));
+  if (!client) return undefined;
+  const rows = await ctx.db
+    .select()
+    .from(contacts)
+    .where(eq(contacts.clientId, client.id))
+    .orderBy(asc(contacts.createdAt), asc(contacts.id));
+  return { client, contacts: rows };
+}
+
+export async function listClients({
+  ctx,
+  input,
+}: {
+  ctx: Pick<ServiceContext, "db">;
+  input: PageRequest;
+}): Promise<Page<ClientRow>> {
+  const rows = await ctx.db
+    .select({ ...getTableColumns(clients), cursorAt: cursorAt(clients.createdAt) })
+    .from(clients)
+    .where(afterCursor(clients.createdAt, clients.id, input.cursor))
+    .orderBy(asc(clients.createdAt), asc(clients.id))
+    .limit(input.limit + 1);
+  return toPage(rows, input.limit, ({ cursorAt: _, ...row }) => row);
+}

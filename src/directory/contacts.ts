@@ -1,0 +1,171 @@
+import { randomUUID } from "node:crypto";
+import { and, asc, eq, getTableColumns, sql } from "drizzle-orm";
+import type { ServiceContext } from "../context.ts";
+import { clients, contacts, invitationEvents, invitations, responses } from "../db/schema/index.ts";
+import { ApiError } from "../http/errors.ts";
+import { afterCursor, cursorAt, type Page, type PageRequest, toPage } from "./pagination.ts";
+
+type Ctx = Pick<ServiceContext, "db" | "clock">;
+
+/** A contact with the external id of its client. */
+export type ContactView = typeof contacts.$inferSelect & { clientExternalId: string };
+
+export interface ContactInput {
+  externalId: string;
+  clientExternalId: string;
+  email?: string | null | undefined;
+  name?: string | null | undefined;
+  locale?: string | null | undefined;
+  optedOut?: boolean | undefined;
+}
+
+const view = { ...getTableColumns(contacts), clientExternalId: clients.externalId };
+
+async function findClientId(ctx: Pick<ServiceContext, "db">, externalId: string) {
+  const [client] = await ctx.db
+    .select({ id: clients.id })
+    .from(clients)
+    .where(eq(clients.externalId, externalId));
+  if (!client) {
+    throw new ApiError("validation_failed", "Invalid body: clientExternalId names no client.", {
+      errors: [{ path: "clientExternalId", message: "no client has this externalId", in: "body" }],
+    });
+  }
+  return client.id;
+}
+
+/**
+ * Creates or updates a contact. Fields left out keep their value; a new email address clears
+ * the old address's bounce and complaint; `optedOut` records or withdraws an opt-out.
+ */
+export async function putContact({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: ContactInput;
+}): Promise<{ contact: ContactView; created: boolean }> {
+  const clientId = await findClientId(ctx, input.clientExternalId);
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (db) => {
+    const [existing] = await db
+      .select()
+      .from(contacts)
+      .where(eq(contacts.externalId, input.externalId))
+      .for("update");
+    if (existing?.erasedAt) {
+      throw new ApiError("conflict", "This contact was erased; its id cannot be reused.");
+    }
+    const emailChanged =
+      input.email !== undefined &&
+      (input.email ?? "").toLowerCase() !== (existing?.email ?? "").toLowerCase();
+    const changes = {
+      clientId,
+      ...(input.email !== undefined ? { email: input.email } : {}),
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(input.locale !== undefined ? { locale: input.locale } : {}),
+      ...(emailChanged ? { bouncedAt: null, complainedAt: null } : {}),
+      ...(input.optedOut === true ? { optedOutAt: existing?.optedOutAt ?? now } : {}),
+      ...(input.optedOut === false ? { optedOutAt: null } : {}),
+      updatedAt: now,
+    };
+    const [row] = await db
+      .insert(contacts)
+      .values({ externalId: input.externalId, createdAt: now, ...changes })
+      .onConflictDoUpdate({ target: contacts.externalId, set: changes })
+      .returning({ id: contacts.id, created: sql<boolean>`(xmax = 0)` });
+    const contact = await getContactBy(db, eq(contacts.id, row!.id));
+    return { contact: contact!, created: row!.created };
+  });
+}
+
+async function getContactBy(db: Ctx["db"], where: ReturnType<typeof eq>) {
+  const [row] = await db
+    .select(view)
+    .from(contacts)
+    .innerJoin(clients, eq(clients.id, contacts.clientId))
+    .where(where);
+  return row;
+}
+
+export async function getContact({
+  ctx,
+  input,
+}: {
+  ctx: Pick<ServiceContext, "db">;
+  input: { externalId: string };
+}): Promise<ContactView | undefined> {
+  return getContactBy(ctx.db, eq(contacts.externalId, input.externalId));
+}
+
+export async function listContacts({
+  ctx,
+  input,
+}: {
+  ctx: Pick<ServiceContext, "db">;
+  input: PageRequest & { clientExternalId?: string | undefined };
+}): Promise<Page<ContactView>> {
+  const rows = await ctx.db
+    .select({ ...view, cursorAt: cursorAt(contacts.createdAt) })
+    .from(contacts)
+    .innerJoin(clients, eq(clients.id, contacts.clientId))
+    .where(
+      and(
+        afterCursor(contacts.createdAt, contacts.id, input.cursor),
+        input.clientExternalId ? eq(clients.externalId, input.clientExternalId) : undefined,
+      ),
+    )
+    .orderBy(asc(contacts.createdAt), asc(contacts.id))
+    .limit(input.limit + 1);
+  return toPage(rows, input.limit, ({ cursorAt: _, ...row }) => row);
+}
+
+/**
+ * Erases a contact's personal data: email, name and locale go, the external id becomes an
+ * opaque `erased-<uuid>`, comments they wrote are removed and unsent invitations cancelled. The
+ * rows stay, so their scores keep counting, anonymised.
+ */
+export async function eraseContact({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { externalId: string };
+}): Promise<ContactView | undefined> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (db) => {
+    const [erased] = await db
+      .update(contacts)
+      .set({
+        externalId: `erased-${randomUUID()}`,
+        email: null,
+        name: null,
+        locale: null,
+        erasedAt: now,
+        updatedAt: now,
+      })
+      .where(eq(contacts.externalId, input.externalId))
+      .returning({ id: contacts.id });
+    if (!erased) return undefined;
+    await db
+      .update(responses)
+      .set({ comment: null, updatedAt: now })
+      .where(and(eq(responses.contactId, erased.id), sql`${responses.comment} is not null`));
+    const cancelled = await db
+      .update(invitations)
+      .set({ status: "cancelled", updatedAt: now })
+      .where(and(eq(invitations.contactId, erased.id), eq(invitations.status, "scheduled")))
+      .returning({ id: invitations.id });
+    if (cancelled.length > 0) {
+      await db.insert(invitationEvents).values(
+        cancelled.map((row) => ({
+          invitationId: row.id,
+          type: "cancelled",
+          at: now,
+          detail: { reason: "contact_erased" },
+        })),
+      );
+    }
+    return getContactBy(db, eq(contacts.id, erased.id));
+  });
+}

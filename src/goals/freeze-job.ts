@@ -1,0 +1,66 @@
+import { and, eq, notExists } from "drizzle-orm";
+import type { ServiceContext } from "../context.ts";
+import { goalAttainments, goals } from "../db/schema/index.ts";
+import type { Job } from "../worker/runner.ts";
+import { attainmentFor, finalizesAt } from "./attainment.ts";
+import { localParts, type Period, periodContaining, periodRange } from "./calendar.ts";
+
+/** The month and the quarter before the one `now` is in (UTC calendar). */
+function previousPeriods(now: Date): Period[] {
+  const { year, month } = localParts(now, "UTC");
+  const lastMonth = month === 1 ? { year: year - 1, month: 12 } : { year, month: month - 1 };
+  const quarterStart = Math.floor((month - 1) / 3) * 3 + 1;
+  const lastQuarter =
+    quarterStart === 1 ? { year: year - 1, month: 10 } : { year, month: quarterStart - 3 };
+  return [
+    periodContaining("month", lastMonth.year, lastMonth.month),
+    periodContaining("quarter", lastQuarter.year, lastQuarter.month),
+  ];
+}
+
+/**
+ * Freezes last month's and last quarter's attainment as soon as their grace time passes, so a
+ * goal edited later cannot change a period nobody happened to read in time.
+ */
+export const goalFreezeJob: Job = {
+  name: "goal-attainment-freeze",
+  async runOnce(ctx: ServiceContext) {
+    let frozen = 0;
+    const now = ctx.clock.now();
+    for (const period of previousPeriods(now)) {
+      // Cheap guard before any query: the grace time has passed in every zone (UTC-12..+14).
+      const { end } = periodRange(period, "UTC");
+      if (
+        now <
+        finalizesAt(new Date(end.getTime() + 12 * 3_600_000), ctx.config.GOALS_FINALIZE_AFTER_HOURS)
+      ) {
+        continue;
+      }
+      const [unfrozen] = await ctx.db
+        .select({ id: goals.id })
+        .from(goals)
+        .where(
+          and(
+            eq(goals.active, true),
+            eq(goals.periodKind, period.kind),
+            notExists(
+              ctx.db
+                .select({ one: goalAttainments.id })
+                .from(goalAttainments)
+                .where(
+                  and(
+                    eq(goalAttainments.goalId, goals.id),
+                    eq(goalAttainments.period, period.label),
+                  ),
+                ),
+            ),
+          ),
+        )
+        .limit(1);
+      if (!unfrozen) continue;
+      const answers = await attainmentFor({ ctx, input: { period } });
+      frozen += answers.filter((entry) => entry.final).length;
+    }
+    return frozen;
+  },
+};

@@ -1,0 +1,148 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { queryRows } from "../db/client.ts";
+import { ApiError } from "../http/errors.ts";
+import type { Interval } from "./query.ts";
+
+export interface Bucket {
+  /** First instant of the bucket (clipped to `from`). */
+  start: Date;
+  /** First instant after the bucket (clipped to `to`). */
+  end: Date;
+  /** The bucket's nominal start as wall time in the requested zone, e.g. `2026-11-01T00:00:00`. */
+  local: string;
+}
+
+export interface Period {
+  from: Date;
+  to: Date;
+  /** One bucket per interval step, or the whole period when no interval is asked for. */
+  buckets: Bucket[];
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const MAX_BUCKETS = 1000;
+const steps: Record<Interval, string> = {
+  day: "1 day",
+  week: "1 week",
+  month: "1 month",
+  quarter: "3 months",
+};
+
+/** A date is midnight in the zone; an RFC 3339 instant is itself. */
+function instantSql(value: string, tz: string): SQL {
+  return DATE_ONLY.test(value)
+    ? sql`(${value}::timestamp at time zone ${tz})`
+    : sql`${value}::timestamptz`;
+}
+
+/**
+ * Resolves `[from, to)` and its buckets, whose edges are local midnights (Monday for weeks)
+ * in `tz`, converted to instants by the database's zone rules.
+ */
+export async function resolvePeriod(
+  db: Db,
+  input: { from: string; to: string; tz: string; interval: Interval | undefined },
+): Promise<Period> {
+  const { tz, interval } = input;
+  const range = sql`select ${instantSql(input.from, tz)} as lo, ${instantSql(input.to, tz)} as hi`;
+  const rows = await queryRows<{ lo: Date | string; hi: Date | string; start: Date | string | null; local: string | null }>(
+    db,
+    interval
+      ? sql`with range as (${range})
+          select range.lo, range.hi, (g at time zone ${tz}) as start,
+            to_char(g, 'YYYY-MM-DD"T"HH24:MI:SS') as local
+          from range left join lateral generate_series(
+            date_trunc(${interval}, range.lo at time zone ${tz}),
+            range.hi at time zone ${tz}, ${steps[interval]}::interval
+          ) g on range.lo < range.hi
+          order by g
+          limit ${MAX_BUCKETS + 2}`
+      : sql`with range as (${range}) select range.lo, range.hi, null as start,
+          to_char(range.lo at time zone ${tz}, 'YYYY-MM-DD"T"HH24:MI:SS') as local from range`,
+  ).catch((error: unknown) => {
+    throw zoneOrDateError(error);
+  });
+  const first = rows[0]!;
+  const from = new Date(first.lo);
+  const to = new Date(first.hi);
+  if (!(from < to)) {
+    throw new ApiError("validation_failed", "`from` must be before `to`.", {
+      errors: [{ path: "from", message: "must be before `to`", in: "query" }],
+    });
+  }
+  if (!interval) return { from, to, buckets: [{ start: from, end: to, local: first.local ?? "" }] };
+  const starts = rows
+    .filter((row) => row.start !== null)
+    .map((row) => ({ at: new Date(row.start!), local: row.local! }))
+    .filter((edge) => edge.at < to);
+  if (starts.length > MAX_BUCKETS) {
+    throw new ApiError("validation_failed", `More than ${MAX_BUCKETS} buckets; use a longer interval.`, {
+      errors: [{ path: "interval", message: `gives more than ${MAX_BUCKETS} buckets`, in: "query" }],
+    });
+  }
+  const buckets = starts.map((edge, index) => {
+    const next = starts[index + 1]?.at ?? to;
+    return { start: edge.at < from ? from : edge.at, end: next, local: edge.local };
+  });
+  return { from, to, buckets };
+}
+
+function zoneOrDateError(error: unknown): unknown {
+  for (let current = error; current instanceof Error; current = current.cause as Error) {
+    const code = (current as { code?: unknown }).code;
+    if (code === "22023" || code === "22007" || code === "22008") {
+      return new ApiError("validation_failed", "A date or the time zone is not valid.", {
+        errors: [{ path: "tz", message: current.message, in: "query" }],
+      });
+    }
+  }
+  return error;
+}
+
+export type Grain = "day" | "hour" | "raw";
+
+export interface Segment {
+  bucket: number;
+  grain: Grain;
+  from: Date;
+  to: Date;
+}
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const floorTo = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
+const ceilTo = (ms: number, unit: number) => Math.ceil(ms / unit) * unit;
+
+/**
+ * Splits each bucket into whole UTC days, whole UTC hours at its edges, and the sub-hour rest
+ * (only for zones or bounds off the hour), which is read from the responses themselves.
+ */
+export function segmentsOf(buckets: Bucket[]): Segment[] {
+  const segments: Segment[] = [];
+  buckets.forEach((bucket, index) => {
+    const push = (grain: Grain, from: number, to: number) => {
+      if (from < to) segments.push({ bucket: index, grain, from: new Date(from), to: new Date(to) });
+    };
+    const a = bucket.start.getTime();
+    const b = bucket.end.getTime();
+    const ha = ceilTo(a, HOUR);
+    const hb = floorTo(b, HOUR);
+    if (ha >= hb) {
+      push("raw", a, b);
+      return;
+    }
+    push("raw", a, ha);
+    push("raw", hb, b);
+    const da = ceilTo(ha, DAY);
+    const db = floorTo(hb, DAY);
+    if (da >= db) {
+      push("hour", ha, hb);
+      return;
+    }
+    push("hour", ha, da);
+    push("day", da, db);
+    push("hour", db, hb);
+  });
+  return segments;
+}

@@ -1,0 +1,65 @@
+import { raw } from "hono/html";
+import type { Child } from "hono/jsx";
+import { ACCENT_COLOR_PATTERN, type Branding } from "../emails/branding.ts";
+
+/** Mobile-first styles; the one accent colour comes from the branding, validated (so `raw` is safe). */
+function stylesheet(accent: string): string {
+  const color = ACCENT_COLOR_PATTERN.test(accent) ? accent : "#2563eb";
+  return `:root{--accent:${color};color-scheme:light dark}
+*{box-sizing:border-box}
+body{margin:0;background:#f4f4f5;color:#1f2937;font:16px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
+main{max-width:36rem;margin:0 auto;padding:1rem}
+.card{background:#fff;border:1px solid #e5e7eb;border-radius:12px;padding:1.25rem;margin-top:1rem}
+header{display:flex;align-items:center;gap:.75rem;padding-top:.5rem}
+header img{max-height:40px;max-width:160px}
+.brand{font-weight:600}
+h1{font-size:1.4rem;line-height:1.25;margin:0 0 .5rem}
+.muted{color:#4b5563}
+.answer{font-size:1.25rem;font-weight:600;margin:.25rem 0 1rem}
+.scores{display:flex;flex-wrap:wrap;gap:.5rem;padding:0;margin:.5rem 0 1rem;list-style:none}
+.scores a{display:inline-block;min-width:44px;min-height:44px;padding:.6rem .8rem;border:1px solid #d1d5db;border-radius:8px;color:#1f2937;text-align:center;text-decoration:none}
+.scores a[aria-current]{background:var(--accent);border-color:var(--accent);color:#fff}
+.scores a:focus-visible,button:focus-visible,textarea:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+label{display:block;font-weight:600;margin:1rem 0 .25rem}
+textarea{width:100%;min-height:7rem;font:inherit;padding:.6rem;border:1px solid #9ca3af;border-radius:8px;background:inherit;color:inherit}
+button{margin-top:.75rem;min-height:44px;padding:.6rem 1.2rem;font:inherit;font-weight:600;color:#fff;background:var(--accent);border:0;border-radius:8px;cursor:pointer}
+.notice{border-left:4px solid var(--accent);padding:.5rem .75rem;background:#f9fafb}
+blockquote{margin:.5rem 0;padding:.5rem .75rem;border-left:4px solid #d1d5db;white-space:pre-wrap;overflow-wrap:anywhere}
+footer{font-size:.85rem;color:#4b5563;padding:1rem 0;text-align:center}
+@media (prefers-color-scheme:dark){body{background:#111827;color:#f3f4f6}.card{background:#1f2937;border-color:#374151}.muted,footer{color:#d1d5db}.scores a{color:#f3f4f6;border-color:#4b5563}.notice{background:#111827}}`;
+}
+
+export function Layout(props: {
+  branding: Branding;
+  lang: string;
+  title: string;
+  nonce: string;
+  children: Child;
+}) {
+  const { branding } = props;
+  return (
+    <html lang={props.lang}>
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="robots" content="noindex, nofollow" />
+        <meta name="referrer" content="same-origin" />
+        <title>{`${props.title} · ${branding.companyName}`}</title>
+        <style nonce={props.nonce}>{raw(stylesheet(branding.accentColor))}</style>
+      </head>
+      <body>
+        <main>
+          <header>
+            {branding.logoUrl?.startsWith("https://") ? (
+              <img src={branding.logoUrl} alt={branding.companyName} />
+            ) : (
+              <span class="brand">{branding.companyName}</span>
+            )}
+          </header>
+          <div class="card">{props.children}</div>
+          {branding.footerAddress ? <footer>{branding.footerAddress}</footer> : null}
+        </main>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,89 @@
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context, MiddlewareHandler } from "hono";
+import type { Services } from "../context.ts";
+import { loadBranding } from "../emails/branding.ts";
+import type { AppEnv } from "../http/env.ts";
+import { toApiError } from "../http/errors.ts";
+import { FixedWindowLimiter } from "../responses/rate-limit.ts";
+import { hashIp } from "../responses/request-evidence.ts";
+import { appSecret } from "../security/app-secret.ts";
+import { MessagePage } from "./message-page.tsx";
+import { pageMessages } from "./messages.ts";
+import { sendPage } from "./send-page.ts";
+
+const limiters = new WeakMap<Services, FixedWindowLimiter>();
+
+/** The client's address: the proxy's last X-Forwarded-For entry when TRUST_PROXY is set. */
+export function clientIp(c: Context<AppEnv>): string {
+  if (c.var.services.config.TRUST_PROXY) {
+    const forwarded = c.req.header("x-forwarded-for")?.split(",").at(-1)?.trim();
+    if (forwarded) return forwarded;
+  }
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    // In-process requests (tests) have no socket.
+    return "unknown";
+  }
+}
+
+/** The keyed hash of the client's address, the only form in which it is ever kept. */
+export async function clientIpHash(c: Context<AppEnv>): Promise<string> {
+  const secret = await appSecret({ db: c.var.services.database.db, config: c.var.services.config });
+  return hashIp(secret, clientIp(c));
+}
+
+/** A friendly page in the visitor's language, for public pages without a known contact. */
+export async function sendMessage(
+  c: Context<AppEnv>,
+  status: 200 | 400 | 403 | 404 | 410 | 429 | 500 | 503,
+  pick: (m: ReturnType<typeof pageMessages>) => { title: string; body: string; hint?: string },
+  options: { contactLocale?: string | null; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  const messages = pageMessages(options.contactLocale, c.req.header("accept-language"));
+  const branding = await loadBranding({ ctx: { db: c.var.services.database.db } });
+  const text = pick(messages);
+  return sendPage(
+    c,
+    status,
+    (nonce) => MessagePage({ branding, lang: messages.lang, nonce, ...text }),
+    options.headers,
+  );
+}
+
+/**
+ * In front of every public page: a per-IP rate limit (a friendly 429 with Retry-After), and
+ * failures rendered as a friendly page rather than problem+json.
+ */
+export function publicPageGuard(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const services = c.var.services;
+    let limiter = limiters.get(services);
+    if (!limiter) {
+      limiter = new FixedWindowLimiter(services.config.RATE_LIMIT_PER_MINUTE, services.clock);
+      limiters.set(services, limiter);
+    }
+    const verdict = limiter.take(await clientIpHash(c));
+    if (!verdict.allowed) {
+      const seconds = verdict.retryAfterSeconds;
+      return sendMessage(
+        c,
+        429,
+        (m) => ({ title: m.rateLimitedTitle, body: m.rateLimitedBody(seconds) }),
+        { headers: { "Retry-After": String(seconds) } },
+      );
+    }
+    await next();
+    if (c.error) {
+      const error = toApiError(c.error);
+      const status = error.status === 503 ? 503 : 500;
+      c.res = await sendMessage(c, status, (m) => ({
+        title: m.lang === "de" ? "Etwas ist schiefgegangen" : "Something went wrong",
+        body:
+          m.lang === "de"
+            ? "Bitte versuchen Sie es in einem Moment erneut."
+            : "Please try again in a moment.",
+      })).catch(() => c.res);
+    }
+  };
+}

@@ -1,0 +1,54 @@
+import { eq } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { contacts, invitations, responses, surveys } from "../db/schema/index.ts";
+import { hashToken, isWellFormedToken } from "../surveys/tokens.ts";
+
+export type InvitationRow = typeof invitations.$inferSelect;
+export type SurveyRow = typeof surveys.$inferSelect;
+export type ResponseRow = typeof responses.$inferSelect;
+
+export interface TokenTarget {
+  invitation: InvitationRow;
+  survey: SurveyRow;
+  contact: { id: string; locale: string | null; optedOutAt: Date | null };
+}
+
+/**
+ * The invitation a link token opens, with its survey and contact. `lock` takes the invitation's
+ * row lock so that one invitation's clicks are decided one after another, whatever the number
+ * of server processes.
+ */
+export async function findByToken(
+  db: Db,
+  token: string,
+  options: { lock?: boolean } = {},
+): Promise<TokenTarget | undefined> {
+  if (!isWellFormedToken(token)) return undefined;
+  const query = db
+    .select({
+      invitation: invitations,
+      survey: surveys,
+      contact: { id: contacts.id, locale: contacts.locale, optedOutAt: contacts.optedOutAt },
+    })
+    .from(invitations)
+    .innerJoin(surveys, eq(surveys.id, invitations.surveyId))
+    .innerJoin(contacts, eq(contacts.id, invitations.contactId))
+    .where(eq(invitations.tokenHash, hashToken(token)));
+  const [row] = options.lock ? await query.for("update", { of: invitations }) : await query;
+  return row;
+}
+
+export async function responseOf(db: Db, invitationId: string): Promise<ResponseRow | undefined> {
+  const [row] = await db.select().from(responses).where(eq(responses.invitationId, invitationId));
+  return row;
+}
+
+/** Survey links stop working when the invitation expires or is cancelled. */
+export function isClosed(invitation: InvitationRow, now: Date): boolean {
+  return invitation.status === "cancelled" || invitation.expiresAt.getTime() <= now.getTime();
+}
+
+/** The edit window ends this long after the first recorded answer. */
+export function windowEnd(survey: SurveyRow, from: Date): Date {
+  return new Date(from.getTime() + survey.editWindowMinutes * 60_000);
+}

@@ -1,0 +1,63 @@
+import type { ServiceContext } from "../context.ts";
+import {
+  findByToken,
+  isClosed,
+  responseOf,
+  type TokenTarget,
+  windowEnd,
+} from "./invitation-access.ts";
+import { writeResponse } from "./record-click.ts";
+import { isValidScore } from "./scale.ts";
+
+export const COMMENT_MAX_LENGTH = 2000;
+
+export type CommentOutcome =
+  | { kind: "unknown" }
+  | { kind: "expired"; target: TokenTarget }
+  | { kind: "invalid_score"; target: TokenTarget }
+  | { kind: "saved"; target: TokenTarget; score: number; comment: string; final: boolean };
+
+/**
+ * A comment is a person's action: it records the score the page showed when no answer is
+ * recorded yet (a quarantined or flagged click becomes the person's answer), changes it within
+ * the edit window, and otherwise only adds the comment. Stored as plain text.
+ */
+export async function postComment({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { token: string; score: number; comment: string };
+}): Promise<CommentOutcome> {
+  return ctx.db.transaction(async (tx) => {
+    const txCtx = { ...ctx, db: tx };
+    const now = ctx.clock.now();
+    const target = await findByToken(tx, input.token, { lock: true });
+    if (!target) return { kind: "unknown" };
+    if (isClosed(target.invitation, now)) return { kind: "expired", target };
+    if (!isValidScore(target.survey.scale, input.score)) return { kind: "invalid_score", target };
+    const previous = await responseOf(tx, target.invitation.id);
+    const comment = input.comment.trim();
+    let write: Parameters<typeof writeResponse>[3];
+    if (previous?.state !== "recorded") {
+      write = {
+        state: "recorded",
+        score: input.score,
+        respondedAt: now,
+        finalAt: windowEnd(target.survey, now),
+      };
+    } else if (previous.finalAt.getTime() > now.getTime() && previous.score !== input.score) {
+      write = { state: "recorded", score: input.score, respondedAt: now };
+    } else {
+      write = { state: "recorded", score: previous.score };
+    }
+    const current = await writeResponse(txCtx, target, previous, write, now, comment || null);
+    return {
+      kind: "saved",
+      target,
+      score: current.score,
+      comment: current.comment ?? "",
+      final: current.finalAt.getTime() <= now.getTime(),
+    };
+  });
+}

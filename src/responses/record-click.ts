@@ -1,0 +1,250 @@
+import { and, desc, eq, gt, inArray, ne } from "drizzle-orm";
+import type { ServiceContext } from "../context.ts";
+import { clicks, responses } from "../db/schema/index.ts";
+import { onResponseChange } from "../followups/notify.ts";
+import { burstFingerprints, fingerprintOf, type RecentClick } from "./burst.ts";
+import {
+  findByToken,
+  isClosed,
+  type ResponseRow,
+  responseOf,
+  type TokenTarget,
+  windowEnd,
+} from "./invitation-access.ts";
+import { type ClickEvidence, scannerSignature } from "./request-evidence.ts";
+import { isValidScore } from "./scale.ts";
+
+type Verdict = (typeof clicks.$inferInsert)["verdict"];
+
+export interface ClickInput {
+  token: string;
+  score: number;
+  /** Set for HEAD and prefetch requests: shown, kept as evidence, never recorded. */
+  lookAhead: string | undefined;
+  evidence: ClickEvidence;
+}
+
+/** What the page for a click shows. */
+export interface ClickView extends TokenTarget {
+  /** The score the page shows: the click's, or the recorded one once final. */
+  score: number;
+  final: boolean;
+  comment: string | null;
+}
+
+export type ClickOutcome =
+  | { kind: "unknown" }
+  | { kind: "expired"; target: TokenTarget }
+  | { kind: "invalid_score"; target: TokenTarget }
+  | { kind: "shown"; view: ClickView };
+
+/** The response a click leads to: nothing changes, or these fields are written. */
+type Decision = {
+  verdict: Verdict;
+  reason: string | null;
+  write?: Pick<ResponseRow, "state" | "score"> &
+    Partial<Pick<ResponseRow, "respondedAt" | "finalAt">>;
+};
+
+/**
+ * Records one click on a score link (see the README, "How a click becomes an answer"). Every
+ * decision for an invitation is taken under its row lock, so concurrent clicks queue up and
+ * the unique index on `responses.invitation_id` is never raced.
+ */
+export async function recordClick({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: ClickInput;
+}): Promise<ClickOutcome> {
+  return ctx.db.transaction(async (tx) => {
+    const txCtx = { ...ctx, db: tx };
+    const now = ctx.clock.now();
+    const target = await findByToken(tx, input.token, { lock: input.lookAhead === undefined });
+    if (!target) return { kind: "unknown" };
+    if (!isValidScore(target.survey.scale, input.score)) return { kind: "invalid_score", target };
+    const { invitation } = target;
+    const previous = await responseOf(tx, invitation.id);
+    const view = (score: number, response: ResponseRow | undefined): ClickOutcome => ({
+      kind: "shown",
+      view: {
+        ...target,
+        score: response && isFinal(response, target, now) ? response.score : score,
+        final: response ? isFinal(response, target, now) : false,
+        comment: response?.state === "recorded" ? response.comment : null,
+      },
+    });
+
+    if (isClosed(invitation, now)) {
+      return previous?.state === "recorded"
+        ? view(previous.score, previous)
+        : { kind: "expired", target };
+    }
+    const click = { invitationId: invitation.id, score: input.score, at: now, ...input.evidence };
+    if (input.lookAhead) {
+      await tx.insert(clicks).values({ ...click, verdict: "ignored", reason: input.lookAhead });
+      return view(input.score, previous);
+    }
+
+    const burstSeconds = ctx.config.SCANNER_BURST_SECONDS;
+    const recent: RecentClick[] = await tx
+      .select()
+      .from(clicks)
+      .where(
+        and(
+          eq(clicks.invitationId, invitation.id),
+          gt(clicks.at, new Date(now.getTime() - burstSeconds * 1000)),
+          ne(clicks.verdict, "ignored"),
+        ),
+      );
+    const senders = burstFingerprints(recent, { ...input.evidence, score: input.score });
+    let decision: Decision;
+    if (senders.has(fingerprintOf(input.evidence))) {
+      decision = await decideBurst(txCtx, target, previous, input.score, now, recent, senders);
+    } else {
+      const signature = scannerSignature(
+        input.evidence,
+        now,
+        invitation.deliveredAt ?? invitation.sentAt,
+        burstSeconds,
+      );
+      decision = signature
+        ? {
+            verdict: "flagged",
+            reason: signature,
+            write: previous ? undefined : { state: "flagged", score: input.score },
+          }
+        : decideHuman(target, previous, input.score, now);
+    }
+
+    await tx
+      .insert(clicks)
+      .values({ ...click, verdict: decision.verdict, reason: decision.reason });
+    const current = decision.write
+      ? await writeResponse(txCtx, target, previous, decision.write, now)
+      : previous;
+    return view(input.score, current);
+  });
+}
+
+function isFinal(response: ResponseRow, target: TokenTarget, now: Date): boolean {
+  if (response.state !== "recorded") return false;
+  return response.finalAt.getTime() <= now.getTime() || isClosed(target.invitation, now);
+}
+
+/** A click that is not part of a burst and carries no scanner signature: a person. */
+function decideHuman(
+  target: TokenTarget,
+  previous: ResponseRow | undefined,
+  score: number,
+  now: Date,
+): Decision {
+  const opened = {
+    state: "recorded" as const,
+    score,
+    respondedAt: now,
+    finalAt: windowEnd(target.survey, now),
+  };
+  if (previous?.state !== "recorded") return { verdict: "recorded", reason: null, write: opened };
+  if (previous.finalAt.getTime() <= now.getTime()) return { verdict: "final", reason: null };
+  if (previous.score === score) return { verdict: "recorded", reason: "repeat" };
+  return {
+    verdict: "changed",
+    reason: null,
+    write: { state: "recorded", score, respondedAt: now },
+  };
+}
+
+/**
+ * A click from a sender that opened several scores within the burst window. Clicks of that
+ * sender that were taken for a person's are re-marked, and an answer they set falls back to the
+ * last answer given before them, or to quarantine when there was none.
+ */
+async function decideBurst(
+  ctx: ServiceContext,
+  target: TokenTarget,
+  previous: ResponseRow | undefined,
+  score: number,
+  now: Date,
+  recent: RecentClick[],
+  senders: Set<string>,
+): Promise<Decision> {
+  const quarantined = { verdict: "quarantined" as const, reason: "burst" };
+  const mistaken = recent.filter(
+    (click) =>
+      senders.has(fingerprintOf(click)) &&
+      (click.verdict === "recorded" || click.verdict === "changed"),
+  );
+  if (mistaken.length > 0) {
+    await ctx.db
+      .update(clicks)
+      .set({ verdict: "quarantined", reason: "burst" })
+      .where(
+        inArray(
+          clicks.id,
+          mistaken.map((click) => click.id),
+        ),
+      );
+  }
+  if (!previous) return { ...quarantined, write: { state: "quarantined", score } };
+  if (previous.state !== "recorded")
+    return { ...quarantined, write: { state: "quarantined", score } };
+  const setByScanner = mistaken.some(
+    (click) => click.at.getTime() === previous.respondedAt.getTime(),
+  );
+  if (!setByScanner) return quarantined;
+  const [before] = await ctx.db
+    .select({ score: clicks.score, at: clicks.at })
+    .from(clicks)
+    .where(
+      and(
+        eq(clicks.invitationId, target.invitation.id),
+        inArray(clicks.verdict, ["recorded", "changed"]),
+      ),
+    )
+    .orderBy(desc(clicks.at))
+    .limit(1);
+  return before
+    ? { ...quarantined, write: { state: "recorded", score: before.score, respondedAt: before.at } }
+    : { ...quarantined, write: { state: "quarantined", score, respondedAt: now } };
+}
+
+/**
+ * Inserts or updates the invitation's one response and tells follow-ups, in this transaction.
+ * The upsert's conflict target is the unique invitation index: the database keeps it single.
+ */
+export async function writeResponse(
+  ctx: ServiceContext,
+  target: TokenTarget,
+  previous: ResponseRow | undefined,
+  write: Decision["write"] & {},
+  now: Date,
+  comment?: string | null,
+): Promise<ResponseRow> {
+  const { invitation, survey } = target;
+  const values = {
+    ...write,
+    respondedAt: write.respondedAt ?? previous?.respondedAt ?? now,
+    finalAt: write.finalAt ?? previous?.finalAt ?? windowEnd(survey, now),
+    ...(comment === undefined ? {} : { comment }),
+    updatedAt: now,
+  };
+  const [current] = await ctx.db
+    .insert(responses)
+    .values({
+      invitationId: invitation.id,
+      surveyId: survey.id,
+      workItemId: invitation.workItemId,
+      clientId: invitation.clientId,
+      contactId: invitation.contactId,
+      scale: survey.scale,
+      source: "email",
+      createdAt: now,
+      ...values,
+    })
+    .onConflictDoUpdate({ target: responses.invitationId, set: values })
+    .returning();
+  await onResponseChange({ ctx, input: { previous, current: current! } });
+  return current!;
+}

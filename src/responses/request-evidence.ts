@@ -1,0 +1,60 @@
+import { createHmac } from "node:crypto";
+import { derivedKey } from "../security/app-secret.ts";
+
+/** What a click leaves behind for audit: never the raw IP, only a keyed hash of it. */
+export interface ClickEvidence {
+  userAgent: string | null;
+  acceptLanguage: string | null;
+  ipHash: string | null;
+}
+
+export function hashIp(secret: string, ip: string): string {
+  return createHmac("sha256", derivedKey(secret, "ip-hash"))
+    .update(ip)
+    .digest("base64url")
+    .slice(0, 22);
+}
+
+/** Requests that only look ahead (HEAD, browser and proxy prefetch) never record an answer. */
+export function isLookAhead(method: string, header: (name: string) => string | undefined) {
+  if (method === "HEAD") return "head";
+  const purpose = `${header("purpose") ?? ""} ${header("sec-purpose") ?? ""} ${header("x-moz") ?? ""} ${header("x-purpose") ?? ""}`;
+  return /prefetch|prerender|preview/i.test(purpose) ? "prefetch" : undefined;
+}
+
+/**
+ * User agents of link scanners and scripted clients. Security gateways open every link of an
+ * email on delivery; none of them is a person answering a survey.
+ */
+const scannerAgents: Array<[RegExp, string]> = [
+  [/BingPreview/i, "bing-preview"],
+  [/Microsoft Office|MSOffice|Safe ?Links|Defender|ms-office|Microsoft-?ATP/i, "microsoft"],
+  [/Mimecast/i, "mimecast"],
+  [/Proofpoint|\bppops\b/i, "proofpoint"],
+  [/Barracuda/i, "barracuda"],
+  [/python-requests|python-urllib|aiohttp|httpx/i, "python"],
+  [/^curl\/|\bWget\b|libwww-perl|Java\/|okhttp|node-fetch|undici|axios/i, "script"],
+  [/Go-http-client/i, "go"],
+  [/HeadlessChrome|PhantomJS|Puppeteer|Playwright|Selenium|Lighthouse/i, "headless"],
+  [
+    /bot\b|crawler|spider|scanner|urlscan|Symantec|Forcepoint|Sophos|Trend ?Micro|FireEye|Cisco|IronPort|Zscaler|Fortinet|Trustwave|Cloudmark/i,
+    "scanner",
+  ],
+];
+
+/** The reason a request looks automated, or undefined when it looks like a person's browser. */
+export function scannerSignature(
+  evidence: ClickEvidence,
+  arrivedAt: Date,
+  deliveredAt: Date | null,
+  graceSeconds: number,
+): string | undefined {
+  const agent = evidence.userAgent ?? "";
+  if (!agent) return "no-user-agent";
+  for (const [pattern, name] of scannerAgents) if (pattern.test(agent)) return `agent:${name}`;
+  if (!evidence.acceptLanguage) return "no-accept-language";
+  if (deliveredAt && arrivedAt.getTime() - deliveredAt.getTime() < graceSeconds * 1000) {
+    return "too-soon-after-delivery";
+  }
+  return undefined;
+}

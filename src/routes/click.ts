@@ -1,0 +1,127 @@
+import type { Context } from "hono";
+import { loadBranding } from "../emails/branding.ts";
+import { type AppEnv, createRouter, serviceContext } from "../http/env.ts";
+import { localized, pageMessages } from "../pages/messages.ts";
+import { clientIpHash, publicPageGuard, sendMessage } from "../pages/public-guard.ts";
+import { sendPage } from "../pages/send-page.ts";
+import { ThankYouPage } from "../pages/thank-you.tsx";
+import { formToken, isSameSitePost, isValidFormToken } from "../responses/form-token.ts";
+import type { TokenTarget } from "../responses/invitation-access.ts";
+import { COMMENT_MAX_LENGTH, postComment } from "../responses/post-comment.ts";
+import { recordClick } from "../responses/record-click.ts";
+import { isLookAhead } from "../responses/request-evidence.ts";
+import { isUnhappy, parseScore, scoresOf } from "../responses/scale.ts";
+import { appSecret } from "../security/app-secret.ts";
+
+type PageContext = Context<AppEnv>;
+
+const notFound = (c: PageContext) =>
+  sendMessage(c, 404, (m) => ({ title: m.notFoundTitle, body: m.notFoundBody }));
+
+const expired = (c: PageContext, target: TokenTarget) =>
+  sendMessage(c, 410, (m) => ({ title: m.expiredTitle, body: m.expiredBody }), {
+    contactLocale: target.contact.locale,
+  });
+
+const invalidScore = (c: PageContext, target?: TokenTarget) =>
+  sendMessage(c, 400, (m) => ({ title: m.invalidScoreTitle, body: m.invalidScoreBody }), {
+    contactLocale: target?.contact.locale ?? null,
+  });
+
+async function thankYou(
+  c: PageContext,
+  token: string,
+  view: { target: TokenTarget; score: number; final: boolean; comment: string | null },
+  commentSaved: boolean,
+) {
+  const { survey, contact, invitation } = view.target;
+  const services = c.var.services;
+  const messages = pageMessages(contact.locale, c.req.header("accept-language"));
+  const [branding, secret] = await Promise.all([
+    loadBranding({ ctx: { db: services.database.db } }),
+    appSecret({ db: services.database.db, config: services.config }),
+  ]);
+  const closed = invitation.status === "cancelled" || invitation.expiresAt <= services.clock.now();
+  return sendPage(c, 200, (nonce) =>
+    ThankYouPage({
+      branding,
+      messages,
+      nonce,
+      token,
+      scale: survey.scale,
+      scores: scoresOf(survey.scale),
+      score: view.score,
+      final: view.final,
+      followUpQuestion: isUnhappy(survey.scale, view.score)
+        ? localized(survey.followUpQuestions, messages.lang)
+        : undefined,
+      comment: view.comment,
+      commentSaved,
+      formToken: formToken(secret, "comment", token),
+      commentMaxLength: COMMENT_MAX_LENGTH,
+      closed,
+    }),
+  );
+}
+
+/** Score links from survey emails and the comment form of the page they open. */
+export const clickRoutes = createRouter();
+clickRoutes.use("/r/*", publicPageGuard());
+
+clickRoutes.post("/r/:token/comment", async (c) => {
+  const token = c.req.param("token");
+  const services = c.var.services;
+  const secret = await appSecret({ db: services.database.db, config: services.config });
+  const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+  const origins = [new URL(services.config.PUBLIC_BASE_URL).origin, new URL(c.req.url).origin];
+  if (
+    !isSameSitePost((name) => c.req.header(name), origins) ||
+    !isValidFormToken(secret, "comment", token, form.csrf)
+  ) {
+    return sendMessage(c, 403, (m) => ({ title: m.forbiddenTitle, body: m.forbiddenBody }));
+  }
+  const comment = typeof form.comment === "string" ? form.comment : "";
+  if (comment.length > COMMENT_MAX_LENGTH) {
+    return sendMessage(c, 400, (m) => ({
+      title: m.tooLongTitle,
+      body: m.tooLongBody(COMMENT_MAX_LENGTH),
+    }));
+  }
+  const score = parseScore(typeof form.score === "string" ? form.score : "");
+  if (score === undefined) return invalidScore(c);
+  const outcome = await postComment({
+    ctx: serviceContext(services),
+    input: { token, score, comment },
+  });
+  if (outcome.kind === "unknown") return notFound(c);
+  if (outcome.kind === "expired") return expired(c, outcome.target);
+  if (outcome.kind === "invalid_score") return invalidScore(c, outcome.target);
+  return thankYou(c, token, { ...outcome, comment: outcome.comment || null }, true);
+});
+
+clickRoutes.get("/r/:token/:score", async (c) => {
+  const token = c.req.param("token");
+  const score = parseScore(c.req.param("score"));
+  const header = (name: string) => c.req.header(name);
+  const lookAhead = isLookAhead(c.req.method, header);
+  const outcome = await recordClick({
+    ctx: serviceContext(c.var.services),
+    input: {
+      token,
+      // Out-of-range numbers are refused by the scale check after the token is known.
+      score: score ?? -1,
+      lookAhead,
+      evidence: {
+        userAgent: header("user-agent")?.slice(0, 500) ?? null,
+        acceptLanguage: header("accept-language")?.slice(0, 200) ?? null,
+        ipHash: await clientIpHash(c),
+      },
+    },
+  });
+  if (outcome.kind === "unknown") return notFound(c);
+  if (outcome.kind === "expired") return expired(c, outcome.target);
+  if (outcome.kind === "invalid_score") return invalidScore(c, outcome.target);
+  return thankYou(c, token, { ...outcome.view, target: outcome.view }, false);
+});
+
+clickRoutes.all("/r/*", (c) => notFound(c));

@@ -1,0 +1,197 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { dashboardPages } from "../dashboard/figure-pages.ts";
+import { type FollowupFilter, FollowupPage, FollowupsPage } from "../dashboard/followups-page.tsx";
+import { GoalsPage } from "../dashboard/goals-page.tsx";
+import {
+  CsrfRefused,
+  clearSessionCookie,
+  type DashboardEnv,
+  formOf,
+  requireSession,
+  safeNext,
+  securityHeaders,
+  setSessionCookie,
+} from "../dashboard/http.ts";
+import { ErrorPage, type PageFrame, renderPage, SignInPage } from "../dashboard/layout.tsx";
+import { csrfTokenFor, signIn, signOut } from "../dashboard/sessions.ts";
+import { DASHBOARD_CSS } from "../dashboard/stylesheet.ts";
+import { getFollowup, listFollowups, updateFollowup } from "../followups/manage.ts";
+import { attainmentFor } from "../goals/attainment.ts";
+import { asKind, localParts, parsePeriod, periodContaining } from "../goals/calendar.ts";
+import { serviceContext } from "../http/env.ts";
+import { toApiError } from "../http/errors.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function frame(c: Context<DashboardEnv>, title: string, section?: PageFrame["section"]): PageFrame {
+  const session = c.var.session;
+  return {
+    title,
+    section,
+    session: { keyName: session.apiKey.name, csrf: csrfTokenFor(session.token) },
+  };
+}
+
+async function html(
+  c: Context<DashboardEnv>,
+  node: Parameters<typeof renderPage>[0],
+  status = 200,
+) {
+  return c.html(await renderPage(node), status as 200);
+}
+
+/** Server-rendered pages for people under /dashboard: HTML only, errors included. */
+export const dashboardRoutes = new OpenAPIHono<DashboardEnv>();
+
+dashboardRoutes.use("/dashboard", securityHeaders);
+dashboardRoutes.use("/dashboard/*", securityHeaders);
+
+dashboardRoutes.get("/dashboard/assets/dashboard.css", (c) => {
+  c.header("Content-Type", "text/css; charset=utf-8");
+  return c.body(DASHBOARD_CSS);
+});
+
+dashboardRoutes.get("/dashboard/sign-in", (c) =>
+  html(c, SignInPage({ next: c.req.query("next") ? safeNext(c.req.query("next")) : undefined })),
+);
+
+dashboardRoutes.post("/dashboard/sign-in", async (c) => {
+  const form = await formOf(c);
+  const session = await signIn({
+    ctx: serviceContext(c.var.services),
+    input: { key: form.key ?? "" },
+  });
+  if (!session) {
+    return html(
+      c,
+      SignInPage({
+        error: "That key is unknown, revoked, or lacks the metrics:read scope.",
+        next: form.next ? safeNext(form.next) : undefined,
+      }),
+      401,
+    );
+  }
+  c.var.logFields.apiKeyId = session.apiKey.id;
+  setSessionCookie(c, session.token, session.expiresAt);
+  return c.redirect(safeNext(form.next), 303);
+});
+
+dashboardRoutes.post("/dashboard/sign-out", requireSession, async (c) => {
+  await formOf(c);
+  await signOut({ ctx: serviceContext(c.var.services), input: { token: c.var.session.token } });
+  clearSessionCookie(c);
+  return c.redirect("/dashboard/sign-in", 303);
+});
+
+dashboardRoutes.get("/dashboard/followups", requireSession, async (c) => {
+  const wanted = c.req.query("state") ?? "open";
+  const filter: FollowupFilter =
+    (["open", "overdue", "acknowledged", "resolved", "all"] as const).find(
+      (value) => value === wanted,
+    ) ?? "open";
+  const { data } = await listFollowups({
+    ctx: serviceContext(c.var.services),
+    input: {
+      state: filter === "all" || filter === "overdue" ? undefined : filter,
+      overdue: filter === "overdue" ? true : undefined,
+      team: c.req.query("team") || undefined,
+      limit: 200,
+    },
+  });
+  return html(
+    c,
+    FollowupsPage({
+      ...frame(c, "Follow-ups", "followups"),
+      filter,
+      followups: data,
+      csrf: csrfTokenFor(c.var.session.token),
+      notice: c.req.query("done") === "1" ? "Saved." : undefined,
+    }),
+  );
+});
+
+dashboardRoutes.get("/dashboard/followups/:id", requireSession, async (c) => {
+  const id = c.req.param("id");
+  if (!UUID.test(id)) return notFoundPage(c);
+  const followup = await getFollowup({ ctx: serviceContext(c.var.services), input: { id } });
+  return html(
+    c,
+    FollowupPage({
+      ...frame(c, "Follow-up", "followups"),
+      followup,
+      csrf: csrfTokenFor(c.var.session.token),
+    }),
+  );
+});
+
+dashboardRoutes.post("/dashboard/followups/:id", requireSession, async (c) => {
+  const form = await formOf(c);
+  const id = c.req.param("id");
+  if (!UUID.test(id)) return notFoundPage(c);
+  const action = form.action;
+  if (action !== "acknowledge" && action !== "resolve") {
+    return errorPage(c, 400, "Choose acknowledge or resolve.");
+  }
+  const note = form.note?.trim().slice(0, 2000) || undefined;
+  await updateFollowup({
+    ctx: serviceContext(c.var.services),
+    input: {
+      id,
+      author: `dashboard: ${c.var.session.apiKey.name}`,
+      state: action === "acknowledge" ? "acknowledged" : "resolved",
+      note,
+    },
+  });
+  return c.redirect(`/dashboard/followups/${id}`, 303);
+});
+
+dashboardRoutes.get("/dashboard/goals", requireSession, async (c) => {
+  const ctx = serviceContext(c.var.services);
+  const asked = c.req.query("period");
+  const period = asked ? parsePeriod(asked) : undefined;
+  if (asked && !period) return errorPage(c, 400, "A period looks like 2026-11 or 2026-Q4.");
+  const now = localParts(ctx.clock.now(), "UTC");
+  const shown = period ?? periodContaining("month", now.year, now.month);
+  const entries = await attainmentFor({ ctx, input: { period: shown } });
+  const quarter = period
+    ? []
+    : await attainmentFor({ ctx, input: { period: asKind(shown, "quarter") } });
+  return html(
+    c,
+    GoalsPage({
+      ...frame(c, "Goals", "goals"),
+      period: shown.label,
+      entries: [...entries, ...quarter],
+    }),
+  );
+});
+
+dashboardRoutes.route("/", dashboardPages);
+
+dashboardRoutes.all("/dashboard/*", (c) => notFoundPage(c));
+
+dashboardRoutes.onError((error, c) => {
+  if (error instanceof CsrfRefused) return errorPage(c, 403, error.message);
+  const apiError = toApiError(error);
+  if (apiError.status >= 500)
+    c.var.logFields.error = { name: error.name, message: error.message, stack: error.stack };
+  const message =
+    apiError.status >= 500
+      ? "The dashboard could not show this page. Try again shortly."
+      : apiError.message;
+  return errorPage(c, apiError.status, message);
+});
+
+function notFoundPage(c: Context<DashboardEnv>) {
+  return errorPage(c, 404, "There is no such page in the dashboard.");
+}
+
+async function errorPage(c: Context<DashboardEnv>, status: number, message: string) {
+  const response = await html(
+    c,
+    ErrorPage({ status, message, signedIn: Boolean(c.get("session")) }),
+    status,
+  );
+  return response;
+}

@@ -1,0 +1,231 @@
+import { readFileSync } from "node:fs";
+import { eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queryRows } from "../src/db/client.ts";
+import { contacts, deadLetters, events, invitations, workItems } from "../src/db/schema/index.ts";
+import { createTestApp, problemOf, type TestApp } from "./support/app.ts";
+import {
+  AUTOTASK_CREDENTIALS,
+  autotaskSignature,
+  type FakeAutotask,
+  startFakeAutotask,
+} from "./support/fake-autotask.ts";
+
+const fixture = JSON.parse(
+  readFileSync(
+    new URL("../../shared/fixtures/psa/autotask-ticket-completed.json", import.meta.url),
+    "utf8",
+  ),
+) as { Id: number; Fields: Record<string, string> } & Record<string, unknown>;
+const SECRET_KEY = "autotask-webhook-secret-key";
+
+let t: TestApp;
+let autotask: FakeAutotask;
+let url: string;
+let integrationId: string;
+
+beforeAll(async () => {
+  autotask = await startFakeAutotask();
+  t = await createTestApp();
+  const created = await t.request("/v1/integrations", {
+    key: await t.key("admin"),
+    json: {
+      vendor: "autotask",
+      name: "Autotask",
+      baseUrl: autotask.baseUrl,
+      boardTeams: { "8": "help-desk" },
+      statusMap: { "13": "ignore" },
+      secrets: { webhookSecret: SECRET_KEY, ...AUTOTASK_CREDENTIALS },
+    },
+  });
+  integrationId = (await created.json()).id;
+  url = `/v1/webhooks/autotask?integration=${integrationId}`;
+});
+afterAll(async () => {
+  await t.close();
+  await autotask.close();
+});
+
+function delivery(edit: (payload: typeof fixture) => void = () => {}): string {
+  const payload = structuredClone(fixture);
+  edit(payload);
+  return JSON.stringify(payload);
+}
+
+function send(body: string, signature = autotaskSignature(SECRET_KEY, body)) {
+  return t.request(url, {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/json", "x-hook-signature": signature },
+  });
+}
+
+async function eventCount() {
+  const [row] = await queryRows<{ n: number }>(
+    t.ctx.db,
+    sql`select count(*)::int as n from ${events}`,
+  );
+  return row!.n;
+}
+
+describe("Autotask ticket webhooks", () => {
+  it("the fixture's completed ticket is a close with contact, company and resource from the REST API", async () => {
+    const response = await send(delivery());
+    expect(response.status).toBe(202);
+    const outcome = await response.json();
+    expect(outcome).toMatchObject({ status: "ingested", duplicate: false, touchesRecorded: 1 });
+    expect(outcome.invitation).toMatchObject({ status: "scheduled" });
+    const [item] = await t.ctx.db
+      .select()
+      .from(workItems)
+      .where(eq(workItems.id, outcome.workItemId));
+    expect(item).toMatchObject({ externalId: "351182", status: "closed", board: "8" });
+    const [contact] = await t.ctx.db
+      .select()
+      .from(contacts)
+      .where(eq(contacts.externalId, "30712"));
+    expect(contact).toMatchObject({
+      email: "dana.whitfield@harbourlaw.example",
+      name: "Dana Whitfield",
+    });
+    const [member] = await queryRows<{ name: string; team: string }>(
+      t.ctx.db,
+      sql`select m.name, tm.key as team from touches t join members m on m.id = t.member_id
+          join teams tm on tm.id = t.team_id where t.work_item_id = ${outcome.workItemId}`,
+    );
+    expect(member).toEqual({ name: "Sam Okafor", team: "help-desk" });
+    const lookup = autotask.requests.find((r) => r.path.endsWith("/Contacts/30712"));
+    expect(lookup?.headers.apiintegrationcode).toBe(AUTOTASK_CREDENTIALS.apiIntegrationCode);
+  });
+
+  it("three concurrent deliveries make one work item and one invitation", async () => {
+    autotask.records.Contacts.set("30801", {
+      id: 30801,
+      firstName: "Ola",
+      lastName: "Berg",
+      emailAddress: "ola.berg@harbourlaw.example",
+    });
+    const body = delivery((p) => {
+      p.Id = 360001;
+      p.Fields.ContactID = "30801";
+    });
+    const answers = await Promise.all([send(body), send(body), send(body)]);
+    const outcomes = await Promise.all(answers.map((r) => r.json()));
+    expect(answers.map((r) => r.status)).toEqual([202, 202, 202]);
+    expect(outcomes.filter((o) => !o.duplicate)).toHaveLength(1);
+    const items = await t.ctx.db.select().from(workItems).where(eq(workItems.externalId, "360001"));
+    expect(items).toHaveLength(1);
+    expect(
+      await t.ctx.db.select().from(invitations).where(eq(invitations.workItemId, items[0]!.id)),
+    ).toHaveLength(1);
+  });
+
+  it("a status that is not Complete records an update without a survey", async () => {
+    const response = await send(
+      delivery((p) => {
+        p.Id = 360002;
+        p.Fields.Status = "8";
+        delete p.Fields.CompletedDate;
+      }),
+    );
+    expect(response.status).toBe(202);
+    const outcome = await response.json();
+    expect(outcome.invitation).toBeNull();
+    const [stored] = await t.ctx.db.select().from(events).where(eq(events.id, outcome.eventId));
+    expect(stored!.type).toBe("ticket.updated");
+  });
+
+  it("a status mapped to ignore is acknowledged and records nothing", async () => {
+    const before = await eventCount();
+    const response = await send(
+      delivery((p) => {
+        p.Fields.Status = "13";
+      }),
+    );
+    expect(response.status).toBe(202);
+    expect((await response.json()).status).toBe("ignored");
+    expect(await eventCount()).toBe(before);
+  });
+
+  it("a contact without an email is recorded and no survey is scheduled", async () => {
+    autotask.records.Contacts.set("30999", { id: 30999, firstName: "No", lastName: "Mail" });
+    const response = await send(
+      delivery((p) => {
+        p.Id = 360003;
+        p.Fields.ContactID = "30999";
+      }),
+    );
+    expect(response.status).toBe(202);
+    expect((await response.json()).invitation).toMatchObject({
+      status: "skipped",
+      reason: "no_email",
+    });
+  });
+
+  it("an unmapped queue is a 400 naming Fields.QueueID and kept as a dead letter", async () => {
+    const response = await send(
+      delivery((p) => {
+        p.Id = 360004;
+        p.Fields.QueueID = "29";
+      }),
+    );
+    expect(response.status).toBe(400);
+    expect((await problemOf(response)).errors?.[0]?.path).toBe("Fields.QueueID");
+    const [letter] = await t.ctx.db
+      .select()
+      .from(deadLetters)
+      .where(eq(deadLetters.id, response.headers.get("x-dead-letter-id")!));
+    expect(letter?.field).toBe("Fields.QueueID");
+    expect(Object.keys(letter!.headers)).not.toContain("x-hook-signature");
+  });
+
+  it("a contact Autotask does not know is a 400 naming Fields.ContactID", async () => {
+    const response = await send(
+      delivery((p) => {
+        p.Id = 360005;
+        p.Fields.ContactID = "404404";
+      }),
+    );
+    expect(response.status).toBe(400);
+    expect((await problemOf(response)).errors?.[0]?.path).toBe("Fields.ContactID");
+  });
+
+  it("Autotask failing is a 502 so Autotask retries, and nothing is kept", async () => {
+    const before = await eventCount();
+    const letters = (await t.ctx.db.select().from(deadLetters)).length;
+    autotask.failWith(503);
+    try {
+      const response = await send(
+        delivery((p) => {
+          p.Id = 360006;
+        }),
+      );
+      expect(response.status).toBe(502);
+    } finally {
+      autotask.failWith(undefined);
+    }
+    expect(await eventCount()).toBe(before);
+    expect(await t.ctx.db.select().from(deadLetters)).toHaveLength(letters);
+  });
+
+  it("a bad signature is a 401 and records nothing, not even a look-up", async () => {
+    const before = await eventCount();
+    const lookups = autotask.requests.length;
+    const body = delivery((p) => {
+      p.Id = 360007;
+    });
+    for (const signature of [autotaskSignature("wrong-key", body), "", body]) {
+      const response = await send(body, signature);
+      expect(response.status).toBe(401);
+    }
+    expect(await eventCount()).toBe(before);
+    expect(autotask.requests.length).toBe(lookups);
+  });
+
+  it("a body over the size limit is a 413", async () => {
+    const body = delivery((p) => {
+      p.Fields.Title = "x".repeat(t.config.BODY_LIMIT_BYTES);
+    });
+    expect((await send(body)).status).toBe(413);
+  });
+});

@@ -1,0 +1,338 @@
+import { readFileSync } from "node:fs";
+import { eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queryRows } from "../src/db/client.ts";
+import { deadLetters, events, invitations, touches, workItems } from "../src/db/schema/index.ts";
+import { createTestApp, problemOf, type TestApp } from "./support/app.ts";
+import { connectwiseSignature, type KeyServer, startKeyServer } from "./support/key-server.ts";
+
+const fixture = JSON.parse(
+  readFileSync(
+    new URL("../../shared/fixtures/psa/connectwise-ticket-closed.json", import.meta.url),
+    "utf8",
+  ),
+) as Record<string, unknown>;
+const SIGNING_KEY = "cw-callback-signing-key-3f8a";
+
+let t: TestApp;
+let keys: KeyServer;
+let integrationId: string;
+let url: string;
+
+beforeAll(async () => {
+  keys = await startKeyServer(SIGNING_KEY);
+  t = await createTestApp({ CONNECTWISE_KEY_ORIGINS: keys.origin });
+  const admin = await t.key("admin");
+  const created = await t.request("/v1/integrations", {
+    key: admin,
+    json: {
+      vendor: "connectwise",
+      name: "ConnectWise cloud",
+      boardTeams: { "Help Desk": "help-desk", Projects: "projects" },
+      settings: { memberTeams: { mchen: "centralized-services" } },
+    },
+  });
+  integrationId = (await created.json()).id;
+  url = `/v1/webhooks/connectwise?integration=${integrationId}`;
+});
+afterAll(async () => {
+  await t.close();
+  await keys.close();
+});
+
+/** The fixture with its ticket changed by `edit`, pointing at the loopback key server. */
+function delivery(
+  edit: (entity: Record<string, unknown>) => void = () => {},
+  keyUrl = keys.keyUrl(),
+) {
+  const entity = JSON.parse(fixture.Entity as string) as Record<string, unknown>;
+  edit(entity);
+  return JSON.stringify({
+    ...fixture,
+    Entity: JSON.stringify(entity),
+    Metadata: { key_url: keyUrl },
+  });
+}
+
+function send(body: string, signature = connectwiseSignature(SIGNING_KEY, body)) {
+  return t.request(url, {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/json", "x-content-signature": signature },
+  });
+}
+
+async function counts() {
+  const [row] = await queryRows<{ events: number; letters: number }>(
+    t.ctx.db,
+    sql`select (select count(*) from ${events})::int as events, (select count(*) from ${deadLetters})::int as letters`,
+  );
+  return row!;
+}
+
+describe("ConnectWise callbacks", () => {
+  it("the fixture's closed ticket records the work item, its touches and one invitation", async () => {
+    const response = await send(delivery());
+    expect(response.status).toBe(202);
+    const outcome = await response.json();
+    expect(outcome).toMatchObject({ status: "ingested", duplicate: false, touchesRecorded: 2 });
+    expect(outcome.invitation).toMatchObject({ status: "scheduled", surveyKey: "ticket-csat" });
+
+    const [item] = await t.ctx.db
+      .select()
+      .from(workItems)
+      .where(eq(workItems.id, outcome.workItemId));
+    expect(item).toMatchObject({
+      kind: "ticket",
+      externalId: "48213",
+      status: "closed",
+      board: "Help Desk",
+    });
+    expect(item!.closedAt?.toISOString()).toBe("2026-11-18T16:42:10.000Z");
+    const rows = await queryRows<{ member: string; team: string; role: string }>(
+      t.ctx.db,
+      sql`select m.external_id as member, tm.key as team, t.role from touches t
+          join members m on m.id = t.member_id join teams tm on tm.id = t.team_id
+          where t.work_item_id = ${outcome.workItemId} order by m.external_id`,
+    );
+    expect(rows).toEqual([
+      { member: "jlopez", team: "help-desk", role: "owner" },
+      { member: "mchen", team: "centralized-services", role: "resource" },
+    ]);
+    const [stored] = await t.ctx.db.select().from(events).where(eq(events.id, outcome.eventId));
+    expect(stored!.source).toBe(`connectwise:${integrationId}`);
+    expect(stored!.externalId).toBe(
+      "connectwise:ticket:48213:ticket.closed:2026-11-18T16:42:10.000Z",
+    );
+  });
+
+  it("three concurrent deliveries of one callback make one work item, one set of touches, one invitation", async () => {
+    const body = delivery((e) => {
+      e.id = 50001;
+      e.contact = { id: 50001, name: "Lee Park" };
+      e.contactEmailAddress = "lee.park@acmedental.example";
+    });
+    const answers = await Promise.all([send(body), send(body), send(body)]);
+    const outcomes = await Promise.all(answers.map((r) => r.json()));
+    expect(answers.map((r) => r.status)).toEqual([202, 202, 202]);
+    expect(outcomes.filter((o) => !o.duplicate)).toHaveLength(1);
+    expect(new Set(outcomes.map((o) => o.workItemId)).size).toBe(1);
+    const workItemId = outcomes[0].workItemId as string;
+    expect(
+      await t.ctx.db.select().from(workItems).where(eq(workItems.externalId, "50001")),
+    ).toHaveLength(1);
+    expect(
+      await t.ctx.db.select().from(touches).where(eq(touches.workItemId, workItemId)),
+    ).toHaveLength(2);
+    expect(
+      await t.ctx.db.select().from(invitations).where(eq(invitations.workItemId, workItemId)),
+    ).toHaveLength(1);
+  });
+
+  it("a ticket without a contact email is recorded but no survey is scheduled", async () => {
+    const response = await send(
+      delivery((e) => {
+        e.id = 50002;
+        e.contact = { id: 50002, name: "No Mail" };
+        delete e.contactEmailAddress;
+      }),
+    );
+    expect(response.status).toBe(202);
+    const outcome = await response.json();
+    expect(outcome.workItemId).toBeTruthy();
+    expect(outcome.invitation).toMatchObject({ status: "skipped", reason: "no_email" });
+  });
+
+  it("a reopen is an update, and the re-close schedules no second survey", async () => {
+    const first = (e: Record<string, unknown>) => {
+      e.id = 50003;
+      e.contact = { id: 50003, name: "Ray Cho" };
+      e.contactEmailAddress = "ray.cho@acmedental.example";
+    };
+    const closed = await (await send(delivery(first))).json();
+    expect(closed.invitation.status).toBe("scheduled");
+    const reopened = await send(
+      delivery((e) => {
+        first(e);
+        e.closedFlag = false;
+        e.status = { id: 12, name: "Reopened" };
+        delete e.closedDate;
+        e._info = { lastUpdated: "2026-11-19T08:00:00Z", dateEntered: "2026-11-17T09:03:00Z" };
+      }),
+    );
+    expect(reopened.status).toBe(202);
+    expect((await reopened.json()).invitation).toBeNull();
+    const reclosed = await (
+      await send(
+        delivery((e) => {
+          first(e);
+          e.closedDate = "2026-11-19T10:00:00Z";
+        }),
+      )
+    ).json();
+    expect(reclosed.duplicate).toBe(false);
+    expect(reclosed.invitation).toMatchObject({ status: "skipped", reason: "already_surveyed" });
+    expect(
+      await t.ctx.db
+        .select()
+        .from(invitations)
+        .where(eq(invitations.workItemId, closed.workItemId)),
+    ).toHaveLength(1);
+  });
+
+  it("a completed project is a project.completed credited to its manager", async () => {
+    const project = {
+      id: 7001,
+      name: "Office 365 migration",
+      board: { id: 3, name: "Projects" },
+      status: { id: 5, name: "Completed" },
+      company: { id: 250, identifier: "AcmeDental", name: "Acme Dental Group" },
+      contact: { id: 1733, name: "Priya Raman" },
+      manager: { id: 160, identifier: "akhan", name: "Aisha Khan" },
+      closedFlag: true,
+      actualEnd: "2026-11-18T15:00:00Z",
+      _info: { lastUpdated: "2026-11-18T15:00:00Z", dateEntered: "2026-10-01T09:00:00Z" },
+    };
+    const body = JSON.stringify({
+      ...fixture,
+      Type: "project",
+      ID: 7001,
+      Entity: JSON.stringify(project),
+      Metadata: { key_url: keys.keyUrl() },
+    });
+    const response = await send(body);
+    expect(response.status).toBe(202);
+    const outcome = await response.json();
+    const [stored] = await t.ctx.db.select().from(events).where(eq(events.id, outcome.eventId));
+    expect(stored!.type).toBe("project.completed");
+    const [item] = await t.ctx.db
+      .select()
+      .from(workItems)
+      .where(eq(workItems.id, outcome.workItemId));
+    expect(item).toMatchObject({ kind: "project", externalId: "7001" });
+    expect(outcome.touchesRecorded).toBe(1);
+  });
+
+  it("a deleted record is acknowledged and nothing is recorded", async () => {
+    const before = await counts();
+    const body = JSON.stringify({ ...JSON.parse(delivery()), Action: "deleted" });
+    const response = await send(body);
+    expect(response.status).toBe(202);
+    expect(await response.json()).toMatchObject({ status: "ignored" });
+    expect(await counts()).toEqual(before);
+  });
+});
+
+describe("ConnectWise deliveries that cannot be mapped", () => {
+  it("an unknown board is a 400 naming Entity.board.name, kept as a dead letter", async () => {
+    const before = await counts();
+    const body = delivery((e) => {
+      e.id = 50004;
+      e.board = { id: 99, name: "Dispatch" };
+    });
+    const response = await send(body);
+    expect(response.status).toBe(400);
+    const problem = await problemOf(response);
+    expect(problem.errors?.[0]?.path).toBe("Entity.board.name");
+    expect(problem.detail).toContain("Dispatch");
+    const letterId = response.headers.get("x-dead-letter-id")!;
+    const [letter] = await t.ctx.db.select().from(deadLetters).where(eq(deadLetters.id, letterId));
+    expect(letter).toMatchObject({
+      source: `connectwise:${integrationId}`,
+      integrationId,
+      field: "Entity.board.name",
+      body,
+    });
+    expect(letter!.headers["content-type"]).toBe("application/json");
+    expect(Object.keys(letter!.headers)).not.toContain("x-content-signature");
+    expect(await counts()).toEqual({ events: before.events, letters: before.letters + 1 });
+  });
+
+  it("a body over the size limit is a 413", async () => {
+    const big = delivery((e) => {
+      e.summary = "x".repeat(t.config.BODY_LIMIT_BYTES + 10);
+    });
+    const response = await send(big);
+    expect(response.status).toBe(413);
+    expect((await problemOf(response)).title).toBe("Payload too large");
+  });
+});
+
+describe("ConnectWise authenticity", () => {
+  it("a wrong signature is a 401 and records nothing", async () => {
+    const before = await counts();
+    const body = delivery((e) => {
+      e.id = 50005;
+    });
+    const response = await send(body, connectwiseSignature("another-key", body));
+    expect(response.status).toBe(401);
+    expect((await problemOf(response)).title).toBe("Invalid signature");
+    expect(await counts()).toEqual(before);
+  });
+
+  it("a body changed after signing is a 401", async () => {
+    const body = delivery((e) => {
+      e.id = 50006;
+    });
+    const signature = connectwiseSignature(SIGNING_KEY, body);
+    const response = await send(body.replace("Outlook", "Outlock"), signature);
+    expect(response.status).toBe(401);
+  });
+
+  it("a missing signature header is a 401", async () => {
+    const response = await t.request(url, { method: "POST", body: delivery() });
+    expect(response.status).toBe(401);
+  });
+
+  it.each([
+    [
+      "plain http on a ConnectWise host",
+      "http://api-na.myconnectwise.net/v4_6_release/system/callbackkey/index.rails?id=1",
+    ],
+    ["the cloud metadata IP", "https://169.254.169.254/latest/meta-data/iam/security-credentials/"],
+    ["an IPv6 literal", "https://[::1]/key"],
+    ["another host", "https://keys.evil.example/signing-key"],
+    ["a look-alike host", "https://api-na.myconnectwise.net.evil.example/key"],
+    ["userinfo before the real host", "https://api-na.myconnectwise.net@evil.example/key"],
+    ["a non-default port", "https://api-na.myconnectwise.net:8443/key"],
+    ["a configured origin's host on another port", "http://127.0.0.1:1/key"],
+  ])("a key_url with %s is refused before any fetch: 401, nothing recorded", async (_, keyUrl) => {
+    const before = await counts();
+    const hits = keys.hits.length;
+    const body = delivery(() => {}, keyUrl);
+    const response = await send(body);
+    expect(response.status).toBe(401);
+    expect((await problemOf(response)).detail).toContain("key_url");
+    expect(keys.hits.length).toBe(hits);
+    expect(await counts()).toEqual(before);
+  });
+
+  it("the signing key is fetched once and then cached", async () => {
+    const keyUrl = keys.keyUrl("cache-check");
+    const hitsFor = () => keys.hits.filter((hit) => hit.endsWith("id=cache-check")).length;
+    for (const id of [50007, 50008]) {
+      const body = delivery((e) => {
+        e.id = id;
+      }, keyUrl);
+      expect((await send(body)).status).toBe(202);
+    }
+    expect(hitsFor()).toBe(1);
+  });
+
+  it("an unknown integration id is a 404 and a missing one a 400", async () => {
+    const unknown = await t.request(
+      "/v1/webhooks/connectwise?integration=00000000-0000-4000-8000-000000000000",
+      {
+        method: "POST",
+        body: delivery(),
+      },
+    );
+    expect(unknown.status).toBe(404);
+    const missing = await t.request("/v1/webhooks/connectwise", {
+      method: "POST",
+      body: delivery(),
+    });
+    expect(missing.status).toBe(400);
+    expect((await problemOf(missing)).errors?.[0]?.path).toBe("integration");
+  });
+});

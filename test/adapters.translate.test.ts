@@ -1,0 +1,163 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { translateAutotask } from "../src/adapters/autotask.ts";
+import { translateConnectwise } from "../src/adapters/connectwise.ts";
+import { allowedKeyUrl } from "../src/adapters/connectwise-signature.ts";
+import { MappingError } from "../src/adapters/translation.ts";
+import { CanonicalEvent } from "../src/intake/event.ts";
+import type { IntegrationConfig } from "../src/integrations/integrations.ts";
+
+const read = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../../shared/fixtures/psa/${name}`, import.meta.url), "utf8"));
+
+function integration(overrides: Partial<IntegrationConfig> = {}): IntegrationConfig {
+  return {
+    id: "00000000-0000-4000-8000-000000000001",
+    vendor: "connectwise",
+    name: "test",
+    active: true,
+    baseUrl: null,
+    settings: {},
+    boardTeams: { "Help Desk": "help-desk", "8": "help-desk" },
+    statusMap: {},
+    secrets: {},
+    createdAt: new Date(),
+    updatedAt: new Date(),
+    ...overrides,
+  };
+}
+
+function mappingError(run: () => unknown): MappingError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof MappingError) return error;
+    throw error;
+  }
+  throw new Error("expected a MappingError");
+}
+
+describe("the ConnectWise translator", () => {
+  it("turns the fixture into a valid canonical ticket.closed", () => {
+    const result = translateConnectwise(integration(), read("connectwise-ticket-closed.json"));
+    if (result.kind !== "event") throw new Error("expected an event");
+    const event = CanonicalEvent.parse(result.event);
+    expect(event).toMatchObject({
+      type: "ticket.closed",
+      occurredAt: "2026-11-18T16:42:10.000Z",
+      workItem: {
+        externalId: "48213",
+        kind: "ticket",
+        board: "Help Desk",
+        openedAt: "2026-11-17T09:03:00.000Z",
+      },
+      client: { externalId: "250", name: "Acme Dental Group" },
+      contact: { externalId: "1733", email: "priya.raman@acmedental.example", name: "Priya Raman" },
+    });
+    expect(event.touches.map((touch) => [touch.member.externalId, touch.role])).toEqual([
+      ["jlopez", "owner"],
+      ["mchen", "resource"],
+    ]);
+  });
+
+  it("adds up time entries carried in the entity, per member", () => {
+    const payload = read("connectwise-ticket-closed.json");
+    const entity = JSON.parse(payload.Entity);
+    entity.timeEntries = [
+      {
+        member: { identifier: "rpatel", name: "Ravi Patel" },
+        actualHours: 0.5,
+        timeStart: "2026-11-18T10:00:00Z",
+      },
+      {
+        member: { identifier: "rpatel", name: "Ravi Patel" },
+        actualHours: 0.25,
+        timeStart: "2026-11-18T09:00:00Z",
+      },
+    ];
+    payload.Entity = JSON.stringify(entity);
+    const result = translateConnectwise(integration(), payload);
+    if (result.kind !== "event") throw new Error("expected an event");
+    const entry = result.event.touches?.find((touch) => touch.role === "time-entry");
+    expect(entry).toMatchObject({ minutes: 45, at: "2026-11-18T09:00:00.000Z" });
+  });
+
+  it("names the field it cannot map", () => {
+    const payload = read("connectwise-ticket-closed.json");
+    expect(
+      mappingError(() => translateConnectwise(integration(), { ...payload, Entity: "{oops" }))
+        .field,
+    ).toBe("Entity");
+    const entity = JSON.parse(payload.Entity);
+    delete entity.company;
+    expect(
+      mappingError(() =>
+        translateConnectwise(integration(), { ...payload, Entity: JSON.stringify(entity) }),
+      ).field,
+    ).toBe("Entity.company.id");
+    entity.company = { id: 1, name: "x" };
+    entity.closedDate = "yesterday";
+    expect(
+      mappingError(() =>
+        translateConnectwise(integration(), { ...payload, Entity: JSON.stringify(entity) }),
+      ).field,
+    ).toBe("Entity.closedDate");
+  });
+
+  it("statusMap wins over closedFlag", () => {
+    const result = translateConnectwise(
+      integration({ statusMap: { "Closed (resolved)": "ticket.updated" } }),
+      read("connectwise-ticket-closed.json"),
+    );
+    expect(result.kind === "event" && result.event.type).toBe("ticket.updated");
+  });
+});
+
+describe("the Autotask translator", () => {
+  const directory = {
+    get: async (entity: string, id: string) =>
+      entity === "Companies"
+        ? { id, companyName: "Harbour Law LLP" }
+        : entity === "Contacts"
+          ? { id, emailAddress: "a@b.example" }
+          : undefined,
+  };
+
+  it("honours the integration's complete statuses", async () => {
+    const payload = read("autotask-ticket-completed.json");
+    const closed = await translateAutotask(integration({ vendor: "autotask" }), payload, directory);
+    expect(closed.kind === "event" && closed.event.type).toBe("ticket.closed");
+    const custom = await translateAutotask(
+      integration({ vendor: "autotask", settings: { completeStatuses: ["17"] } }),
+      payload,
+      directory,
+    );
+    expect(custom.kind === "event" && custom.event.type).toBe("ticket.updated");
+  });
+
+  it("the event id is the ticket and its completion, not the webhook's Guid", async () => {
+    const payload = read("autotask-ticket-completed.json");
+    const result = await translateAutotask(integration({ vendor: "autotask" }), payload, directory);
+    expect(result.kind === "event" && result.event.id).toBe(
+      "autotask:ticket:351182:ticket.closed:2026-11-18T16:40:00.000Z",
+    );
+  });
+});
+
+describe("the ConnectWise key URL allow-list", () => {
+  it.each([
+    ["https://api-na.myconnectwise.net/v4_6_release/system/callbackkey/index.rails?id=1", true],
+    ["https://eu.myconnectwise.net/key", true],
+    ["https://myconnectwise.net/key", false],
+    ["http://api-na.myconnectwise.net/key", false],
+    ["https://api-na.myconnectwise.net:444/key", false],
+    ["https://user:pw@api-na.myconnectwise.net/key", false],
+    ["https://169.254.169.254/latest/meta-data/", false],
+    ["https://evilmyconnectwise.net/key", false],
+    ["file:///etc/passwd", false],
+    ["http://cw.internal.example:8080/key", true],
+    ["http://cw.internal.example/key", false],
+  ])("%s -> %s", (url, allowed) => {
+    expect(allowedKeyUrl(url, ["http://cw.internal.example:8080"]) !== undefined).toBe(allowed);
+  });
+});

@@ -1,0 +1,165 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { clicks, responses } from "../src/db/schema/index.ts";
+import { appSecret } from "../src/security/app-secret.ts";
+import { createTestApp, type TestApp } from "./support/app.ts";
+import { createInvitation, createSurvey } from "./support/factories.ts";
+
+const PERSON = {
+  "user-agent":
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36",
+  "accept-language": "en-US,en;q=0.9",
+  "x-forwarded-for": "203.0.113.7",
+};
+// A gateway that fetches links like a browser: nothing in its headers gives it away.
+const DISGUISED_SCANNER = {
+  "user-agent":
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+  "accept-language": "en-US",
+  "x-forwarded-for": "198.51.100.20",
+};
+
+let t: TestApp;
+let secret: string;
+beforeAll(async () => {
+  t = await createTestApp({ TRUST_PROXY: "true" });
+  secret = await appSecret(t.ctx);
+});
+afterAll(() => t.close());
+beforeEach(() => t.clock.set("2026-11-18T17:05:00Z"));
+
+const click = (token: string, score: number, headers: Record<string, string>, method = "GET") =>
+  t.request(`/r/${token}/${score}`, { headers, method });
+
+async function state(invitationId: string) {
+  const rows = await t.ctx.db
+    .select()
+    .from(responses)
+    .where(eq(responses.invitationId, invitationId));
+  const evidence = await t.ctx.db
+    .select()
+    .from(clicks)
+    .where(eq(clicks.invitationId, invitationId))
+    .orderBy(clicks.at);
+  return { rows, evidence };
+}
+
+describe("link scanners cannot answer for a person", () => {
+  it("a scanner burst over all the links then the person's click records only the person's score", async () => {
+    const survey = await createSurvey(t.ctx.db, { scale: "csat5" });
+    const { invitation, token } = await createInvitation(t.ctx.db, secret, { surveyId: survey.id });
+    for (const score of [4, 1, 5, 2, 3]) {
+      expect((await click(token, score, DISGUISED_SCANNER)).status).toBe(200);
+      t.clock.advance(150);
+    }
+    let { rows, evidence } = await state(invitation.id);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.state).toBe("quarantined");
+    expect(evidence.map((c) => c.verdict)).toEqual(Array(5).fill("quarantined"));
+
+    t.clock.advance(4_000);
+    expect((await click(token, 2, PERSON)).status).toBe(200);
+    ({ rows, evidence } = await state(invitation.id));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ state: "recorded", score: 2 });
+    expect(evidence).toHaveLength(6);
+    expect(evidence.filter((c) => c.verdict === "recorded").map((c) => c.score)).toEqual([2]);
+    for (const row of evidence) expect(row.ipHash).not.toContain("203.0.113.7");
+  });
+
+  it("a burst after the person answered leaves the person's answer in place", async () => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret);
+    await click(token, 3, PERSON);
+    t.clock.advance(60_000);
+    for (const score of [1, 2, 3]) {
+      await click(token, score, DISGUISED_SCANNER);
+      t.clock.advance(100);
+    }
+    const { rows, evidence } = await state(invitation.id);
+    expect(rows[0]).toMatchObject({ state: "recorded", score: 3 });
+    expect(evidence.filter((c) => c.verdict === "quarantined")).toHaveLength(3);
+  });
+
+  it("HEAD requests record nothing", async () => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret);
+    for (const score of [1, 2, 3]) {
+      const response = await click(token, score, PERSON, "HEAD");
+      expect(response.status).toBe(200);
+    }
+    const { rows, evidence } = await state(invitation.id);
+    expect(rows).toHaveLength(0);
+    expect(evidence.every((c) => c.verdict === "ignored" && c.reason === "head")).toBe(true);
+  });
+
+  it("prefetch requests record nothing and do not count as a burst", async () => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret);
+    const hints: Record<string, string>[] = [
+      { purpose: "prefetch" },
+      { "sec-purpose": "prefetch;prerender" },
+      { "x-moz": "prefetch" },
+    ];
+    for (const [index, hint] of hints.entries()) {
+      expect((await click(token, index + 1, { ...PERSON, ...hint })).status).toBe(200);
+    }
+    expect((await state(invitation.id)).rows).toHaveLength(0);
+    await click(token, 1, PERSON);
+    expect((await state(invitation.id)).rows[0]).toMatchObject({ state: "recorded", score: 1 });
+  });
+
+  it.each([
+    [
+      "Microsoft Defender",
+      { "user-agent": "Mozilla/5.0 (compatible; BingPreview/1.0b)", "accept-language": "en" },
+    ],
+    ["python-requests", { "user-agent": "python-requests/2.32.3", "accept-language": "en" }],
+    [
+      "headless Chrome",
+      {
+        "user-agent": "Mozilla/5.0 HeadlessChrome/142.0.0.0 Safari/537.36",
+        "accept-language": "en",
+      },
+    ],
+    ["a client without Accept-Language", { "user-agent": PERSON["user-agent"] }],
+  ])("%s is flagged, and a later human click records", async (_name, headers) => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret);
+    await click(token, 1, headers);
+    let { rows, evidence } = await state(invitation.id);
+    expect(rows[0]).toMatchObject({ state: "flagged", score: 1 });
+    expect(evidence[0]?.verdict).toBe("flagged");
+    t.clock.advance(30_000);
+    await click(token, 3, PERSON);
+    ({ rows, evidence } = await state(invitation.id));
+    expect(rows[0]).toMatchObject({ state: "recorded", score: 3 });
+    expect(evidence.map((c) => c.verdict)).toEqual(["flagged", "recorded"]);
+  });
+
+  it("a click within seconds of delivery is flagged", async () => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret, {
+      deliveredAt: new Date("2026-11-18T17:04:58Z"),
+    });
+    await click(token, 2, PERSON);
+    const { rows, evidence } = await state(invitation.id);
+    expect(rows[0]?.state).toBe("flagged");
+    expect(evidence[0]?.reason).toBe("too-soon-after-delivery");
+  });
+
+  it("a comment after a quarantined click records the person's answer", async () => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret);
+    await click(token, 1, DISGUISED_SCANNER);
+    await click(token, 3, DISGUISED_SCANNER);
+    const page = await (await click(token, 2, DISGUISED_SCANNER)).text();
+    expect((await state(invitation.id)).rows[0]?.state).toBe("quarantined");
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? "";
+    const posted = await t.request(`/r/${token}/comment`, {
+      method: "POST",
+      headers: { ...PERSON, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ csrf, score: "2", comment: "Fixed quickly" }).toString(),
+    });
+    expect(posted.status).toBe(200);
+    expect((await state(invitation.id)).rows[0]).toMatchObject({
+      state: "recorded",
+      score: 2,
+      comment: "Fixed quickly",
+    });
+  });
+});

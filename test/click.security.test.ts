@@ -1,0 +1,176 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { responses } from "../src/db/schema/index.ts";
+import { appSecret } from "../src/security/app-secret.ts";
+import { createTestApp, type TestApp } from "./support/app.ts";
+import { createInvitation } from "./support/factories.ts";
+
+const PERSON = {
+  "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:145.0) Gecko/20100101 Firefox/145.0",
+  "accept-language": "en",
+};
+const FORM = { ...PERSON, "content-type": "application/x-www-form-urlencoded" };
+
+let t: TestApp;
+let secret: string;
+beforeAll(async () => {
+  t = await createTestApp();
+  secret = await appSecret(t.ctx);
+});
+afterAll(() => t.close());
+beforeEach(() => t.clock.set("2026-11-18T17:05:00Z"));
+
+async function openPage(token: string, score = 3) {
+  const html = await (await t.request(`/r/${token}/${score}`, { headers: PERSON })).text();
+  return { html, csrf: /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? "" };
+}
+
+const postComment = (
+  token: string,
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+) =>
+  t.request(`/r/${token}/comment`, {
+    method: "POST",
+    headers: { ...FORM, ...headers },
+    body: new URLSearchParams(fields).toString(),
+  });
+
+const responseOf = async (invitationId: string) =>
+  (await t.ctx.db.select().from(responses).where(eq(responses.invitationId, invitationId)))[0];
+
+describe("tokens", () => {
+  it.each([
+    ["an unknown token", "AAAAAAAAAAAAAAAAAAAAAAAA"],
+    ["a malformed token", "not-a-token"],
+    ["a token with markup", "%3Cscript%3Ealert(1)%3C%2Fscript%3E"],
+  ])("%s is a friendly 404 page that leaks nothing", async (_name, token) => {
+    const page = await t.request(`/r/${token}/3`, { headers: PERSON });
+    expect(page.status).toBe(404);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    const html = await page.text();
+    expect(html).toContain("This link does not work");
+    expect(html).not.toContain("<script>");
+    expect(html).not.toMatch(/invitation|database|token|stack/i);
+  });
+
+  it("an expired invitation is a friendly 410 page and records nothing", async () => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret, {
+      expiresAt: new Date("2026-11-18T17:04:00Z"),
+    });
+    const page = await t.request(`/r/${token}/3`, { headers: PERSON });
+    expect(page.status).toBe(410);
+    expect(await page.text()).toContain("This survey has closed");
+    expect(await responseOf(invitation.id)).toBeUndefined();
+  });
+
+  it("a forged token for another invitation's hash opens nothing", async () => {
+    const { token } = await createInvitation(t.ctx.db, secret);
+    const forged = `${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`;
+    expect((await t.request(`/r/${forged}/3`, { headers: PERSON })).status).toBe(404);
+  });
+});
+
+describe("comments", () => {
+  it("are stored as text and escaped when shown", async () => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret);
+    const { csrf } = await openPage(token);
+    const attack = `<script>alert("x")</script><img src=x onerror=alert(1)>`;
+    const page = await postComment(token, { csrf, score: "3", comment: attack });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).not.toContain("<script>alert");
+    expect(html).not.toContain("<img src=x");
+    expect(html).toContain("&lt;script&gt;");
+    expect((await responseOf(invitation.id))?.comment).toBe(attack);
+    const again = await openPage(token);
+    expect(again.html).not.toContain("<script>alert");
+  });
+
+  it("longer than 2,000 characters are refused with a clear page and not stored", async () => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret);
+    const { csrf } = await openPage(token);
+    const page = await postComment(token, { csrf, score: "3", comment: "x".repeat(2001) });
+    expect(page.status).toBe(400);
+    expect(await page.text()).toContain("too long");
+    expect((await responseOf(invitation.id))?.comment).toBeNull();
+  });
+
+  it.each([
+    [
+      "a missing form token",
+      (_csrf: string) => ({ fields: { score: "1", comment: "hi" }, headers: {} }),
+    ],
+    [
+      "a wrong form token",
+      (csrf: string) => ({ fields: { csrf: `${csrf}x`, score: "1", comment: "hi" }, headers: {} }),
+    ],
+    [
+      "a cross-site Origin",
+      (csrf: string) => ({
+        fields: { csrf, score: "1", comment: "hi" },
+        headers: { origin: "https://evil.example" },
+      }),
+    ],
+    [
+      "Sec-Fetch-Site: cross-site",
+      (csrf: string) => ({
+        fields: { csrf, score: "1", comment: "hi" },
+        headers: { "sec-fetch-site": "cross-site" },
+      }),
+    ],
+  ])("with %s are refused and nothing is stored", async (_name, build) => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret);
+    const { csrf } = await openPage(token);
+    const { fields, headers } = build(csrf);
+    const page = await postComment(token, fields, headers);
+    expect(page.status).toBe(403);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    expect(await responseOf(invitation.id)).toMatchObject({ score: 3, comment: null });
+  });
+
+  it("the form token of one invitation does not work for another", async () => {
+    const first = await createInvitation(t.ctx.db, secret);
+    const second = await createInvitation(t.ctx.db, secret);
+    const { csrf } = await openPage(first.token);
+    const page = await postComment(second.token, { csrf, score: "1", comment: "hi" });
+    expect(page.status).toBe(403);
+    expect(await responseOf(second.invitation.id)).toBeUndefined();
+  });
+
+  it("from the page itself (same origin) are accepted", async () => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret);
+    const { csrf } = await openPage(token);
+    const page = await postComment(
+      token,
+      { csrf, score: "3", comment: "Thanks!" },
+      { origin: "http://rapport.test", "sec-fetch-site": "same-origin" },
+    );
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("your comment has been saved");
+    expect((await responseOf(invitation.id))?.comment).toBe("Thanks!");
+  });
+});
+
+describe("rate limit", () => {
+  it("over the per-minute limit a client gets a friendly 429 with Retry-After", async () => {
+    const limited = await createTestApp({ RATE_LIMIT_PER_MINUTE: "3", TRUST_PROXY: "true" });
+    try {
+      limited.clock.set("2026-11-18T17:05:30Z");
+      const hit = (ip: string) =>
+        limited.request("/r/AAAAAAAAAAAAAAAAAAAAAAAA/1", {
+          headers: { ...PERSON, "x-forwarded-for": ip },
+        });
+      for (let i = 0; i < 3; i++) expect((await hit("192.0.2.1")).status).toBe(404);
+      const refused = await hit("192.0.2.1");
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get("retry-after")).toBe("30");
+      expect(await refused.text()).toContain("Too many requests");
+      expect((await hit("192.0.2.2")).status).toBe(404);
+      limited.clock.advance(30_000);
+      expect((await hit("192.0.2.1")).status).toBe(404);
+    } finally {
+      await limited.close();
+    }
+  });
+});

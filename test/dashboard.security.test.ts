@@ -1,0 +1,227 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiKeys, dashboardSessions } from "../src/db/schema/index.ts";
+import { createTestApp, type TestApp } from "./support/app.ts";
+import { createSurveyedWork, createTeam, recordResponseChange } from "./support/factories.ts";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+/** Signs in through the form; answers the cookie pair (`name=value`) and the raw header. */
+async function signIn(app: TestApp, key: string) {
+  const response = await app.request("/dashboard/sign-in", {
+    method: "POST",
+    body: new URLSearchParams({ key }).toString(),
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+  });
+  const header = response.headers.get("set-cookie") ?? "";
+  return { response, header, cookie: header.split(";")[0] ?? "" };
+}
+
+function csrfOf(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match) throw new Error("no CSRF token in the page");
+  return match[1]!;
+}
+
+async function page(path: string, cookie: string) {
+  return t.request(path, { headers: { cookie } });
+}
+
+function post(path: string, cookie: string, form: Record<string, string>, headers = {}) {
+  return t.request(path, {
+    method: "POST",
+    body: new URLSearchParams(form).toString(),
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie, ...headers },
+  });
+}
+
+describe("dashboard sign-in", () => {
+  it("sends a visitor without a session to the sign-in page, keeping where they were going", async () => {
+    const response = await t.request("/dashboard/goals?period=2026-11");
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe(
+      `/dashboard/sign-in?next=${encodeURIComponent("/dashboard/goals?period=2026-11")}`,
+    );
+  });
+
+  it("refuses an unknown key and a key without metrics:read, with an HTML message and no cookie", async () => {
+    for (const key of ["rpk_not-a-real-key", await t.key("events:write")]) {
+      const { response, header } = await signIn(t, key);
+      expect(response.status).toBe(401);
+      expect(response.headers.get("content-type")).toContain("text/html");
+      expect(await response.text()).toContain("lacks the metrics:read scope");
+      expect(header).toBe("");
+    }
+  });
+
+  it("exchanges a metrics:read key for an HttpOnly, SameSite=Lax cookie whose token is stored only hashed", async () => {
+    const { response, header, cookie } = await signIn(t, await t.key("metrics:read"));
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/dashboard");
+    expect(header).toMatch(/^rapport_session=/);
+    expect(header).toContain("HttpOnly");
+    expect(header).toContain("SameSite=Lax");
+    expect(header).toContain("Path=/");
+    expect(header).not.toContain("Secure");
+    const token = cookie.split("=")[1]!;
+    const rows = await t.ctx.db.select().from(dashboardSessions);
+    expect(JSON.stringify(rows)).not.toContain(token);
+    const overview = await page("/dashboard", cookie);
+    expect(overview.status).toBe(200);
+    const html = await overview.text();
+    expect(html).toContain("Sign out");
+    expect(html).not.toContain("<script");
+    const csp = overview.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toContain("unsafe-inline");
+  });
+
+  it("behind https the cookie is Secure with the __Host- prefix", async () => {
+    const secure = await createTestApp({ PUBLIC_BASE_URL: "https://rapport.example" });
+    try {
+      const { header, cookie } = await signIn(secure, await secure.key("metrics:read"));
+      expect(header).toMatch(/^__Host-rapport_session=/);
+      expect(header).toContain("Secure");
+      const overview = await secure.request("/dashboard", { headers: { cookie } });
+      expect(overview.status).toBe(200);
+    } finally {
+      await secure.close();
+    }
+  });
+
+  it("follows only dashboard paths after sign-in", async () => {
+    const key = await t.key("metrics:read");
+    const response = await t.request("/dashboard/sign-in", {
+      method: "POST",
+      body: new URLSearchParams({ key, next: "https://evil.example/x" }).toString(),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(response.headers.get("location")).toBe("/dashboard");
+  });
+
+  it("signing out ends the session and clears the cookie", async () => {
+    const { cookie } = await signIn(t, await t.key("metrics:read"));
+    const csrf = csrfOf(await (await page("/dashboard", cookie)).text());
+    const before = (await t.ctx.db.select().from(dashboardSessions)).length;
+    const out = await post("/dashboard/sign-out", cookie, { _csrf: csrf });
+    expect(out.status).toBe(303);
+    expect(out.headers.get("location")).toBe("/dashboard/sign-in");
+    expect(out.headers.get("set-cookie")).toMatch(/rapport_session=;/);
+    expect((await t.ctx.db.select().from(dashboardSessions)).length).toBe(before - 1);
+    expect((await page("/dashboard", cookie)).status).toBe(303);
+  });
+
+  it("revoking the key ends its sessions at once", async () => {
+    const admin = await t.key("admin");
+    const created = await t.request("/v1/api-keys", {
+      key: admin,
+      json: { name: "to revoke", scopes: ["metrics:read"] },
+    });
+    const { id, key } = await created.json();
+    const { cookie } = await signIn(t, key);
+    expect((await page("/dashboard", cookie)).status).toBe(200);
+    await t.request(`/v1/api-keys/${id}`, { key: admin, method: "DELETE" });
+    const after = await page("/dashboard", cookie);
+    expect(after.status).toBe(303);
+    expect(after.headers.get("location")).toContain("/dashboard/sign-in");
+    const [row] = await t.ctx.db.select().from(apiKeys).where(eq(apiKeys.id, id));
+    expect(row?.revokedAt).not.toBeNull();
+  });
+
+  it("a session expires after DASHBOARD_SESSION_HOURS", async () => {
+    const { cookie } = await signIn(t, await t.key("metrics:read"));
+    expect((await page("/dashboard", cookie)).status).toBe(200);
+    t.clock.advance(t.config.DASHBOARD_SESSION_HOURS * 3_600_000 + 1000);
+    expect((await page("/dashboard", cookie)).status).toBe(303);
+  });
+});
+
+describe("dashboard forms and pages", () => {
+  it("refuses a form without the CSRF token, or from another site, and changes nothing", async () => {
+    const work = await createSurveyedWork(t.ctx.db, "csat3");
+    await recordResponseChange(t.ctx, {
+      surveyId: work.survey.id,
+      clientId: work.client.id,
+      workItemId: work.workItem.id,
+      scale: "csat3",
+      score: 1,
+      respondedAt: t.clock.now(),
+    });
+    const { cookie } = await signIn(t, await t.key("metrics:read"));
+    const list = await (await page("/dashboard/followups", cookie)).text();
+    const id = /data-followup="([^"]+)"/.exec(list)?.[1];
+    expect(id).toBeTruthy();
+    const csrf = csrfOf(list);
+
+    const missing = await post(`/dashboard/followups/${id}`, cookie, { action: "resolve" });
+    expect(missing.status).toBe(403);
+    expect(missing.headers.get("content-type")).toContain("text/html");
+    const wrong = await post(`/dashboard/followups/${id}`, cookie, {
+      action: "resolve",
+      _csrf: `${csrf.slice(0, -2)}xx`,
+    });
+    expect(wrong.status).toBe(403);
+    const crossSite = await post(
+      `/dashboard/followups/${id}`,
+      cookie,
+      { action: "resolve", _csrf: csrf },
+      { origin: "https://evil.example" },
+    );
+    expect(crossSite.status).toBe(403);
+    const detail = await (await page(`/dashboard/followups/${id}`, cookie)).text();
+    expect(detail).toContain("status-open");
+
+    const resolved = await post(`/dashboard/followups/${id}`, cookie, {
+      action: "resolve",
+      _csrf: csrf,
+      note: "Called the client back",
+    });
+    expect(resolved.status).toBe(303);
+    const after = await (await page(`/dashboard/followups/${id}`, cookie)).text();
+    expect(after).toContain("status-resolved");
+    expect(after).toContain("Called the client back");
+  });
+
+  it("escapes user text on every page", async () => {
+    const hostile = `<script>alert("x")</script><img src=x onerror=alert(1)>`;
+    const work = await createSurveyedWork(t.ctx.db, "csat3");
+    await recordResponseChange(t.ctx, {
+      surveyId: work.survey.id,
+      clientId: work.client.id,
+      workItemId: work.workItem.id,
+      scale: "csat3",
+      score: 1,
+      comment: hostile,
+      respondedAt: t.clock.now(),
+    });
+    await createTeam(t.ctx.db, { key: "hostile-team", name: hostile });
+    const { cookie } = await signIn(t, await t.key("metrics:read"));
+    for (const path of ["/dashboard/followups", "/dashboard", "/dashboard/teams"]) {
+      const html = await (await page(path, cookie)).text();
+      expect(html).not.toContain("<script>alert");
+      expect(html).not.toContain("<img src=x");
+    }
+    expect(await (await page("/dashboard/followups", cookie)).text()).toContain(
+      "&lt;script&gt;alert(",
+    );
+  });
+
+  it("answers unknown pages and bad input with friendly HTML, never JSON", async () => {
+    const { cookie } = await signIn(t, await t.key("metrics:read"));
+    for (const [path, status] of [
+      ["/dashboard/no-such-page", 404],
+      ["/dashboard/followups/not-an-id", 404],
+      ["/dashboard/followups/00000000-0000-4000-8000-000000000000", 404],
+      ["/dashboard/goals?period=november", 400],
+    ] as const) {
+      const response = await page(path, cookie);
+      expect(response.status, path).toBe(status);
+      expect(response.headers.get("content-type"), path).toContain("text/html");
+      expect(await response.text(), path).toContain("<!doctype html>");
+    }
+  });
+});

@@ -1,0 +1,248 @@
+import { and, asc, eq } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { invitationEvents, invitations } from "../src/db/schema/index.ts";
+import { claimBatch } from "../src/delivery/claim.ts";
+import { composeEmails } from "../src/delivery/compose.ts";
+import { sendDueInvitations } from "../src/delivery/jobs.ts";
+import { lanes } from "../src/delivery/lanes.ts";
+import { transportFor } from "../src/delivery/transport.ts";
+import { appSecret } from "../src/security/app-secret.ts";
+import { createTestApp, type TestApp } from "./support/app.ts";
+import { createContact, createInvitation, createSurvey } from "./support/factories.ts";
+import { FakeResend } from "./support/fake-resend.ts";
+
+let t: TestApp;
+let fake: FakeResend;
+const HOUR = 3_600_000;
+
+beforeAll(async () => {
+  fake = await new FakeResend().start();
+  t = await createTestApp({
+    RESEND_API_KEY: "re_test_key",
+    RESEND_BASE_URL: fake.url,
+    RESEND_REQUESTS_PER_SECOND: "200",
+    RESEND_TIMEOUT_MS: "400",
+  });
+});
+afterAll(async () => {
+  await t.close();
+  await fake.stop();
+});
+beforeEach(async () => {
+  // Each test starts with nothing due.
+  await t.ctx.db
+    .update(invitations)
+    .set({ status: "cancelled" })
+    .where(eq(invitations.status, "scheduled"));
+});
+
+async function due(count: number) {
+  const secret = await appSecret(t.ctx);
+  const survey = await createSurvey(t.ctx.db);
+  const rows = [];
+  for (let i = 0; i < count; i++) {
+    rows.push(
+      (
+        await createInvitation(t.ctx.db, secret, {
+          status: "scheduled",
+          sentAt: null,
+          surveyId: survey.id,
+          nextAttemptAt: t.clock.now(),
+        })
+      ).invitation,
+    );
+  }
+  return rows;
+}
+
+/** Runs the job until nothing is due, moving the clock past every retry. */
+async function sendEverything() {
+  for (let round = 0; round < 20; round++) {
+    while ((await sendDueInvitations.runOnce(t.ctx)) > 0) {}
+    const pending = await t.ctx.db
+      .select({ id: invitations.id })
+      .from(invitations)
+      .where(eq(invitations.status, "sending"));
+    if (pending.length === 0) return;
+    t.clock.advance(2 * HOUR);
+  }
+}
+
+async function stateOf(id: string) {
+  const [row] = await t.ctx.db.select().from(invitations).where(eq(invitations.id, id));
+  const events = await t.ctx.db
+    .select()
+    .from(invitationEvents)
+    .where(eq(invitationEvents.invitationId, id))
+    .orderBy(asc(invitationEvents.at), asc(invitationEvents.type));
+  return { row: row!, types: events.map((event) => event.type), events };
+}
+
+describe("sending survey emails through Resend", () => {
+  it("a due invitation is sent once, with its provider id, token links and unsubscribe headers", async () => {
+    const [invitation] = await due(1);
+    expect(await sendDueInvitations.runOnce(t.ctx)).toBe(1);
+    const { row, types } = await stateOf(invitation!.id);
+    expect(row.status).toBe("sent");
+    expect(row.attempts).toBe(1);
+    expect(row.sentAt?.toISOString()).toBe(t.clock.now().toISOString());
+    const email = fake.sent.find((sent) => sent.invitationId === invitation!.id)!;
+    expect(row.providerMessageId).toBe(email.id);
+    expect(email.idempotencyKey).toBe(`invitation/${invitation!.id}`);
+    expect(email.headers["List-Unsubscribe-Post"]).toBe("List-Unsubscribe=One-Click");
+    expect(email.text).toContain("http://rapport.test/r/");
+    expect(types).toEqual(["send_attempt", "sent"]);
+  });
+
+  it("a batch of many is one request with one key, and every email is sent exactly once", async () => {
+    const rows = await due(150);
+    const before = fake.requests.length;
+    await sendEverything();
+    const requests = fake.requests.slice(before);
+    expect(requests.map((request) => request.size).sort()).toEqual([100, 50]);
+    expect(requests[0]!.idempotencyKey).toMatch(/^invitations\//);
+    for (const row of rows) expect(fake.count(row.id)).toBe(1);
+  });
+
+  it.each([
+    ["a 429 with Retry-After", "rate-limit"],
+    ["a 500", "server-error"],
+    ["a 502 with an HTML body", "bad-gateway-html"],
+    ["a request that hangs after sending", "hang"],
+    ["a connection closed after sending", "close"],
+  ] as const)(
+    "after %s, the retry sends every email exactly once and records the attempts",
+    async (_, behaviour) => {
+      const rows = await due(3);
+      fake.script(behaviour, behaviour);
+      expect(await sendDueInvitations.runOnce(t.ctx)).toBe(3);
+      const first = await stateOf(rows[0]!.id);
+      expect(first.row.status).toBe("sending");
+      expect(first.row.lastError).toBeTruthy();
+      expect(first.row.nextAttemptAt.getTime()).toBeGreaterThan(t.clock.now().getTime());
+      // Nothing is retried before its time: no hot loop.
+      expect(await sendDueInvitations.runOnce(t.ctx)).toBe(0);
+
+      await sendEverything();
+      for (const row of rows) {
+        expect(fake.count(row.id)).toBe(1);
+        const { row: after, types } = await stateOf(row.id);
+        expect(after.status).toBe("sent");
+        expect(after.lastError).toBeNull();
+        expect(types.filter((type) => type === "send_attempt")).toHaveLength(3);
+        expect(types.filter((type) => type === "send_retry")).toHaveLength(2);
+        expect(types.at(-1)).toBe("sent");
+        if (behaviour === "rate-limit") expect(after.attempts).toBe(1);
+        else expect(after.attempts).toBe(3);
+      }
+    },
+  );
+
+  it("a 429 waits for Retry-After before the batch is tried again", async () => {
+    const [row] = await due(1);
+    fake.script("rate-limit");
+    await sendDueInvitations.runOnce(t.ctx);
+    const { row: after } = await stateOf(row!.id);
+    expect(after.nextAttemptAt.getTime() - t.clock.now().getTime()).toBe(1000);
+  });
+
+  it("a validation error fails the batch for good, with the provider's reason", async () => {
+    const rows = await due(2);
+    fake.script("validation-error");
+    await sendEverything();
+    for (const row of rows) {
+      const { row: after, types } = await stateOf(row.id);
+      expect(after.status).toBe("failed");
+      expect(after.lastError).toContain("validation_error");
+      expect(types).toEqual(["send_attempt", "send_failed"]);
+      expect(fake.count(row.id)).toBe(0);
+    }
+  });
+
+  it("one bad address fails only its own invitation", async () => {
+    const secret = await appSecret(t.ctx);
+    const contact = await createContact(t.ctx.db, { email: "not-an-address" });
+    const bad = await createInvitation(t.ctx.db, secret, {
+      status: "scheduled",
+      contactId: contact.id,
+      clientId: contact.clientId,
+    });
+    const good = await due(2);
+    await sendEverything();
+    expect((await stateOf(bad.invitation.id)).row.status).toBe("failed");
+    for (const row of good) expect((await stateOf(row.id)).row.status).toBe("sent");
+  });
+
+  it("a worker that stopped after sending but before recording does not cause a second email", async () => {
+    const rows = await due(4);
+    // A worker claims and sends, then stops before it can record anything.
+    const batch = await claimBatch({ ctx: t.ctx, input: { lane: lanes.survey, limit: 100 } });
+    const emails = await composeEmails({
+      ctx: t.ctx,
+      input: { kind: "survey", invitationIds: batch!.members.map((member) => member.id) },
+    });
+    const crashed = await transportFor(t.config).send(t.ctx, batch!.batchKey, emails);
+    expect(crashed.kind).toBe("accepted");
+    // Within the lease nobody touches the batch; after it, another worker re-sends it as is.
+    expect(await sendDueInvitations.runOnce(t.ctx)).toBe(0);
+    t.clock.advance(6 * 60_000);
+    expect(await sendDueInvitations.runOnce(t.ctx)).toBe(4);
+    for (const row of rows) {
+      expect(fake.count(row.id)).toBe(1);
+      const { row: after } = await stateOf(row.id);
+      expect(after.status).toBe("sent");
+      expect(after.attempts).toBe(2);
+      expect(after.providerMessageId).toBe(
+        fake.sent.find((email) => email.invitationId === row.id)!.id,
+      );
+    }
+  });
+
+  it("gives up after the last attempt and records the failure", async () => {
+    const [row] = await due(1);
+    fake.script(...Array(8).fill("server-error"));
+    await sendEverything();
+    const { row: after, types } = await stateOf(row!.id);
+    expect(after.status).toBe("failed");
+    expect(after.attempts).toBe(8);
+    expect(after.lastError).toContain("gave up after 8 attempts");
+    expect(types.filter((type) => type === "send_retry")).toHaveLength(7);
+    expect(types.at(-1)).toBe("send_failed");
+  });
+
+  it("skips invitations of contacts who opted out or bounced, and ones that expired", async () => {
+    const secret = await appSecret(t.ctx);
+    const optedOut = await createContact(t.ctx.db, { optedOutAt: new Date("2026-11-01") });
+    const bounced = await createContact(t.ctx.db, { bouncedAt: new Date("2026-11-01") });
+    const a = await createInvitation(t.ctx.db, secret, {
+      status: "scheduled",
+      contactId: optedOut.id,
+      clientId: optedOut.clientId,
+    });
+    const b = await createInvitation(t.ctx.db, secret, {
+      status: "scheduled",
+      contactId: bounced.id,
+      clientId: bounced.clientId,
+    });
+    const c = await createInvitation(t.ctx.db, secret, {
+      status: "scheduled",
+      expiresAt: new Date(t.clock.now().getTime() - 1000),
+    });
+    await sendEverything();
+    for (const [invitation, reason] of [
+      [a, "opted_out"],
+      [b, "bounced"],
+      [c, "expired"],
+    ] as const) {
+      const { row, events } = await stateOf(invitation.invitation.id);
+      expect(row.status).toBe("cancelled");
+      expect(events.find((event) => event.type === "cancelled")?.detail).toEqual({ reason });
+      expect(fake.count(invitation.invitation.id)).toBe(0);
+    }
+    const cancelled = await t.ctx.db
+      .select()
+      .from(invitations)
+      .where(and(eq(invitations.id, a.invitation.id), eq(invitations.attempts, 0)));
+    expect(cancelled).toHaveLength(1);
+  });
+});

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contacts } from "../src/db/schema/index.ts";
+import { createTestApp, problemOf, type TestApp } from "./support/app.ts";
+
+let t: TestApp;
+let writer: string;
+let reader: string;
+beforeAll(async () => {
+  t = await createTestApp();
+  writer = await t.key("directory:write");
+  reader = await t.key("responses:read");
+});
+afterAll(() => t.close());
+
+function put(path: string, json: unknown) {
+  return t.request(path, { method: "PUT", key: writer, json });
+}
+
+async function firstError(response: Response) {
+  expect(response.status).toBe(400);
+  return (await problemOf(response)).errors?.[0];
+}
+
+describe("directory input is checked", () => {
+  it("a contact of an unknown client is refused at clientExternalId, and nothing is stored", async () => {
+    const response = await put("/v1/contacts/orphan", {
+      clientExternalId: "nobody",
+      email: "a@b.example",
+    });
+    expect(await firstError(response)).toMatchObject({ path: "clientExternalId", in: "body" });
+    expect(await t.ctx.db.select().from(contacts)).toHaveLength(0);
+  });
+
+  it("bad fields are named", async () => {
+    await put("/v1/clients/1", { name: "One" });
+    const contact = await put("/v1/contacts/x", { clientExternalId: "1", email: "nope" });
+    expect(await firstError(contact)).toMatchObject({ path: "email" });
+    const client = await put("/v1/clients/2", { name: "", endedAt: "last week" });
+    expect((await problemOf(client)).errors!.map((e) => e.path).sort()).toEqual([
+      "endedAt",
+      "name",
+    ]);
+    const team = await put("/v1/teams/Help%20Desk", { name: "Help Desk" });
+    expect(await firstError(team)).toMatchObject({ path: "key", in: "path" });
+    const member = await put("/v1/members/m", { name: "M", teamKey: "Not A Key" });
+    expect(await firstError(member)).toMatchObject({ path: "teamKey" });
+  });
+
+  it("limit is 1 to 200 and a cursor must be one the API issued", async () => {
+    for (const limit of ["0", "201", "ten"]) {
+      const response = await t.request(`/v1/clients?limit=${limit}`, { key: reader });
+      expect(await firstError(response)).toMatchObject({ path: "limit", in: "query" });
+    }
+    for (const cursor of ["garbage", Buffer.from('["x","y"]').toString("base64url")]) {
+      const response = await t.request(`/v1/teams?cursor=${cursor}`, { key: reader });
+      expect(await firstError(response)).toMatchObject({ path: "cursor", in: "query" });
+    }
+  });
+
+  it("an erased contact cannot be written again", async () => {
+    await put("/v1/contacts/gone", { clientExternalId: "1", email: "gone@one.example" });
+    const erased = await (
+      await t.request("/v1/contacts/gone", { method: "DELETE", key: writer })
+    ).json();
+    const response = await put(`/v1/contacts/${erased.externalId}`, {
+      clientExternalId: "1",
+      email: "back@one.example",
+    });
+    expect(response.status).toBe(409);
+  });
+
+  it("unknown ids are 404s", async () => {
+    for (const path of [
+      "/v1/clients/none",
+      "/v1/contacts/none",
+      "/v1/teams/none",
+      "/v1/members/none",
+    ]) {
+      expect((await t.request(path, { key: reader })).status).toBe(404);
+    }
+    expect((await t.request("/v1/contacts/none", { method: "DELETE", key: writer })).status).toBe(
+      404,
+    );
+  });
+
+  it("writing needs directory:write and reading responses:read", async () => {
+    expect((await t.request("/v1/clients", { key: writer })).status).toBe(403);
+    expect(
+      (await t.request("/v1/clients/9", { method: "PUT", key: reader, json: { name: "N" } }))
+        .status,
+    ).toBe(403);
+    expect((await t.request("/v1/contacts/x", { method: "DELETE", key: reader })).status).toBe(403);
+    expect((await t.request("/v1/members")).status).toBe(401);
+  });
+});

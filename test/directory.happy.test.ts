@@ -1,0 +1,206 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contacts, invitations, responses } from "../src/db/schema/index.ts";
+import { appSecret } from "../src/security/app-secret.ts";
+import { createTestApp, type TestApp } from "./support/app.ts";
+import { createInvitation, createResponse } from "./support/factories.ts";
+
+let t: TestApp;
+let writer: string;
+let reader: string;
+beforeAll(async () => {
+  t = await createTestApp();
+  writer = await t.key("directory:write");
+  reader = await t.key("responses:read");
+});
+afterAll(() => t.close());
+
+function put(path: string, json: unknown) {
+  return t.request(path, { method: "PUT", key: writer, json });
+}
+async function get(path: string) {
+  const response = await t.request(path, { key: reader });
+  expect(response.status).toBe(200);
+  return response.json();
+}
+
+describe("clients", () => {
+  it("PUT creates then updates, keeping what is left out", async () => {
+    const created = await put("/v1/clients/250", {
+      name: "Acme Dental",
+      activeSince: "2024-03-01T00:00:00Z",
+    });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({
+      externalId: "250",
+      name: "Acme Dental",
+      activeSince: "2024-03-01T00:00:00.000Z",
+      endedAt: null,
+      excludeFromSurveys: false,
+    });
+    const updated = await put("/v1/clients/250", {
+      name: "Acme Dental Group",
+      endedAt: "2026-10-31T00:00:00Z",
+      excludeFromSurveys: true,
+    });
+    expect(updated.status).toBe(200);
+    expect(await updated.json()).toMatchObject({
+      name: "Acme Dental Group",
+      activeSince: "2024-03-01T00:00:00.000Z",
+      endedAt: "2026-10-31T00:00:00.000Z",
+      excludeFromSurveys: true,
+    });
+  });
+
+  it("GET shows the client with its contacts", async () => {
+    await put("/v1/clients/251", { name: "Bolt Logistics" });
+    await put("/v1/contacts/c-1", {
+      clientExternalId: "251",
+      email: "ana@bolt.example",
+      name: "Ana",
+      locale: "pt-BR",
+    });
+    const client = await get("/v1/clients/251");
+    expect(client.contacts).toHaveLength(1);
+    expect(client.contacts[0]).toMatchObject({
+      externalId: "c-1",
+      clientExternalId: "251",
+      email: "ana@bolt.example",
+      optedOutAt: null,
+      bouncedAt: null,
+    });
+  });
+});
+
+describe("contacts", () => {
+  it("show opt-out and bounce state; a new address clears the bounce", async () => {
+    await put("/v1/clients/252", { name: "Cobalt Law" });
+    await put("/v1/contacts/c-2", { clientExternalId: "252", email: "old@cobalt.example" });
+    await t.ctx.db
+      .update(contacts)
+      .set({ bouncedAt: t.clock.now() })
+      .where(eq(contacts.externalId, "c-2"));
+    expect((await get("/v1/contacts/c-2")).bouncedAt).toBe(t.clock.now().toISOString());
+
+    const optedOut = await put("/v1/contacts/c-2", { clientExternalId: "252", optedOut: true });
+    expect(await optedOut.json()).toMatchObject({
+      optedOutAt: t.clock.now().toISOString(),
+      bouncedAt: t.clock.now().toISOString(),
+      email: "old@cobalt.example",
+    });
+    const moved = await put("/v1/contacts/c-2", {
+      clientExternalId: "252",
+      email: "new@cobalt.example",
+      optedOut: false,
+    });
+    expect(await moved.json()).toMatchObject({ optedOutAt: null, bouncedAt: null });
+  });
+
+  it("lists a client's contacts only when asked", async () => {
+    const page = await get("/v1/contacts?clientExternalId=251");
+    expect(page.data.map((c: { externalId: string }) => c.externalId)).toEqual(["c-1"]);
+  });
+
+  it("DELETE erases personal data but keeps the scores, anonymised", async () => {
+    await put("/v1/clients/253", { name: "Delta Dental" });
+    const created = await (
+      await put("/v1/contacts/c-3", {
+        clientExternalId: "253",
+        email: "eve@delta.example",
+        name: "Eve",
+        locale: "de",
+      })
+    ).json();
+    const secret = await appSecret(t.ctx);
+    const { invitation } = await createInvitation(t.ctx.db, secret, {
+      contactId: created.id,
+      clientId: (await get("/v1/clients/253")).id,
+    });
+    const pending = await createInvitation(t.ctx.db, secret, {
+      contactId: created.id,
+      clientId: invitation.clientId,
+      status: "scheduled",
+      sentAt: null,
+    });
+    const response = await createResponse(t.ctx.db, {
+      invitationId: invitation.id,
+      surveyId: invitation.surveyId,
+      clientId: invitation.clientId,
+      contactId: created.id,
+      scale: "csat3",
+      score: 3,
+      comment: "Eve here, thanks!",
+    });
+
+    const erased = await t.request("/v1/contacts/c-3", { method: "DELETE", key: writer });
+    expect(erased.status).toBe(200);
+    const body = await erased.json();
+    expect(body).toMatchObject({
+      id: created.id,
+      email: null,
+      name: null,
+      locale: null,
+      erasedAt: t.clock.now().toISOString(),
+    });
+    expect(body.externalId).toMatch(/^erased-[0-9a-f-]{36}$/);
+    expect((await t.request("/v1/contacts/c-3", { key: reader })).status).toBe(404);
+
+    const [score] = await t.ctx.db.select().from(responses).where(eq(responses.id, response.id));
+    expect(score).toMatchObject({ score: 3, contactId: created.id, comment: null });
+    const [cancelled] = await t.ctx.db
+      .select()
+      .from(invitations)
+      .where(eq(invitations.id, pending.invitation.id));
+    expect(cancelled!.status).toBe("cancelled");
+    const [row] = await t.ctx.db.select().from(contacts).where(eq(contacts.id, created.id));
+    expect(JSON.stringify(row)).not.toContain("eve");
+  });
+});
+
+describe("teams and members", () => {
+  it("a member's current team is shown by key, and a new team key is created", async () => {
+    await put("/v1/teams/help-desk", { name: "Help Desk", leadEmail: "lead@msp.example" });
+    const member = await put("/v1/members/jlopez", {
+      name: "Jordan Lopez",
+      email: "jl@msp.example",
+      teamKey: "projects",
+    });
+    expect(member.status).toBe(201);
+    expect(await member.json()).toMatchObject({ externalId: "jlopez", teamKey: "projects" });
+    expect(await get("/v1/teams/projects")).toMatchObject({ key: "projects", name: "Projects" });
+    expect(await get("/v1/teams/help-desk")).toMatchObject({ leadEmail: "lead@msp.example" });
+    const moved = await put("/v1/members/jlopez", { name: "Jordan Lopez", teamKey: "help-desk" });
+    expect(moved.status).toBe(200);
+    expect(await moved.json()).toMatchObject({ teamKey: "help-desk", email: "jl@msp.example" });
+  });
+
+  it("pages through a list with opaque cursors, each row once", async () => {
+    // The test clock stands still, so every row shares created_at: the id breaks the tie.
+    for (let i = 0; i < 5; i += 1) await put(`/v1/teams/paged-${i}`, { name: `Paged ${i}` });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = cursor ? `&cursor=${cursor}` : "";
+      const page = await get(`/v1/teams?limit=2${query}`);
+      expect(page.data.length).toBeLessThanOrEqual(2);
+      seen.push(...page.data.map((team: { key: string }) => team.key));
+      cursor = page.nextCursor;
+      pages += 1;
+    } while (cursor && pages < 10);
+    const all = await get("/v1/teams?limit=200");
+    expect(all.nextCursor).toBeNull();
+    expect(seen).toEqual(all.data.map((team: { key: string }) => team.key));
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual(expect.arrayContaining(["paged-0", "paged-4", "help-desk"]));
+  });
+
+  it("lists members and clients in pages too", async () => {
+    const members = await get("/v1/members?limit=1");
+    expect(members.data).toHaveLength(1);
+    expect(members.data[0]).toMatchObject({ externalId: "jlopez" });
+    const clients = await get("/v1/clients?limit=2");
+    expect(clients.data).toHaveLength(2);
+    expect(typeof clients.nextCursor).toBe("string");
+  });
+});

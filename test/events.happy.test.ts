@@ -1,0 +1,297 @@
+import { eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  clients,
+  contacts,
+  events,
+  invitationEvents,
+  invitations,
+  members,
+  teams,
+  touches,
+  workItems,
+} from "../src/db/schema/index.ts";
+import type { CanonicalEventInput } from "../src/intake/event.ts";
+import { createTestApp, type TestApp } from "./support/app.ts";
+import { canonicalEvent } from "./support/factories.ts";
+
+let t: TestApp;
+let key: string;
+beforeAll(async () => {
+  t = await createTestApp();
+  key = await t.key("events:write");
+});
+afterAll(() => t.close());
+
+async function post(event: CanonicalEventInput) {
+  const response = await t.request("/v1/events", { key, json: event });
+  expect(response.status).toBe(202);
+  return response.json();
+}
+
+async function countOf(table: typeof touches | typeof invitations, workItemId: string) {
+  const [row] = await t.ctx.db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(table)
+    .where(eq(table.workItemId, workItemId));
+  return row!.n;
+}
+
+async function currentTeamOf(memberExternalId: string) {
+  const [row] = await t.ctx.db
+    .select({ team: teams.key })
+    .from(members)
+    .innerJoin(teams, eq(teams.id, members.teamId))
+    .where(eq(members.externalId, memberExternalId));
+  return row?.team;
+}
+
+describe("a ticket.closed event", () => {
+  it("records one work item, three touches from two teams and one scheduled invitation", async () => {
+    const event = canonicalEvent();
+    const body = await post(event);
+    expect(body).toMatchObject({
+      duplicate: false,
+      touchesRecorded: 3,
+      invitation: {
+        status: "scheduled",
+        surveyKey: "ticket-csat",
+        sendAt: t.clock.now().toISOString(),
+      },
+    });
+
+    const items = await t.ctx.db
+      .select()
+      .from(workItems)
+      .where(eq(workItems.externalId, event.workItem.externalId));
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ id: body.workItemId, status: "closed", board: "Help Desk" });
+    expect(items[0]!.closedAt?.toISOString()).toBe("2026-11-18T16:40:00.000Z");
+
+    const recorded = await t.ctx.db
+      .select({ team: teams.key, role: touches.role, minutes: touches.minutes })
+      .from(touches)
+      .innerJoin(teams, eq(teams.id, touches.teamId))
+      .where(eq(touches.workItemId, body.workItemId));
+    expect(recorded.map((r) => `${r.team}/${r.role}`).sort()).toEqual([
+      "centralized-services/escalation",
+      "help-desk/owner",
+      "help-desk/time-entry",
+    ]);
+    expect(recorded.find((r) => r.role === "time-entry")?.minutes).toBe(45);
+
+    const sent = await t.ctx.db
+      .select()
+      .from(invitations)
+      .where(eq(invitations.workItemId, body.workItemId));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({
+      id: body.invitation.id,
+      status: "scheduled",
+      campaignId: null,
+      reminderStatus: "none",
+    });
+    expect(sent[0]!.nextAttemptAt.getTime()).toBe(sent[0]!.sendAt.getTime());
+    expect(sent[0]!.expiresAt.getTime() - sent[0]!.sendAt.getTime()).toBe(14 * 86_400_000);
+    expect(sent[0]!.tokenHash).toMatch(/^[0-9a-f]{64}$/);
+    const history = await t.ctx.db
+      .select()
+      .from(invitationEvents)
+      .where(eq(invitationEvents.invitationId, body.invitation.id));
+    expect(history.map((h) => h.type)).toEqual(["scheduled"]);
+
+    const [stored] = await t.ctx.db.select().from(events).where(eq(events.id, body.eventId));
+    expect(stored).toMatchObject({
+      source: "api",
+      externalId: event.id,
+      workItemId: body.workItemId,
+    });
+    expect(stored!.outcome).toMatchObject({ invitation: { status: "scheduled" } });
+  });
+
+  it("learns the client and contact, and creates teams on first sight with a readable name", async () => {
+    const event = canonicalEvent();
+    await post(event);
+    const [client] = await t.ctx.db
+      .select()
+      .from(clients)
+      .where(eq(clients.externalId, event.client.externalId));
+    expect(client?.name).toBe(event.client.name);
+    const [contact] = await t.ctx.db
+      .select()
+      .from(contacts)
+      .where(eq(contacts.externalId, event.contact!.externalId));
+    expect(contact).toMatchObject({ clientId: client!.id, email: event.contact!.email });
+    const [team] = await t.ctx.db.select().from(teams).where(eq(teams.key, "centralized-services"));
+    expect(team?.name).toBe("Centralized Services");
+  });
+
+  it("waits delayMinutes before sending when the survey asks for it", async () => {
+    await t.request("/v1/surveys/ticket-csat", {
+      method: "PUT",
+      key: await t.key("admin"),
+      json: {
+        scale: "csat3",
+        trigger: "ticket.closed",
+        questions: { en: "How did we do?" },
+        throttleDays: 7,
+        delayMinutes: 90,
+      },
+    });
+    const body = await post(canonicalEvent());
+    expect(body.invitation.sendAt).toBe(
+      new Date(t.clock.now().getTime() + 90 * 60_000).toISOString(),
+    );
+    await t.request("/v1/surveys/ticket-csat", {
+      method: "PUT",
+      key: await t.key("admin"),
+      json: {
+        scale: "csat3",
+        trigger: "ticket.closed",
+        questions: { en: "How did we do?" },
+        throttleDays: 7,
+        delayMinutes: 0,
+      },
+    });
+  });
+});
+
+describe("repeated and concurrent deliveries", () => {
+  it("a repeated id is acknowledged as a duplicate and records nothing new", async () => {
+    const event = canonicalEvent();
+    const first = await post(event);
+    const again = await post({ ...event, touches: [] });
+    expect(again).toMatchObject({
+      eventId: first.eventId,
+      duplicate: true,
+      workItemId: first.workItemId,
+      touchesRecorded: 0,
+      invitation: first.invitation,
+    });
+    expect(await countOf(touches, first.workItemId)).toBe(3);
+    expect(await countOf(invitations, first.workItemId)).toBe(1);
+  });
+
+  it("three concurrent identical deliveries give one of everything", async () => {
+    const event = canonicalEvent();
+    const bodies = await Promise.all([post(event), post(event), post(event)]);
+    expect(bodies.filter((b) => !b.duplicate)).toHaveLength(1);
+    expect(new Set(bodies.map((b) => b.eventId)).size).toBe(1);
+    const workItemId = bodies[0].workItemId;
+    expect(await countOf(touches, workItemId)).toBe(3);
+    expect(await countOf(invitations, workItemId)).toBe(1);
+    const stored = await t.ctx.db.select().from(events).where(eq(events.externalId, event.id));
+    expect(stored).toHaveLength(1);
+  });
+
+  it("a second event id for the same closure stores no touch twice", async () => {
+    const event = canonicalEvent();
+    const first = await post(event);
+    const second = await post({ ...event, id: `${event.id}-retry` });
+    expect(second).toMatchObject({
+      duplicate: false,
+      workItemId: first.workItemId,
+      touchesRecorded: 0,
+    });
+    expect(second.invitation).toMatchObject({ status: "skipped", reason: "already_surveyed" });
+    expect(await countOf(touches, first.workItemId)).toBe(3);
+  });
+});
+
+describe("the work item's life", () => {
+  it("reopen then re-close sends no second survey", async () => {
+    const event = canonicalEvent();
+    const closed = await post(event);
+    const reopened = await post({ ...event, id: `${event.id}-reopen`, type: "ticket.reopened" });
+    expect(reopened.invitation).toBeNull();
+    const [item] = await t.ctx.db
+      .select()
+      .from(workItems)
+      .where(eq(workItems.id, closed.workItemId));
+    expect(item).toMatchObject({ status: "reopened", closedAt: null });
+
+    const reclosed = await post({
+      ...event,
+      id: `${event.id}-reclose`,
+      workItem: { ...event.workItem, closedAt: "2026-11-19T10:00:00Z" },
+    });
+    expect(reclosed.invitation).toMatchObject({ status: "skipped", reason: "already_surveyed" });
+    const [again] = await t.ctx.db
+      .select()
+      .from(workItems)
+      .where(eq(workItems.id, closed.workItemId));
+    expect(again!.status).toBe("closed");
+    expect(again!.closedAt?.toISOString()).toBe("2026-11-19T10:00:00.000Z");
+    expect(await countOf(invitations, closed.workItemId)).toBe(1);
+  });
+
+  it("an update keeps the status and triggers no survey; late touches on a closed item are kept", async () => {
+    const event = canonicalEvent();
+    const closed = await post(event);
+    const late = await post({
+      ...event,
+      id: `${event.id}-late-note`,
+      type: "ticket.updated",
+      touches: [
+        {
+          member: { externalId: "late-tech", name: "Late Tech" },
+          team: "help-desk",
+          at: "2026-11-19T08:00:00Z",
+          role: "note",
+        },
+      ],
+    });
+    expect(late).toMatchObject({ invitation: null, touchesRecorded: 1 });
+    const [item] = await t.ctx.db
+      .select()
+      .from(workItems)
+      .where(eq(workItems.id, closed.workItemId));
+    expect(item!.status).toBe("closed");
+    expect(await countOf(touches, closed.workItemId)).toBe(4);
+  });
+
+  it("a member who moves team keeps their old touches and follows the latest one", async () => {
+    const first = canonicalEvent();
+    const mover = first.touches![2]!.member;
+    await post(first);
+    expect(await currentTeamOf(mover.externalId)).toBe("centralized-services");
+
+    const second = canonicalEvent({
+      touches: [{ member: mover, team: "projects", at: "2026-11-20T09:00:00Z", role: "owner" }],
+    });
+    const moved = await post(second);
+    expect(await currentTeamOf(mover.externalId)).toBe("projects");
+
+    const history = await t.ctx.db
+      .select({ team: teams.key })
+      .from(touches)
+      .innerJoin(members, eq(members.id, touches.memberId))
+      .innerJoin(teams, eq(teams.id, touches.teamId))
+      .where(eq(members.externalId, mover.externalId));
+    expect(history.map((h) => h.team).sort()).toEqual(["centralized-services", "projects"]);
+    expect(moved.touchesRecorded).toBe(1);
+
+    // An older event arriving late does not move them back.
+    await post(
+      canonicalEvent({
+        touches: [{ member: mover, team: "help-desk", at: "2026-11-10T09:00:00Z", role: "note" }],
+      }),
+    );
+    expect(await currentTeamOf(mover.externalId)).toBe("projects");
+  });
+
+  it("project.completed schedules the project NPS survey", async () => {
+    const body = await post(
+      canonicalEvent({
+        type: "project.completed",
+        workItem: {
+          externalId: "PRJ-1",
+          kind: "project",
+          summary: "Office move",
+          board: "Projects",
+        },
+      }),
+    );
+    expect(body.invitation).toMatchObject({ status: "scheduled", surveyKey: "project-nps" });
+  });
+});

@@ -1,0 +1,206 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { followups, webhookDeliveries } from "../src/db/schema/index.ts";
+import { followupOverdueJob } from "../src/followups/overdue-job.ts";
+import { createTestApp, type TestApp } from "./support/app.ts";
+import { changeResponse, createSurveyedWork, recordResponseChange } from "./support/factories.ts";
+
+let t: TestApp;
+let reader: string;
+beforeAll(async () => {
+  t = await createTestApp();
+  reader = await t.key("responses:read");
+});
+afterAll(() => t.close());
+
+async function answer(scale: "csat3" | "csat5" | "nps", score: number, state?: "quarantined") {
+  const work = await createSurveyedWork(t.ctx.db, scale);
+  const response = await recordResponseChange(t.ctx, {
+    surveyId: work.survey.id,
+    clientId: work.client.id,
+    workItemId: work.workItem.id,
+    scale,
+    score,
+    comment: "The printer still does not work",
+    ...(state ? { state } : {}),
+  });
+  return { work, response };
+}
+
+async function casesOf(responseId: string) {
+  return t.ctx.db.select().from(followups).where(eq(followups.responseId, responseId));
+}
+
+describe("an unhappy answer opens a follow-up", () => {
+  it.each([
+    ["csat3", 1],
+    ["csat5", 2],
+    ["csat5", 1],
+    ["nps", 6],
+    ["nps", 0],
+  ] as const)(
+    "%s score %i opens a case crediting the work item's teams and members",
+    async (scale, score) => {
+      const { work, response } = await answer(scale, score);
+      const [opened] = await casesOf(response.id);
+      expect(opened?.state).toBe("open");
+      const reply = await t.request(`/v1/followups/${opened!.id}`, { key: reader });
+      expect(reply.status).toBe(200);
+      const body = await reply.json();
+      expect(body).toMatchObject({
+        state: "open",
+        overdue: false,
+        responseId: response.id,
+        workItemId: work.workItem.id,
+        clientId: work.client.id,
+        response: { scale, score, comment: "The printer still does not work" },
+        owner: null,
+        notes: [],
+      });
+      expect(body.teams.map((team: { key: string }) => team.key).sort()).toEqual(
+        [work.teamA.key, work.teamB.key].sort(),
+      );
+      expect(body.members.map((member: { id: string }) => member.id).sort()).toEqual(
+        [work.memberA.id, work.memberB.id].sort(),
+      );
+    },
+  );
+
+  it.each([
+    ["csat3", 2],
+    ["csat3", 3],
+    ["csat5", 3],
+    ["nps", 7],
+    ["nps", 10],
+  ] as const)("%s score %i opens nothing", async (scale, score) => {
+    const { response } = await answer(scale, score);
+    expect(await casesOf(response.id)).toEqual([]);
+  });
+
+  it("a quarantined answer opens nothing until it is recorded", async () => {
+    const { response } = await answer("csat3", 1, "quarantined");
+    expect(await casesOf(response.id)).toEqual([]);
+    await changeResponse(t.ctx, response.id, { state: "recorded" });
+    const cases = await casesOf(response.id);
+    expect(cases.map((row) => row.state)).toEqual(["open"]);
+  });
+});
+
+describe("a changed score moves the case", () => {
+  it("a score changed to positive resolves the case with an automatic note", async () => {
+    const { response } = await answer("csat3", 1);
+    await changeResponse(t.ctx, response.id, { score: 3 });
+    const [resolved] = await casesOf(response.id);
+    expect(resolved?.state).toBe("resolved");
+    const body = await (await t.request(`/v1/followups/${resolved!.id}`, { key: reader })).json();
+    expect(body.resolvedAt).toBe(t.clock.now().toISOString());
+    expect(body.notes).toHaveLength(1);
+    expect(body.notes[0]).toMatchObject({ author: "rapport", automatic: true });
+    expect(body.notes[0].body).toContain("from 1 to 3");
+  });
+
+  it("a score changed to negative opens a case, and only one however often it stays negative", async () => {
+    const { response } = await answer("nps", 9);
+    expect(await casesOf(response.id)).toEqual([]);
+    await changeResponse(t.ctx, response.id, { score: 4 });
+    await changeResponse(t.ctx, response.id, { score: 3 });
+    await changeResponse(t.ctx, response.id, { comment: "Still waiting" });
+    const cases = await casesOf(response.id);
+    expect(cases.map((row) => row.state)).toEqual(["open"]);
+  });
+
+  it("the database refuses a second unresolved case for one response", async () => {
+    const { response } = await answer("csat5", 1);
+    const [opened] = await casesOf(response.id);
+    await expect(
+      t.ctx.db.insert(followups).values({
+        responseId: response.id,
+        clientId: opened!.clientId,
+        openedAt: opened!.openedAt,
+        dueAt: opened!.dueAt,
+      }),
+    ).rejects.toThrow();
+  });
+});
+
+describe("listing follow-ups", () => {
+  it("filters by state and team and pages with a cursor", async () => {
+    const { work, response } = await answer("csat3", 1);
+    const [opened] = await casesOf(response.id);
+    const byTeam = await (
+      await t.request(`/v1/followups?team=${work.teamB.key}&state=open`, { key: reader })
+    ).json();
+    expect(byTeam.data.map((row: { id: string }) => row.id)).toEqual([opened!.id]);
+    const resolvedOnly = await (
+      await t.request(`/v1/followups?team=${work.teamB.key}&state=resolved`, { key: reader })
+    ).json();
+    expect(resolvedOnly.data).toEqual([]);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `&cursor=${cursor}` : "";
+      const page = await (await t.request(`/v1/followups?limit=2${query}`, { key: reader })).json();
+      expect(page.data.length).toBeLessThanOrEqual(2);
+      seen.push(...page.data.map((row: { id: string }) => row.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    const all = await t.ctx.db.select({ id: followups.id }).from(followups);
+    expect(seen.sort()).toEqual(all.map((row) => row.id).sort());
+  });
+});
+
+describe("overdue follow-ups", () => {
+  it("a case opened Friday afternoon is overdue after 4 business hours, on Monday", async () => {
+    t.clock.set("2026-11-20T15:00:00Z"); // Friday 15:00 UTC: two business hours left that day
+    const { work, response } = await answer("csat3", 1);
+    const [opened] = await casesOf(response.id);
+    expect(opened!.dueAt.toISOString()).toBe("2026-11-23T11:00:00.000Z");
+
+    t.clock.set("2026-11-22T23:00:00Z"); // Sunday night: the weekend does not count
+    let body = await (await t.request(`/v1/followups/${opened!.id}`, { key: reader })).json();
+    expect(body.overdue).toBe(false);
+    await followupOverdueJob.runOnce(t.ctx);
+    const [untouched] = await casesOf(response.id);
+    expect(untouched!.overdueNotifiedAt).toBeNull();
+
+    t.clock.set("2026-11-23T11:00:00Z");
+    body = await (await t.request(`/v1/followups/${opened!.id}`, { key: reader })).json();
+    expect(body.overdue).toBe(true);
+    const overdueList = await (
+      await t.request(`/v1/followups?overdue=true&team=${work.teamA.key}`, { key: reader })
+    ).json();
+    expect(overdueList.data.map((row: { id: string }) => row.id)).toEqual([opened!.id]);
+    const notOverdue = await (
+      await t.request(`/v1/followups?overdue=false&team=${work.teamA.key}`, { key: reader })
+    ).json();
+    expect(notOverdue.data).toEqual([]);
+
+    expect(await followupOverdueJob.runOnce(t.ctx)).toBeGreaterThanOrEqual(1);
+    const [notified] = await casesOf(response.id);
+    expect(notified!.overdueNotifiedAt?.toISOString()).toBe("2026-11-23T11:00:00.000Z");
+    t.clock.advance(3_600_000);
+    expect(await followupOverdueJob.runOnce(t.ctx)).toBe(0);
+    t.clock.set("2026-11-18T17:00:00Z");
+  });
+
+  it("an acknowledged case is not overdue", async () => {
+    const { response } = await answer("nps", 2);
+    const [opened] = await casesOf(response.id);
+    const writer = await t.key("surveys:write");
+    await t.request(`/v1/followups/${opened!.id}`, {
+      key: writer,
+      method: "PATCH",
+      json: { state: "acknowledged" },
+    });
+    t.clock.advance(7 * 86_400_000);
+    const body = await (await t.request(`/v1/followups/${opened!.id}`, { key: reader })).json();
+    expect(body.overdue).toBe(false);
+    t.clock.set("2026-11-18T17:00:00Z");
+  });
+
+  it("the overdue job queues no event when no subscription wants it", async () => {
+    const deliveries = await t.ctx.db.select().from(webhookDeliveries);
+    expect(deliveries).toEqual([]);
+  });
+});

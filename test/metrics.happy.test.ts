@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApp, type TestApp } from "./support/app.ts";
+import {
+  buildScenario,
+  localLabel,
+  type OracleData,
+  type OracleDim,
+  type OracleQuery,
+  oracle,
+  oracleData,
+  oracleWilson,
+  type Scenario,
+} from "./support/metrics-oracle.ts";
+
+let t: TestApp;
+let key: string;
+let scenario: Scenario;
+let data: OracleData;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  key = await t.key("metrics:read");
+  scenario = await buildScenario(t.ctx.db, "x".repeat(32), 20261118);
+  data = await oracleData(t.ctx.db);
+});
+afterAll(() => t.close());
+
+interface ApiEntry {
+  key: Record<string, string>;
+  bucketLocal?: string;
+  n: number;
+  value: number | null;
+  interval: { low: number; high: number } | null;
+  lowSample: boolean;
+  counts: Record<string, unknown>;
+}
+
+async function get(path: string) {
+  const response = await t.request(path, { key });
+  expect(response.status, await response.clone().text()).toBe(200);
+  return (await response.json()) as { overall: ApiEntry; groups: ApiEntry[] };
+}
+
+/** The API's group id in the oracle's terms: bucket label and ids instead of public names. */
+function groupId(entry: ApiEntry, groupBy: OracleDim[], unit: "month" | "day" | undefined): string {
+  const label = entry.bucketLocal ? (unit === "month" ? entry.bucketLocal.slice(0, 7) : entry.bucketLocal.slice(0, 10)) : "";
+  return JSON.stringify([
+    label,
+    ...groupBy.map((d) => {
+      const value = entry.key[d]!;
+      if (d === "team" || d === "member" || d === "client" || d === "survey") return scenario.names[d].get(value);
+      return value;
+    }),
+  ]);
+}
+
+function expectSameFigures(
+  api: { overall: ApiEntry; groups: ApiEntry[] },
+  q: OracleQuery,
+  unit: "month" | "day" | undefined,
+) {
+  // Zero-weight groups (a team whose touches carry no minutes) and empty buckets aside.
+  const expected = new Map([...oracle(data, q)].filter(([, figure]) => figure.n > 0));
+  const overall = oracle(data, { ...q, groupBy: [], bucketOf: undefined }).get(JSON.stringify([""]));
+  expect(api.overall.n).toBeCloseTo(overall?.n ?? 0, 9);
+  if (overall?.value !== undefined && overall.value !== null) expect(api.overall.value).toBeCloseTo(overall.value, 6);
+  const got = new Map(api.groups.filter((g) => g.n > 0).map((g) => [groupId(g, q.groupBy, unit), g]));
+  expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
+  for (const [id, figure] of expected) {
+    const entry = got.get(id)!;
+    expect(entry.n, id).toBeCloseTo(figure.n, 9);
+    expect(entry.value, id).toBeCloseTo(figure.value!, 6);
+    expect(entry.lowSample).toBe(figure.n < 30);
+    if (q.metric !== "nps") {
+      const [low, high] = oracleWilson(figure.counts.good!, figure.n);
+      expect(entry.interval!.low).toBeCloseTo(low, 6);
+      expect(entry.interval!.high).toBeCloseTo(high, 6);
+    }
+    if (q.metric === "nps") {
+      expect(entry.counts.promoters).toBeCloseTo(figure.counts.good!, 9);
+      expect(entry.counts.detractors).toBeCloseTo(figure.counts.bad!, 9);
+      const scores = entry.counts.scores as Record<string, number>;
+      for (const [cell, count] of Object.entries(figure.counts)) {
+        if (cell.startsWith("nps:")) expect(scores[cell.slice(4)]).toBeCloseTo(count, 9);
+      }
+    }
+    if (q.metric === "csat") {
+      const scores = entry.counts.scores as Record<string, Record<string, number>>;
+      for (const [cell, count] of Object.entries(figure.counts)) {
+        const [scale, score] = cell.split(":");
+        if (scale?.startsWith("csat")) expect(scores[scale]![score!]).toBeCloseTo(count, 9);
+      }
+    }
+  }
+}
+
+const from = new Date("2026-09-01T00:00:00Z");
+const to = new Date("2027-01-01T00:00:00Z");
+const range = `from=${from.toISOString()}&to=${to.toISOString()}`;
+
+describe.each(["shared", "weighted"] as const)("metrics with credit=%s match an independent count", (credit) => {
+  it("CSAT by team per Berlin month", async () => {
+    const api = await get(`/v1/metrics/csat?${range}&groupBy=team&interval=month&tz=Europe/Berlin&credit=${credit}`);
+    expectSameFigures(
+      api,
+      { metric: "csat", from, to, groupBy: ["team"], bucketOf: localLabel("Europe/Berlin", "month"), filters: {}, credit },
+      "month",
+    );
+  });
+
+  it("NPS by member", async () => {
+    const api = await get(`/v1/metrics/nps?${range}&groupBy=member&credit=${credit}`);
+    expectSameFigures(api, { metric: "nps", from, to, groupBy: ["member"], filters: {}, credit }, undefined);
+  });
+
+  it("CSAT by board and survey, and by escalation", async () => {
+    for (const groupBy of [["board", "survey"], ["escalation"]] as OracleDim[][]) {
+      const api = await get(`/v1/metrics/csat?${range}&groupBy=${groupBy.join(",")}&credit=${credit}`);
+      expectSameFigures(api, { metric: "csat", from, to, groupBy, filters: {}, credit }, undefined);
+    }
+  });
+
+  it("CSAT of two teams by client per UTC day (computed from the responses)", async () => {
+    const teams = [...scenario.names.team.keys()].slice(0, 2);
+    const api = await get(`/v1/metrics/csat?${range}&groupBy=client&interval=day&team=${teams.join(",")}&credit=${credit}`);
+    expectSameFigures(
+      api,
+      {
+        metric: "csat",
+        from,
+        to,
+        groupBy: ["client"],
+        bucketOf: localLabel("UTC", "day"),
+        filters: { team: teams.map((k) => scenario.names.team.get(k)!) },
+        credit,
+      },
+      "day",
+    );
+  });
+
+  it("response rate by team, and NPS of one member's work in India time", async () => {
+    const api = await get(`/v1/metrics/response-rate?${range}&groupBy=team&credit=${credit}`);
+    expectSameFigures(api, { metric: "response-rate", from, to, groupBy: ["team"], filters: {}, credit }, undefined);
+    const member = [...scenario.names.member.keys()][1]!;
+    const nps = await get(`/v1/metrics/nps?${range}&interval=month&tz=Asia/Kolkata&member=${member}&credit=${credit}`);
+    expectSameFigures(
+      nps,
+      {
+        metric: "nps",
+        from,
+        to,
+        groupBy: [],
+        bucketOf: localLabel("Asia/Kolkata", "month"),
+        filters: { member: [scenario.names.member.get(member)!] },
+        credit,
+      },
+      "month",
+    );
+  });
+});
+
+describe("time zones and definitions", () => {
+  it("a response at 2026-10-31T23:30Z counts in November for Europe/Berlin and October in UTC", async () => {
+    const survey = [...scenario.names.survey.entries()].find(([, id]) => id === scenario.ids.surveys.csat3)![0];
+    const window = "from=2026-10-31T23:00:00Z&to=2026-11-01T00:00:00Z";
+    const berlin = await get(`/v1/metrics/csat?${window}&survey=${survey}&interval=month&tz=Europe/Berlin`);
+    const utc = await get(`/v1/metrics/csat?${window}&survey=${survey}&interval=month`);
+    expect(berlin.groups.map((g) => [g.bucketLocal, g.n])).toEqual([["2026-11-01T00:00:00", 1]]);
+    expect(utc.groups.map((g) => [g.bucketLocal, g.n])).toEqual([["2026-10-01T00:00:00", 1]]);
+  });
+
+  it("date-only bounds are local midnights in tz", async () => {
+    const api = (await get("/v1/metrics/csat?from=2026-11-01&to=2026-12-01&tz=Europe/Berlin")) as unknown as {
+      from: string;
+      to: string;
+    };
+    expect(api.from).toBe("2026-10-31T23:00:00.000Z");
+    expect(api.to).toBe("2026-11-30T23:00:00.000Z");
+  });
+
+  it("retention counts clients active at from that are still active at to", async () => {
+    const response = await get("/v1/metrics/retention?from=2026-06-01&to=2027-01-01");
+    const clients = await t.ctx.db.query.clients.findMany();
+    const at = (c: (typeof clients)[number], instant: Date) =>
+      c.activeSince <= instant && (c.endedAt === null || c.endedAt > instant);
+    const start = clients.filter((c) => at(c, new Date("2026-06-01T00:00:00Z")));
+    const kept = start.filter((c) => at(c, new Date("2027-01-01T00:00:00Z")));
+    expect(response.overall.n).toBe(start.length);
+    expect(response.overall.value).toBeCloseTo((kept.length / start.length) * 100, 9);
+  });
+});

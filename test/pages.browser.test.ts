@@ -1,0 +1,91 @@
+import { mkdirSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { type ServerType, serve } from "@hono/node-server";
+import { eq } from "drizzle-orm";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { responses } from "../src/db/schema/index.ts";
+import { defaultBranding } from "../src/emails/branding.ts";
+import { renderSurveyEmail } from "../src/emails/render.ts";
+import { appSecret } from "../src/security/app-secret.ts";
+import { createTestApp, type TestApp } from "./support/app.ts";
+import { launchBrowser, skipWithoutChromium } from "./support/browser.ts";
+import { createInvitation, createSurvey } from "./support/factories.ts";
+
+// The person's own browser: an ordinary desktop Chrome, not the headless build's agent string.
+const USER_AGENT =
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36";
+
+let t: TestApp;
+let server: ServerType;
+let baseUrl: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  t.clock.set("2026-11-18T17:05:00Z");
+  server = await new Promise<ServerType>((resolve) => {
+    const started = serve({ fetch: t.app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started));
+  });
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  if (!skipWithoutChromium) browser = await launchBrowser();
+  mkdirSync("test-results", { recursive: true });
+});
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => server.close(resolve));
+  await t.close();
+});
+
+describe.skipIf(skipWithoutChromium)("the survey in a real browser", () => {
+  it("a click in the email opens the thank-you page, and a comment is stored", { timeout: 90_000 }, async () => {
+    const secret = await appSecret(t.ctx);
+    const survey = await createSurvey(t.ctx.db, { scale: "csat3" });
+    const { invitation, token } = await createInvitation(t.ctx.db, secret, { surveyId: survey.id });
+    const email = await renderSurveyEmail({
+      variant: "survey",
+      scale: "csat3",
+      workItem: { kind: "ticket", externalId: "48213", summary: "Outlook keeps asking for password" },
+      contactName: "Priya",
+      locale: "en",
+      technicians: ["Anna"],
+      question: "How did we do?",
+      baseUrl,
+      token,
+      branding: defaultBranding,
+    });
+
+    const context = await browser.newContext({
+      viewport: { width: 320, height: 640 },
+      userAgent: USER_AGENT,
+      locale: "en-GB",
+    });
+    const page = await context.newPage();
+    const violations: string[] = [];
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    await page.setContent(email.html);
+    await page.screenshot({ path: "test-results/pages-email-320.png", fullPage: true });
+
+    await Promise.all([page.waitForURL(`${baseUrl}/r/${token}/1`), page.click(`a[href="${baseUrl}/r/${token}/1"]`)]);
+    await expect.poll(() => page.locator("h1").textContent()).toBe("Thank you for your feedback");
+    expect(await page.locator(".answer").getAttribute("data-score")).toBe("1");
+    // An unhappy answer asks the survey's follow-up question.
+    expect(await page.locator("label[for=comment]").textContent()).toBe("What should we have done differently?");
+    await page.screenshot({ path: "test-results/pages-thank-you-320.png", fullPage: true });
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(width).toBeLessThanOrEqual(320);
+
+    await page.fill("#comment", "The fix took <two> visits & a call.");
+    await Promise.all([page.waitForURL(`${baseUrl}/r/${token}/comment`), page.click("button[type=submit]")]);
+    expect(await page.locator("[role=status]").textContent()).toContain("your comment has been saved");
+    expect(await page.locator("blockquote").textContent()).toBe("The fix took <two> visits & a call.");
+    await page.screenshot({ path: "test-results/pages-comment-saved-320.png", fullPage: true });
+    expect(violations).toEqual([]);
+
+    const [stored] = await t.ctx.db.select().from(responses).where(eq(responses.invitationId, invitation.id));
+    expect(stored).toMatchObject({ state: "recorded", score: 1, comment: "The fix took <two> visits & a call." });
+    await context.close();
+  });
+});

@@ -1,0 +1,140 @@
+import { randomBytes } from "node:crypto";
+import { asc, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contacts, invitationEvents, invitations } from "../src/db/schema/index.ts";
+import { sendDueInvitations } from "../src/delivery/jobs.ts";
+import { signDelivery } from "../src/delivery/webhook-signature.ts";
+import { appSecret } from "../src/security/app-secret.ts";
+import { createTestApp, type TestApp } from "./support/app.ts";
+import { createContact, createInvitation } from "./support/factories.ts";
+
+const SECRET = `whsec_${randomBytes(24).toString("base64")}`;
+let t: TestApp;
+let delivery = 0;
+
+beforeAll(async () => {
+  t = await createTestApp({ RESEND_WEBHOOK_SECRET: SECRET });
+});
+afterAll(() => t.close());
+
+async function deliver(type: string, emailId: string, extra: Record<string, unknown> = {}) {
+  const body = JSON.stringify({
+    type,
+    created_at: "2026-11-18T17:10:00.000Z",
+    data: { email_id: emailId, to: ["someone@client.example"], ...extra },
+  });
+  const id = `msg_${++delivery}`;
+  const timestamp = String(Math.floor(t.clock.now().getTime() / 1000));
+  return t.request("/v1/webhooks/resend", {
+    method: "POST",
+    body,
+    headers: {
+      "content-type": "application/json",
+      "svix-id": id,
+      "svix-timestamp": timestamp,
+      "svix-signature": signDelivery(SECRET, id, timestamp, body),
+    },
+  });
+}
+
+async function sentInvitation(overrides: Parameters<typeof createInvitation>[2] = {}) {
+  return (
+    await createInvitation(t.ctx.db, await appSecret(t.ctx), {
+      providerMessageId: `email-${randomBytes(6).toString("hex")}`,
+      ...overrides,
+    })
+  ).invitation;
+}
+
+async function historyOf(id: string) {
+  return t.ctx.db
+    .select()
+    .from(invitationEvents)
+    .where(eq(invitationEvents.invitationId, id))
+    .orderBy(asc(invitationEvents.at));
+}
+
+describe("Resend events update invitations and contacts", () => {
+  it("delivered and opened are recorded on the invitation, first time kept", async () => {
+    const invitation = await sentInvitation();
+    expect((await deliver("email.delivered", invitation.providerMessageId!)).status).toBe(200);
+    expect((await deliver("email.opened", invitation.providerMessageId!)).status).toBe(200);
+    const [row] = await t.ctx.db
+      .select()
+      .from(invitations)
+      .where(eq(invitations.id, invitation.id));
+    expect(row!.deliveredAt?.toISOString()).toBe("2026-11-18T17:10:00.000Z");
+    expect(row!.openedAt?.toISOString()).toBe("2026-11-18T17:10:00.000Z");
+    expect((await historyOf(invitation.id)).map((event) => event.type).sort()).toEqual([
+      "delivered",
+      "opened",
+    ]);
+  });
+
+  it("a permanent bounce suppresses the contact, so a later survey to them is skipped", async () => {
+    const contact = await createContact(t.ctx.db);
+    const invitation = await sentInvitation({ contactId: contact.id, clientId: contact.clientId });
+    const response = await deliver("email.bounced", invitation.providerMessageId!, {
+      bounce: { type: "Permanent", subType: "General", message: "No such mailbox." },
+    });
+    expect(await response.json()).toEqual({ outcome: "recorded" });
+    const [suppressed] = await t.ctx.db.select().from(contacts).where(eq(contacts.id, contact.id));
+    expect(suppressed!.bouncedAt).not.toBeNull();
+
+    const later = await sentInvitation({
+      contactId: contact.id,
+      clientId: contact.clientId,
+      status: "scheduled",
+      providerMessageId: null,
+      sentAt: null,
+    });
+    await sendDueInvitations.runOnce(t.ctx);
+    const [row] = await t.ctx.db.select().from(invitations).where(eq(invitations.id, later.id));
+    expect(row!.status).toBe("cancelled");
+    expect((await historyOf(later.id)).at(-1)?.detail).toEqual({ reason: "bounced" });
+  });
+
+  it("a transient bounce is recorded but does not suppress the contact", async () => {
+    const invitation = await sentInvitation();
+    await deliver("email.bounced", invitation.providerMessageId!, {
+      bounce: { type: "Transient", message: "Mailbox full." },
+    });
+    const [contact] = await t.ctx.db
+      .select()
+      .from(contacts)
+      .where(eq(contacts.id, invitation.contactId));
+    expect(contact!.bouncedAt).toBeNull();
+    expect((await historyOf(invitation.id)).map((event) => event.type)).toEqual(["bounced"]);
+  });
+
+  it("a complaint suppresses the contact", async () => {
+    const invitation = await sentInvitation();
+    await deliver("email.complained", invitation.providerMessageId!);
+    const [contact] = await t.ctx.db
+      .select()
+      .from(contacts)
+      .where(eq(contacts.id, invitation.contactId));
+    expect(contact!.complainedAt).not.toBeNull();
+  });
+
+  it("an event about an email rapport did not send is acknowledged and ignored", async () => {
+    const response = await deliver("email.delivered", "not-ours");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ outcome: "unknown_email" });
+  });
+
+  it("a signed body that is not JSON is a 400 problem", async () => {
+    const body = "{not json";
+    const timestamp = String(Math.floor(t.clock.now().getTime() / 1000));
+    const response = await t.request("/v1/webhooks/resend", {
+      method: "POST",
+      body,
+      headers: {
+        "svix-id": "msg_x",
+        "svix-timestamp": timestamp,
+        "svix-signature": signDelivery(SECRET, "msg_x", timestamp, body),
+      },
+    });
+    expect(response.status).toBe(400);
+  });
+});

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { surveys } from "../src/db/schema/index.ts";
+import { createTestApp, problemOf, type TestApp } from "./support/app.ts";
+import { canonicalEvent } from "./support/factories.ts";
+
+let t: TestApp;
+let writer: string;
+beforeAll(async () => {
+  t = await createTestApp();
+  writer = await t.key("surveys:write");
+});
+afterAll(() => t.close());
+
+async function pathsOf(response: Response) {
+  expect(response.status).toBe(400);
+  return (await problemOf(response)).errors!.map((e) => e.path);
+}
+
+describe("invalid survey definitions", () => {
+  it("names each bad field and stores nothing", async () => {
+    const before = (await t.ctx.db.select().from(surveys)).length;
+    const response = await t.request("/v1/surveys", {
+      key: writer,
+      json: {
+        key: "Bad Key",
+        scale: "stars",
+        trigger: "ticket.opened",
+        questions: { de: "Nur Deutsch" },
+        delayMinutes: -1,
+        teams: ["Help Desk"],
+      },
+    });
+    expect(await pathsOf(response)).toEqual(
+      expect.arrayContaining(["key", "scale", "trigger", "questions", "delayMinutes", "teams.0"]),
+    );
+    expect((await t.ctx.db.select().from(surveys)).length).toBe(before);
+  });
+
+  it("a reminder after the links expire is refused at reminderAfterHours", async () => {
+    const response = await t.request("/v1/surveys/late-reminder", {
+      method: "PUT",
+      key: writer,
+      json: {
+        scale: "csat3",
+        trigger: "ticket.closed",
+        questions: { en: "How did we do?" },
+        expiresAfterDays: 2,
+        reminderAfterHours: 48,
+      },
+    });
+    expect(await pathsOf(response)).toEqual(["reminderAfterHours"]);
+  });
+
+  it("a bad locale tag is refused", async () => {
+    const response = await t.request("/v1/surveys/locale", {
+      method: "PUT",
+      key: writer,
+      json: { scale: "csat3", trigger: "manual", questions: { en: "Hi", "not a tag!": "x" } },
+    });
+    expect(response.status).toBe(400);
+  });
+
+  it("the scale of a survey that sent invitations cannot change", async () => {
+    const events = await t.key("events:write");
+    const posted = await t.request("/v1/events", { key: events, json: canonicalEvent() });
+    expect((await posted.json()).invitation.status).toBe("scheduled");
+    const response = await t.request("/v1/surveys/ticket-csat", {
+      method: "PUT",
+      key: writer,
+      json: { scale: "csat5", trigger: "ticket.closed", questions: { en: "Rate us" } },
+    });
+    expect(response.status).toBe(409);
+    expect((await problemOf(response)).errors?.[0]?.path).toBe("scale");
+  });
+
+  it("writing needs surveys:write, reading needs responses:read", async () => {
+    const reader = await t.key("responses:read");
+    const write = await t.request("/v1/surveys/x", {
+      method: "PUT",
+      key: reader,
+      json: { scale: "csat3", trigger: "manual", questions: { en: "Hi" } },
+    });
+    expect(write.status).toBe(403);
+    const metrics = await t.key("metrics:read");
+    expect((await t.request("/v1/surveys", { key: metrics })).status).toBe(403);
+    expect((await t.request("/v1/surveys")).status).toBe(401);
+  });
+});
