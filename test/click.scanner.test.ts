@@ -80,6 +80,30 @@ describe("link scanners cannot answer for a person", () => {
     expect(evidence.filter((c) => c.verdict === "quarantined")).toHaveLength(3);
   });
 
+  it("a person may change their answer from the thank-you page within seconds", async () => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret);
+    await click(token, 3, PERSON);
+    t.clock.advance(3_000);
+    await click(token, 2, {
+      ...PERSON,
+      "sec-fetch-site": "same-origin",
+      referer: `http://rapport.test/r/${token}/3`,
+    });
+    const { rows, evidence } = await state(invitation.id);
+    expect(rows[0]).toMatchObject({ state: "recorded", score: 2 });
+    expect(evidence.map((c) => c.verdict)).toEqual(["recorded", "changed"]);
+  });
+
+  it("the same quick change straight from the email links is held as a burst", async () => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret);
+    await click(token, 3, PERSON);
+    t.clock.advance(3_000);
+    await click(token, 2, PERSON);
+    const { rows, evidence } = await state(invitation.id);
+    expect(rows[0]?.state).toBe("quarantined");
+    expect(evidence.map((c) => c.verdict)).toEqual(["quarantined", "quarantined"]);
+  });
+
   it("HEAD requests record nothing", async () => {
     const { invitation, token } = await createInvitation(t.ctx.db, secret);
     for (const score of [1, 2, 3]) {

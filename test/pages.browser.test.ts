@@ -25,7 +25,9 @@ beforeAll(async () => {
   t = await createTestApp();
   t.clock.set("2026-11-18T17:05:00Z");
   server = await new Promise<ServerType>((resolve) => {
-    const started = serve({ fetch: t.app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started));
+    const started = serve({ fetch: t.app.fetch, port: 0, hostname: "127.0.0.1" }, () =>
+      resolve(started),
+    );
   });
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   if (!skipWithoutChromium) browser = await launchBrowser();
@@ -38,14 +40,20 @@ afterAll(async () => {
 });
 
 describe.skipIf(skipWithoutChromium)("the survey in a real browser", () => {
-  it("a click in the email opens the thank-you page, and a comment is stored", { timeout: 90_000 }, async () => {
+  it("a click in the email opens the thank-you page, and a comment is stored", {
+    timeout: 90_000,
+  }, async () => {
     const secret = await appSecret(t.ctx);
     const survey = await createSurvey(t.ctx.db, { scale: "csat3" });
     const { invitation, token } = await createInvitation(t.ctx.db, secret, { surveyId: survey.id });
     const email = await renderSurveyEmail({
       variant: "survey",
       scale: "csat3",
-      workItem: { kind: "ticket", externalId: "48213", summary: "Outlook keeps asking for password" },
+      workItem: {
+        kind: "ticket",
+        externalId: "48213",
+        summary: "Outlook keeps asking for password",
+      },
       contactName: "Priya",
       locale: "en",
       technicians: ["Anna"],
@@ -68,24 +76,59 @@ describe.skipIf(skipWithoutChromium)("the survey in a real browser", () => {
     await page.setContent(email.html);
     await page.screenshot({ path: "test-results/pages-email-320.png", fullPage: true });
 
-    await Promise.all([page.waitForURL(`${baseUrl}/r/${token}/1`), page.click(`a[href="${baseUrl}/r/${token}/1"]`)]);
+    await Promise.all([
+      page.waitForURL(`${baseUrl}/r/${token}/1`),
+      page.click(`a[href="${baseUrl}/r/${token}/1"]`),
+    ]);
     await expect.poll(() => page.locator("h1").textContent()).toBe("Thank you for your feedback");
     expect(await page.locator(".answer").getAttribute("data-score")).toBe("1");
     // An unhappy answer asks the survey's follow-up question.
-    expect(await page.locator("label[for=comment]").textContent()).toBe("What should we have done differently?");
+    expect(await page.locator("label[for=comment]").textContent()).toBe(
+      "What should we have done differently?",
+    );
     await page.screenshot({ path: "test-results/pages-thank-you-320.png", fullPage: true });
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     expect(width).toBeLessThanOrEqual(320);
 
+    // Changing the answer from the page within seconds is a person, not a scanner burst.
+    await Promise.all([
+      page.waitForURL(`${baseUrl}/r/${token}/2`),
+      page.click(`a[href="/r/${token}/2"]`),
+    ]);
+    expect(await page.locator(".answer").getAttribute("data-score")).toBe("2");
+    const [changed] = await t.ctx.db
+      .select()
+      .from(responses)
+      .where(eq(responses.invitationId, invitation.id));
+    expect(changed).toMatchObject({ state: "recorded", score: 2 });
+    await Promise.all([
+      page.waitForURL(`${baseUrl}/r/${token}/1`),
+      page.click(`a[href="/r/${token}/1"]`),
+    ]);
+
     await page.fill("#comment", "The fix took <two> visits & a call.");
-    await Promise.all([page.waitForURL(`${baseUrl}/r/${token}/comment`), page.click("button[type=submit]")]);
-    expect(await page.locator("[role=status]").textContent()).toContain("your comment has been saved");
-    expect(await page.locator("blockquote").textContent()).toBe("The fix took <two> visits & a call.");
+    await Promise.all([
+      page.waitForURL(`${baseUrl}/r/${token}/comment`),
+      page.click("button[type=submit]"),
+    ]);
+    expect(await page.locator("[role=status]").textContent()).toContain(
+      "your comment has been saved",
+    );
+    expect(await page.locator("blockquote").textContent()).toBe(
+      "The fix took <two> visits & a call.",
+    );
     await page.screenshot({ path: "test-results/pages-comment-saved-320.png", fullPage: true });
     expect(violations).toEqual([]);
 
-    const [stored] = await t.ctx.db.select().from(responses).where(eq(responses.invitationId, invitation.id));
-    expect(stored).toMatchObject({ state: "recorded", score: 1, comment: "The fix took <two> visits & a call." });
+    const [stored] = await t.ctx.db
+      .select()
+      .from(responses)
+      .where(eq(responses.invitationId, invitation.id));
+    expect(stored).toMatchObject({
+      state: "recorded",
+      score: 1,
+      comment: "The fix took <two> visits & a call.",
+    });
     await context.close();
   });
 });

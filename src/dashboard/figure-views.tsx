@@ -153,7 +153,11 @@ export function EscalationsPage(props: PageFrame & { window: Window; groups: Esc
       <h1>Escalations</h1>
       <p class="muted">
         Shared goals across teams: work handed between teams against work one team kept,{" "}
-        {props.window.from} to {props.window.to}.
+        {props.window.from} to {props.window.to}, as{" "}
+        <code>
+          GET /v1/metrics/escalation?from={props.window.from}&amp;to={props.window.to}
+        </code>
+        .
       </p>
       <table>
         <thead>

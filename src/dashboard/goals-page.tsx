@@ -32,10 +32,10 @@ export function AttainmentTable(props: { entries: Attainment[] }) {
             <td>{entry.goal.member?.name ?? ""}</td>
             <td>{LABELS[entry.goal.metric]}</td>
             <td class="num">{formatNumber(entry.target)}</td>
-            <td class="num" data-value>
+            <td class="num" data-value={entry.value === null ? "" : String(entry.value)}>
               {entry.value === null ? "–" : formatNumber(entry.value)}
             </td>
-            <td class="num" data-n>
+            <td class="num" data-n={String(entry.n)}>
               {formatNumber(entry.n)}
             </td>
             <td class="num">

@@ -1,4 +1,4 @@
-import { inArray, sql } from "drizzle-orm";
+import { inArray } from "drizzle-orm";
 import { outboxEmails } from "../db/schema/index.ts";
 import type { OutgoingEmail, Transport } from "./transport.ts";
 
@@ -41,8 +41,7 @@ export function createOutboxTransport(): Transport {
             outboxEmails.idempotencyKey,
             emails.map((email) => email.idempotencyKey),
           ),
-        )
-        .orderBy(sql`${outboxEmails.createdAt}`);
+        );
       const idByKey = new Map(stored.map((row) => [row.key, row.id]));
       const log = ctx.logger.child({ kind: "outbox" });
       for (const email of emails) {

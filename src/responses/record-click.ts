@@ -21,6 +21,11 @@ export interface ClickInput {
   score: number;
   /** Set for HEAD and prefetch requests: shown, kept as evidence, never recorded. */
   lookAhead: string | undefined;
+  /**
+   * The click came from a score link on the thank-you page itself (a same-origin navigation
+   * from this invitation's page): a person changing their answer, not a scanner's burst.
+   */
+  fromPage?: boolean;
   evidence: ClickEvidence;
 }
 
@@ -100,7 +105,7 @@ export async function recordClick({
       );
     const senders = burstFingerprints(recent, { ...input.evidence, score: input.score });
     let decision: Decision;
-    if (senders.has(fingerprintOf(input.evidence))) {
+    if (!input.fromPage && senders.has(fingerprintOf(input.evidence))) {
       decision = await decideBurst(txCtx, target, previous, input.score, now, recent, senders);
     } else {
       const signature = scannerSignature(

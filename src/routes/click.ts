@@ -64,6 +64,16 @@ async function thankYou(
   );
 }
 
+/** Browsers mark a navigation from our own page; scanners fetching email links cannot. */
+function isFromOwnPage(header: (name: string) => string | undefined, token: string): boolean {
+  if (header("sec-fetch-site") !== "same-origin") return false;
+  try {
+    return new URL(header("referer") ?? "").pathname.startsWith(`/r/${token}/`);
+  } catch {
+    return false;
+  }
+}
+
 /** Score links from survey emails and the comment form of the page they open. */
 export const clickRoutes = createRouter();
 clickRoutes.use("/r/*", publicPageGuard());
@@ -111,6 +121,7 @@ clickRoutes.get("/r/:token/:score", async (c) => {
       // Out-of-range numbers are refused by the scale check after the token is known.
       score: score ?? -1,
       lookAhead,
+      fromPage: isFromOwnPage(header, token),
       evidence: {
         userAgent: header("user-agent")?.slice(0, 500) ?? null,
         acceptLanguage: header("accept-language")?.slice(0, 200) ?? null,

@@ -1,0 +1,163 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { ServiceContext } from "../context.ts";
+import { queryRows } from "../db/client.ts";
+import { ApiError } from "../http/errors.ts";
+import { resolveFilters } from "../metrics/lookups.ts";
+import type { Filters } from "../metrics/query.ts";
+import { assignFeedPositions } from "./positions.ts";
+
+export interface AttributionLine {
+  team: string;
+  member: string;
+  /** The (member, team) pair's share of touch minutes on the item; equal shares without minutes. */
+  weight: number;
+}
+
+export interface FeedItem {
+  id: string;
+  score: number;
+  scale: string;
+  survey: string;
+  state: string;
+  comment: string | null;
+  contactId: string | null;
+  client: { externalId: string };
+  workItem: { externalId: string; kind: string; board: string | null } | null;
+  source: string;
+  respondedAt: string;
+  createdAt: string;
+  updatedAt: string;
+  attribution: AttributionLine[];
+}
+
+export interface FeedPage {
+  data: FeedItem[];
+  /** Pass back as `cursor` for the next page, and keep it to sync changes later. */
+  nextCursor: string;
+  hasMore: boolean;
+}
+
+export interface FeedInput {
+  cursor?: string | undefined;
+  updatedSince?: string | undefined;
+  limit: number;
+  state?: string[] | undefined;
+  filters: Filters;
+}
+
+interface Cursor {
+  seq: number;
+  since?: string;
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString("base64url");
+}
+
+function decodeCursor(text: string): Cursor {
+  try {
+    const value = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as Cursor;
+    if (Number.isSafeInteger(value.seq) && value.seq >= 0) return value;
+  } catch {}
+  throw new ApiError("validation_failed", "The cursor is not one this feed handed out.", {
+    errors: [{ path: "cursor", message: "is not a cursor from this feed", in: "query" }],
+  });
+}
+
+const list = (values: string[]) => sql.join(values.map((v) => sql`${v}`), sql`, `);
+
+/**
+ * One page of the attributed-score feed, in the order responses (and their changes) committed.
+ * A changed response appears again, later in the order, with its new values.
+ */
+export async function readFeed(args: { ctx: ServiceContext; input: FeedInput }): Promise<FeedPage> {
+  const { ctx, input } = args;
+  const cursor = input.cursor ? decodeCursor(input.cursor) : { seq: 0, since: input.updatedSince };
+  const ids = await resolveFilters(ctx.db, input.filters);
+  await assignFeedPositions(ctx);
+  const conditions: SQL[] = [sql`p.seq > ${cursor.seq}`];
+  if (cursor.since) conditions.push(sql`r.updated_at >= ${cursor.since}::timestamptz`);
+  if (input.state) conditions.push(sql`r.state in (${list(input.state)})`);
+  if (ids.survey) conditions.push(ids.survey.length ? sql`r.survey_id::text in (${list(ids.survey)})` : sql`false`);
+  if (ids.client) conditions.push(ids.client.length ? sql`r.client_id::text in (${list(ids.client)})` : sql`false`);
+  if (ids.board) conditions.push(sql`w.board in (${list(ids.board)})`);
+  for (const [dim, column] of [["team", "team_id"], ["member", "member_id"]] as const) {
+    const values = ids[dim];
+    if (!values) continue;
+    conditions.push(
+      values.length
+        ? sql`exists (select 1 from work_item_credits wc where wc.work_item_id = r.work_item_id
+            and wc.${sql.raw(column)}::text in (${list(values)}))`
+        : sql`false`,
+    );
+  }
+  const rows = await queryRows<Record<string, unknown>>(
+    ctx.db,
+    sql`select p.seq::text as seq, r.id, r.score, r.scale, s.key as survey, r.state, r.comment,
+        r.contact_id, c.external_id as client, r.work_item_id, w.external_id as work_item,
+        w.kind, w.board, r.source, r.responded_at, r.created_at, r.updated_at
+      from response_feed_positions p
+      join responses r on r.id = p.response_id
+      join surveys s on s.id = r.survey_id
+      join clients c on c.id = r.client_id
+      left join work_items w on w.id = r.work_item_id
+      where ${sql.join(conditions, sql` and `)}
+      order by p.seq
+      limit ${input.limit + 1}`,
+  );
+  const page = rows.slice(0, input.limit);
+  const lines = await attributionOf(
+    ctx,
+    page.map((r) => r.work_item_id as string | null).filter((v): v is string => !!v),
+  );
+  const last = page.at(-1);
+  return {
+    data: page.map((r) => ({
+      id: String(r.id),
+      score: Number(r.score),
+      scale: String(r.scale),
+      survey: String(r.survey),
+      state: String(r.state),
+      comment: (r.comment as string | null) ?? null,
+      contactId: (r.contact_id as string | null) ?? null,
+      client: { externalId: String(r.client) },
+      workItem: r.work_item
+        ? { externalId: String(r.work_item), kind: String(r.kind), board: (r.board as string | null) ?? null }
+        : null,
+      source: String(r.source),
+      respondedAt: new Date(r.responded_at as string).toISOString(),
+      createdAt: new Date(r.created_at as string).toISOString(),
+      updatedAt: new Date(r.updated_at as string).toISOString(),
+      attribution: lines.get(r.work_item_id as string) ?? [],
+    })),
+    nextCursor: encodeCursor({
+      seq: last ? Number(last.seq) : cursor.seq,
+      ...(cursor.since ? { since: cursor.since } : {}),
+    }),
+    hasMore: rows.length > input.limit,
+  };
+}
+
+/** Credit lines of work items, as applied to the metrics (team key, member external id, weight). */
+export async function attributionOf(
+  ctx: ServiceContext,
+  workItemIds: string[],
+): Promise<Map<string, AttributionLine[]>> {
+  const byItem = new Map<string, AttributionLine[]>();
+  if (workItemIds.length === 0) return byItem;
+  const rows = await queryRows<{ work_item_id: string; team: string; member: string; weight: string }>(
+    ctx.db,
+    sql`select wc.work_item_id, t.key as team, m.external_id as member, wc.weight::text as weight
+      from work_item_credits wc
+      join teams t on t.id = wc.team_id
+      join members m on m.id = wc.member_id
+      where wc.work_item_id::text in (${list([...new Set(workItemIds)])})
+      order by t.key, m.external_id`,
+  );
+  for (const row of rows) {
+    const lines = byItem.get(row.work_item_id) ?? [];
+    lines.push({ team: row.team, member: row.member, weight: Number(row.weight) });
+    byItem.set(row.work_item_id, lines);
+  }
+  return byItem;
+}

@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appSecret } from "../src/security/app-secret.ts";
+import { createTestApp, type TestApp } from "./support/app.ts";
+import {
+  createClient,
+  createContact,
+  createInvitation,
+  createMember,
+  createResponse,
+  createSurvey,
+  createTeam,
+  createTouch,
+  createWorkItem,
+} from "./support/factories.ts";
+
+let t: TestApp;
+let reader: string;
+let cookie: string;
+
+/** Figures on a page: `data-metric`/`data-value`/`data-n` of each card. */
+function cardsOf(html: string) {
+  const cards = new Map<string, { value: number | null; n: number }>();
+  for (const match of html.matchAll(
+    /data-metric="([^"]+)" data-value="([^"]*)" data-n="([^"]+)"/g,
+  )) {
+    cards.set(match[1]!, {
+      value: match[2] === "" ? null : Number(match[2]),
+      n: Number(match[3]),
+    });
+  }
+  return cards;
+}
+
+function windowOf(html: string) {
+  const match = /from=(\d{4}-\d{2}-\d{2})&amp;to=(\d{4}-\d{2}-\d{2})/.exec(html);
+  if (!match) throw new Error("no window on the page");
+  return { from: match[1]!, to: match[2]! };
+}
+
+async function api(path: string) {
+  const response = await t.request(path, { key: reader });
+  expect(response.status, path).toBe(200);
+  return response.json();
+}
+
+beforeAll(async () => {
+  t = await createTestApp();
+  reader = await t.key("metrics:read");
+  const secret = await appSecret(t.ctx);
+  const desk = await createTeam(t.ctx.db, { key: "help-desk", name: "Help Desk" });
+  const projects = await createTeam(t.ctx.db, { key: "projects", name: "Projects" });
+  const ana = await createMember(t.ctx.db, {
+    teamId: desk.id,
+    name: "Ana Desk",
+    externalId: "ana",
+  });
+  const bo = await createMember(t.ctx.db, {
+    teamId: projects.id,
+    name: "Bo Proj",
+    externalId: "bo",
+  });
+  const csat = await createSurvey(t.ctx.db, { scale: "csat3" });
+  const nps = await createSurvey(t.ctx.db, { scale: "nps" });
+  const client = await createClient(t.ctx.db, { activeSince: new Date("2025-01-01T00:00:00Z") });
+  await createClient(t.ctx.db, {
+    activeSince: new Date("2025-01-01T00:00:00Z"),
+    endedAt: new Date("2026-10-10T00:00:00Z"),
+  });
+  const contact = await createContact(t.ctx.db, { clientId: client.id });
+  const plan: Array<[string, number, "csat3" | "nps", boolean]> = [
+    ["2026-09-14T10:00:00Z", 3, "csat3", false],
+    ["2026-10-05T10:00:00Z", 1, "csat3", true],
+    ["2026-10-20T10:00:00Z", 3, "csat3", false],
+    ["2026-11-02T10:00:00Z", 2, "csat3", true],
+    ["2026-11-16T10:00:00Z", 3, "csat3", false],
+    ["2026-10-12T10:00:00Z", 10, "nps", false],
+    ["2026-11-10T10:00:00Z", 4, "nps", true],
+  ];
+  for (const [at, score, scale, bothTeams] of plan) {
+    const workItem = await createWorkItem(t.ctx.db, { clientId: client.id });
+    await createTouch(t.ctx.db, { workItemId: workItem.id, memberId: ana.id, teamId: desk.id });
+    if (bothTeams) {
+      await createTouch(t.ctx.db, {
+        workItemId: workItem.id,
+        memberId: bo.id,
+        teamId: projects.id,
+      });
+    }
+    const { invitation } = await createInvitation(t.ctx.db, secret, {
+      surveyId: scale === "csat3" ? csat.id : nps.id,
+      contactId: contact.id,
+      clientId: client.id,
+      workItemId: workItem.id,
+      sentAt: new Date(new Date(at).getTime() - 3_600_000),
+    });
+    await createResponse(t.ctx.db, {
+      invitationId: invitation.id,
+      surveyId: invitation.surveyId,
+      clientId: client.id,
+      workItemId: workItem.id,
+      scale,
+      score,
+      respondedAt: new Date(at),
+    });
+  }
+  const signIn = await t.request("/dashboard/sign-in", {
+    method: "POST",
+    body: new URLSearchParams({ key: reader }).toString(),
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+  });
+  cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0]!;
+});
+afterAll(() => t.close());
+
+async function page(path: string) {
+  const response = await t.request(path, { headers: { cookie } });
+  expect(response.status, path).toBe(200);
+  return response.text();
+}
+
+describe("dashboard figures", () => {
+  it("the overview shows the figures the metrics API gives for the same window", async () => {
+    const html = await page("/dashboard");
+    const { from, to } = windowOf(html);
+    const cards = cardsOf(html);
+    expect([...cards.keys()]).toEqual(["csat", "nps", "response-rate", "retention"]);
+    for (const metric of ["csat", "nps", "response-rate", "retention"]) {
+      const body = await api(`/v1/metrics/${metric}?from=${from}&to=${to}`);
+      expect(cards.get(metric), metric).toEqual({ value: body.overall.value, n: body.overall.n });
+    }
+    expect(cards.get("csat")!.n).toBe(5);
+    expect(html).toContain("<svg");
+    expect(html).toContain("<polyline");
+  });
+
+  it("a team page and a member page show their own figures, as the API filters them", async () => {
+    const html = await page("/dashboard/teams/projects");
+    const { from, to } = windowOf(html);
+    const csat = await api(`/v1/metrics/csat?from=${from}&to=${to}&team=projects`);
+    expect(cardsOf(html).get("csat")).toEqual({ value: csat.overall.value, n: csat.overall.n });
+    expect(csat.overall.n).toBe(2);
+    expect(html).toContain("Bo Proj");
+    const member = await page("/dashboard/members/ana");
+    const mine = await api(`/v1/metrics/nps?from=${from}&to=${to}&member=ana`);
+    expect(cardsOf(member).get("nps")).toEqual({ value: mine.overall.value, n: mine.overall.n });
+    expect(mine.overall.n).toBe(2);
+  });
+
+  it("the escalation view matches the API's split", async () => {
+    const html = await page("/dashboard/escalations");
+    const { from, to } = windowOf(html);
+    const body = await api(`/v1/metrics/escalation?from=${from}&to=${to}`);
+    const multi = body.groups.find((g: { escalation: string }) => g.escalation === "multi-team");
+    const row = /data-escalation="multi-team">(.*?)<\/tr>/s.exec(html)?.[1] ?? "";
+    const cells = [...row.matchAll(/<td class="num">([^<]*)<\/td>/g)].map((m) => m[1]);
+    expect(cells[1]).toBe(String(multi.csat.n));
+    expect(Number(cells[0])).toBeCloseTo(multi.csat.value, 1);
+  });
+
+  it("the goals page shows what the attainment API answers", async () => {
+    const admin = await t.key("admin");
+    await t.request("/v1/goals", {
+      key: admin,
+      json: { team: "help-desk", metric: "csat", target: 60, periodKind: "quarter", minN: 2 },
+    });
+    const html = await page("/dashboard/goals?period=2026-Q4");
+    const body = await api("/v1/goals/attainment?period=2026-Q4");
+    const [entry] = body.data;
+    expect(entry.status).toBe("not_met");
+    const row = new RegExp(`data-goal="${entry.goal.id}">(.*?)</tr>`, "s").exec(html)?.[1] ?? "";
+    expect(row).toContain(`data-value="${entry.value}"`);
+    expect(row).toContain(`data-n="${entry.n}"`);
+    expect(row).toContain(`>${Math.round(entry.value * 10) / 10}<`);
+    expect(row).toContain("not met");
+  });
+});
