@@ -1,5 +1,6 @@
-import { eq, inArray } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
+import { queryRows } from "../db/client.ts";
 import { clients, contacts, teams } from "../db/schema/index.ts";
 import type { CanonicalEvent } from "./event.ts";
 
@@ -70,38 +71,8 @@ export async function learnContact(
   clientId: string,
   contact: NonNullable<CanonicalEvent["contact"]>,
 ): Promise<ContactState> {
-  const select = () =>
-    ctx.db
-      .select({
-        id: contacts.id,
-        clientId: contacts.clientId,
-        email: contacts.email,
-        name: contacts.name,
-        locale: contacts.locale,
-        optedOutAt: contacts.optedOutAt,
-        bouncedAt: contacts.bouncedAt,
-        complainedAt: contacts.complainedAt,
-      })
-      .from(contacts)
-      .where(eq(contacts.externalId, contact.externalId));
   const now = ctx.clock.now();
-  let [row] = await select();
-  if (!row) {
-    await ctx.db
-      .insert(contacts)
-      .values({
-        externalId: contact.externalId,
-        clientId,
-        email: contact.email ?? null,
-        name: contact.name ?? null,
-        locale: contact.locale ?? null,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .onConflictDoNothing({ target: contacts.externalId });
-    [row] = await select();
-    if (!row) throw new Error(`contact ${contact.externalId} vanished during intake`);
-  }
+  let row = await findOrCreateContact(ctx, clientId, contact, now);
   const next = {
     clientId,
     email: contact.email ?? row.email,
@@ -125,10 +96,56 @@ export async function learnContact(
   return {
     id: row.id,
     email: row.email,
-    optedOutAt: row.optedOutAt,
-    bouncedAt: row.bouncedAt,
-    complainedAt: row.complainedAt,
+    optedOutAt: asDate(row.optedOutAt),
+    bouncedAt: asDate(row.bouncedAt),
+    complainedAt: asDate(row.complainedAt),
   };
+}
+
+/** Raw queries answer timestamps as strings on one driver and dates on the other. */
+function asDate(value: Date | string | null): Date | null {
+  return value === null ? null : new Date(value);
+}
+
+interface ContactRow {
+  id: string;
+  email: string | null;
+  optedOutAt: Date | string | null;
+  bouncedAt: Date | string | null;
+  complainedAt: Date | string | null;
+  clientId: string;
+  name: string | null;
+  locale: string | null;
+}
+
+/**
+ * One round trip in the usual cases: insert the contact unless its external id exists, and
+ * answer the row either way. The union's second branch cannot see a row committed by a
+ * concurrent insert after this statement began, so that rare race reads once more.
+ */
+async function findOrCreateContact(
+  ctx: Ctx,
+  clientId: string,
+  contact: NonNullable<CanonicalEvent["contact"]>,
+  now: Date,
+): Promise<ContactRow> {
+  const columns = sql`id, client_id as "clientId", email, name, locale,
+    opted_out_at as "optedOutAt", bounced_at as "bouncedAt", complained_at as "complainedAt"`;
+  const find = sql`select ${columns} from contacts where external_id = ${contact.externalId}`;
+  const at = now.toISOString();
+  let [row] = await queryRows<ContactRow>(
+    ctx.db,
+    sql`with inserted as (
+          insert into contacts (external_id, client_id, email, name, locale, created_at, updated_at)
+          values (${contact.externalId}, ${clientId}, ${contact.email ?? null}, ${contact.name ?? null},
+                  ${contact.locale ?? null}, ${at}::timestamptz, ${at}::timestamptz)
+          on conflict (external_id) do nothing
+          returning ${columns})
+        select * from inserted union all (${find}) limit 1`,
+  );
+  if (!row) [row] = await queryRows<ContactRow>(ctx.db, find);
+  if (!row) throw new Error(`contact ${contact.externalId} vanished during intake`);
+  return row;
 }
 
 /** `centralized-services` -> `Centralized Services`: the name a team gets on first sight. */

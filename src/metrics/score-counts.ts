@@ -80,7 +80,8 @@ export async function countScores(db: Db, input: CountsInput): Promise<CountRow[
     db,
     sql`select ${groupCols}, sum(shared)::bigint::text as shared, sum(weighted)::text as weighted
       from (${sql.join(parts, sql` union all `)}) parts
-      group by ${groupCols}`,
+      group by ${groupCols}
+      having sum(shared) <> 0 or sum(weighted) <> 0`,
   );
   return rows.map((row) => ({
     bucket: Number(row.bucket),
@@ -174,7 +175,7 @@ function rawPart(input: CountsInput, segments: Segment[], keys: readonly string[
   const keySelect = keys.map((k) => sql`, ${keyExpr[k]!} as ${sql.raw(`k_${k}`)}`);
   const keyGroup = keys.map((k) => sql`, ${sql.raw(`k_${k}`)}`);
   const counted = credited
-    ? sql`count(distinct f.id) as shared, sum(c.weight) as weighted`
+    ? sql`count(distinct f.id) as shared, sum(round(c.weight, 3)) as weighted`
     : sql`count(*) as shared, count(*)::numeric as weighted`;
   return sql`select seg.b as bucket${sql.join(keySelect, sql``)}, f.survey_id, f.value as score, ${counted}
     from (values ${values}) as seg(b, lo, hi)

@@ -13,6 +13,7 @@ import { invitationRoutes } from "./invitations.ts";
 import { metricRoutes } from "./metrics.ts";
 import { outboxRoutes } from "./outbox.ts";
 import { responseRoutes } from "./responses.ts";
+import { responsesFeedRoutes } from "./responses-feed.ts";
 import { surveyRoutes } from "./surveys.ts";
 import { unsubscribeRoutes } from "./unsubscribe.ts";
 import { webhookDeliveryRoutes } from "./webhook-deliveries.ts";
@@ -23,6 +24,7 @@ import { resendWebhookRoutes } from "./webhooks-resend.ts";
 /** Every router, mounted at the root by `createApp`. */
 export const routers = [
   metricRoutes,
+  responsesFeedRoutes,
   healthRoutes,
   apiKeyRoutes,
   eventRoutes,

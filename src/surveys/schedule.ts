@@ -1,7 +1,7 @@
-import { and, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { queryRows } from "../db/client.ts";
-import { invitationEvents, invitations, surveys } from "../db/schema/index.ts";
+import { surveys } from "../db/schema/index.ts";
 import { issueToken } from "./tokens.ts";
 
 export type SkipReason =
@@ -107,63 +107,52 @@ export async function scheduleInvitation(
 
   const workItemId = "workItemId" in input.target ? input.target.workItemId : null;
   const campaignId = "campaignId" in input.target ? input.target.campaignId : null;
-  const [already] = await ctx.db
-    .select({ id: invitations.id })
-    .from(invitations)
-    .where(
-      workItemId
-        ? and(eq(invitations.surveyId, survey.id), eq(invitations.workItemId, workItemId))
-        : and(
-            eq(invitations.surveyId, survey.id),
-            eq(invitations.campaignId, campaignId!),
-            eq(invitations.contactId, contact.id),
-          ),
-    )
-    .limit(1);
-  if (already) return skip("already_surveyed");
-
   const now = ctx.clock.now();
-  await ctx.db.execute(sql`select pg_advisory_xact_lock(hashtext(${contact.id}))::text as locked`);
+  const at = now.toISOString();
   if (survey.throttleDays > 0) {
-    const since = new Date(now.getTime() - survey.throttleDays * DAY_MS);
-    const [recent] = await queryRows<{ found: number }>(
-      ctx.db,
-      sql`select 1::int as found from invitations i join surveys s on s.id = i.survey_id
-          where i.contact_id = ${contact.id} and i.created_at > ${since.toISOString()}::timestamptz
-            and i.status <> 'cancelled' and s.scale = ${survey.scale}
-          limit 1`,
-    );
-    if (recent) return skip("throttled");
+    await ctx.db.execute(sql`select pg_advisory_xact_lock(hashtext(${contact.id}))::text`);
   }
+  // After the lock, so a concurrent scheduling for this contact has committed or not begun.
+  const since = new Date(now.getTime() - survey.throttleDays * DAY_MS).toISOString();
+  const [check] = await queryRows<{ already: boolean; throttled: boolean }>(
+    ctx.db,
+    sql`select
+      exists (select 1 from invitations where survey_id = ${survey.id} and ${
+        workItemId
+          ? sql`work_item_id = ${workItemId}`
+          : sql`campaign_id = ${campaignId} and contact_id = ${contact.id}`
+      }) as already,
+      ${survey.throttleDays > 0} and exists (
+        select 1 from invitations i join surveys s on s.id = i.survey_id
+        where i.contact_id = ${contact.id} and i.created_at > ${since}::timestamptz
+          and i.status <> 'cancelled' and s.scale = ${survey.scale}
+      ) as throttled`,
+  );
+  if (check?.already) return skip("already_surveyed");
+  if (check?.throttled) return skip("throttled");
 
   const sendAt = new Date(now.getTime() + survey.delayMinutes * 60_000);
+  const expiresAt = new Date(sendAt.getTime() + survey.expiresAfterDays * DAY_MS);
   const { tokenNonce, tokenHash } = issueToken(input.secret);
-  const [created] = await ctx.db
-    .insert(invitations)
-    .values({
-      surveyId: survey.id,
-      workItemId,
-      campaignId,
-      contactId: contact.id,
-      clientId: client.id,
-      tokenNonce,
-      tokenHash,
-      status: "scheduled",
-      sendAt,
-      nextAttemptAt: sendAt,
-      expiresAt: new Date(sendAt.getTime() + survey.expiresAfterDays * DAY_MS),
-      createdAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoNothing()
-    .returning({ id: invitations.id });
+  const detail = JSON.stringify({ surveyKey: survey.key, sendAt: sendAt.toISOString() });
+  // The invitation and the first line of its history in one statement.
+  const [created] = await queryRows<{ id: string }>(
+    ctx.db,
+    sql`with created as (
+          insert into invitations (survey_id, work_item_id, campaign_id, contact_id, client_id,
+            token_nonce, token_hash, status, send_at, next_attempt_at, expires_at, created_at, updated_at)
+          values (${survey.id}, ${workItemId}, ${campaignId}, ${contact.id}, ${client.id},
+            ${tokenNonce}, ${tokenHash}, 'scheduled', ${sendAt.toISOString()}::timestamptz,
+            ${sendAt.toISOString()}::timestamptz, ${expiresAt.toISOString()}::timestamptz,
+            ${at}::timestamptz, ${at}::timestamptz)
+          on conflict do nothing
+          returning id),
+        history as (
+          insert into invitation_events (invitation_id, type, at, detail)
+          select id, 'scheduled', ${at}::timestamptz, ${detail}::jsonb from created)
+        select id from created`,
+  );
   if (!created) return skip("already_surveyed");
-  await ctx.db.insert(invitationEvents).values({
-    invitationId: created.id,
-    type: "scheduled",
-    at: now,
-    detail: { surveyKey: survey.key, sendAt: sendAt.toISOString() },
-  });
   return {
     status: "scheduled",
     id: created.id,

@@ -2,6 +2,7 @@ import { sendDueInvitations, sendDueReminders } from "../delivery/jobs.ts";
 import { digestJob } from "../digests/job.ts";
 import { followupOverdueJob } from "../followups/overdue-job.ts";
 import { goalFreezeJob } from "../goals/freeze-job.ts";
+import { feedPositionJob, metricRollupFoldJob } from "../metrics/jobs.ts";
 import { webhookDeliveryJob } from "../webhooks/delivery-job.ts";
 import type { Job } from "./runner.ts";
 
@@ -13,4 +14,6 @@ export const jobs: Job[] = [
   sendDueReminders,
   digestJob,
   goalFreezeJob,
+  metricRollupFoldJob,
+  feedPositionJob,
 ];
