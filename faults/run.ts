@@ -38,13 +38,16 @@ const scenarios: Record<string, Runner> = {
     }),
   "two-instances": async () =>
     (await import("./two-instances.ts")).scenario({ events: fast ? 40 : 200, log }),
-  "psa-triple": async () => (await import("./psa-triple.ts")).scenario({ rounds: fast ? 1 : 3, log }),
+  "psa-triple": async () =>
+    (await import("./psa-triple.ts")).scenario({ rounds: fast ? 1 : 3, log }),
 };
 
 const wanted = values.only?.split(",").map((name) => name.trim()) ?? Object.keys(scenarios);
 const unknown = wanted.filter((name) => !(name in scenarios));
 if (unknown.length > 0) {
-  console.error(`faults: unknown scenario(s) ${unknown.join(", ")}; known: ${Object.keys(scenarios).join(", ")}`);
+  console.error(
+    `faults: unknown scenario(s) ${unknown.join(", ")}; known: ${Object.keys(scenarios).join(", ")}`,
+  );
   process.exit(2);
 }
 
@@ -56,7 +59,10 @@ for (const name of wanted) {
   try {
     result = await scenarios[name]!();
   } catch (error) {
-    result = { pass: false, details: `FAIL the scenario crashed: ${(error as Error).stack ?? error}` };
+    result = {
+      pass: false,
+      details: `FAIL the scenario crashed: ${(error as Error).stack ?? error}`,
+    };
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
   console.log(`\n${name}: ${result.pass ? "PASS" : "FAIL"} (${seconds} s)\n${result.details}`);

@@ -1,10 +1,15 @@
 // `kill -9` of a worker while Resend holds the answer to a batch it already accepted, then a
 // restart: every invitation must be sent exactly once, none lost, the attempts recorded.
-import { postgresServerUrl, freshDatabase } from "./support/database.ts";
+import { freshDatabase, postgresServerUrl } from "./support/database.ts";
 import { FaultResend } from "./support/fake-resend.ts";
 import { type RapportProcess, startRapport, stopAll, waitFor } from "./support/processes.ts";
 import { scenarioSecret, seedInvitations } from "./support/seed.ts";
-import { Checks, checkDeliveredOnce, pendingInvitations, type ScenarioResult } from "./support/verdict.ts";
+import {
+  Checks,
+  checkDeliveredOnce,
+  pendingInvitations,
+  type ScenarioResult,
+} from "./support/verdict.ts";
 
 export interface WorkerKillOptions {
   /** Due invitations (100 per Resend batch). */
@@ -55,7 +60,9 @@ export async function scenario(options: WorkerKillOptions = {}): Promise<Scenari
     checks.expect(
       "the worker was killed while a batch was accepted but unanswered",
       inBatch && held !== undefined,
-      held ? `killed with batch ${held.idempotencyKey} (${held.size} emails) in flight` : "no batch in flight",
+      held
+        ? `killed with batch ${held.idempotencyKey} (${held.size} emails) in flight`
+        : "no batch in flight",
     );
 
     const [inFlight] = await db.sql<Array<{ n: number }>>`
@@ -101,7 +108,9 @@ export async function scenario(options: WorkerKillOptions = {}): Promise<Scenari
           `${held.size} invitations have a resumed attempt (min attempts ${resumed!.attempts})`,
       );
     }
-    checks.note(`fake Resend: ${fake.requests.length} batch requests, ${fake.emails.length} emails accepted`);
+    checks.note(
+      `fake Resend: ${fake.requests.length} batch requests, ${fake.emails.length} emails accepted`,
+    );
     return checks.result();
   } finally {
     await stopAll(processes);

@@ -1,10 +1,15 @@
 import { Scalar } from "@scalar/hono-api-reference";
+import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { Services } from "./context.ts";
-import { createRouter } from "./http/env.ts";
+import { defaultBranding, loadBranding } from "./emails/branding.ts";
+import { type AppEnv, createRouter } from "./http/env.ts";
 import { ApiError, payloadTooLarge, renderProblem, toApiError } from "./http/errors.ts";
+import { MessagePage } from "./pages/message-page.tsx";
+import { pageMessages } from "./pages/messages.ts";
+import { sendPage } from "./pages/send-page.ts";
 import { routers } from "./routes/index.ts";
 
 const API_DESCRIPTION = `rapport measures MSP teams on shared outcomes: CSAT and NPS surveys sent when
@@ -73,7 +78,7 @@ export function createApp(services: Services) {
   );
 
   app.notFound((c) =>
-    renderProblem(
+    renderFailure(
       c,
       new ApiError("not_found", `No route for ${c.req.method} ${redactPath(c.req.path)}.`),
     ),
@@ -83,9 +88,53 @@ export function createApp(services: Services) {
     if (apiError.status >= 500) {
       c.var.logFields.error = describeError(error);
     }
-    return renderProblem(c, apiError);
+    return renderFailure(c, apiError);
   });
   return app;
+}
+
+/** Pages for people: score links, unsubscribe and the dashboard. */
+const PAGE_PATH = /^\/(r|u|dashboard)(\/|$)/;
+
+/**
+ * Problem details for the API; a friendly page for people, also for failures met before a page's
+ * own route runs (an unknown method, an oversized form body).
+ */
+function renderFailure(c: Context<AppEnv>, error: ApiError): Response | Promise<Response> {
+  if (!PAGE_PATH.test(c.req.path)) return renderProblem(c, error);
+  return renderFailurePage(c, error);
+}
+
+async function renderFailurePage(c: Context<AppEnv>, error: ApiError): Promise<Response> {
+  const m = pageMessages(null, c.req.header("accept-language"));
+  const branding = await loadBranding({ ctx: { db: c.var.services.database.db } }).catch(
+    () => defaultBranding,
+  );
+  const german = m.lang === "de";
+  const text =
+    error.status === 404 || error.status === 405
+      ? { title: m.notFoundTitle, body: m.notFoundBody }
+      : error.status === 403
+        ? { title: m.forbiddenTitle, body: m.forbiddenBody }
+        : error.status < 500
+          ? {
+              title: german ? "Diese Anfrage ging nicht" : "We could not accept this request",
+              body: german
+                ? "Bitte öffnen Sie den Link aus der E-Mail erneut."
+                : "Please open the link from the email again.",
+            }
+          : {
+              title: german ? "Etwas ist schiefgegangen" : "Something went wrong",
+              body: german
+                ? "Bitte versuchen Sie es in einem Moment erneut."
+                : "Please try again in a moment.",
+            };
+  return sendPage(
+    c,
+    error.status,
+    (nonce) => MessagePage({ branding, lang: m.lang, nonce, ...text }),
+    error.headers,
+  );
 }
 
 export type App = ReturnType<typeof createApp>;

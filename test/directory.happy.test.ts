@@ -1,9 +1,9 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contacts, invitations, responses } from "../src/db/schema/index.ts";
+import { contacts, events as eventsTable, invitations, responses } from "../src/db/schema/index.ts";
 import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
-import { createInvitation, createResponse } from "./support/factories.ts";
+import { canonicalEvent, createInvitation, createResponse } from "./support/factories.ts";
 
 let t: TestApp;
 let writer: string;
@@ -155,6 +155,24 @@ describe("contacts", () => {
     const [row] = await t.ctx.db.select().from(contacts).where(eq(contacts.id, created.id));
     expect(JSON.stringify(row)).not.toContain("eve");
   });
+  it("erasing a contact learned from an event also scrubs the stored event", async () => {
+    const event = canonicalEvent();
+    const events = await t.key("events:write");
+    expect((await t.request("/v1/events", { key: events, json: event })).status).toBe(202);
+    const erased = await t.request(`/v1/contacts/${event.contact!.externalId}`, {
+      method: "DELETE",
+      key: writer,
+    });
+    expect(erased.status).toBe(200);
+    const stored = await t.ctx.db
+      .select({ payload: eventsTable.payload })
+      .from(eventsTable)
+      .where(eq(eventsTable.externalId, event.id));
+    const text = JSON.stringify(stored);
+    expect(text).not.toContain(event.contact!.email!);
+    expect(text).not.toContain(event.contact!.name!);
+    expect(text).toContain((await erased.json()).externalId);
+  });
 });
 
 describe("teams and members", () => {
@@ -198,7 +216,13 @@ describe("teams and members", () => {
   it("lists members and clients in pages too", async () => {
     const members = await get("/v1/members?limit=1");
     expect(members.data).toHaveLength(1);
-    expect(members.data[0]).toMatchObject({ externalId: "jlopez" });
+    expect(typeof members.nextCursor).toBe("string");
+    const all = await get("/v1/members?limit=200");
+    expect(all.data).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ externalId: "jlopez", teamKey: "help-desk" }),
+      ]),
+    );
     const clients = await get("/v1/clients?limit=2");
     expect(clients.data).toHaveLength(2);
     expect(typeof clients.nextCursor).toBe("string");

@@ -98,28 +98,22 @@ describe("JSON bodies of every API route", () => {
     expect(response.status, JSON.stringify(await response.clone().json())).toBe(202);
   });
 
-  const groups = [
-    "Events",
-    "Directory",
-    "Surveys",
-    "Integrations",
-    "Responses",
-    "Goals",
-    "Follow-ups",
-    "Webhooks",
-    "Settings",
-    "API keys",
+  // Endpoint groups, each fuzzed FUZZ_RUNS times: intake, the directory, and everything else.
+  const groups: Array<[string, (route: BodyRoute) => boolean]> = [
+    ["intake", (route) => route.group === "Events"],
+    ["directory", (route) => route.group === "Directory"],
+    ["administration", (route) => route.group !== "Events" && route.group !== "Directory"],
   ];
-  for (const group of groups) {
+  for (const [group, member] of groups) {
     it(`${group}: a broken body is a problem+json rejection that writes nothing`, async () => {
-      const routes = bodyRoutes().filter((route) => route.group === group);
-      if (routes.length === 0) return;
+      const routes = bodyRoutes().filter(member);
+      expect(routes.length).toBeGreaterThan(0);
       const cases = fc
         .constantFrom(...routes)
         .chain((route) => hostileBody(route.sample).map((body) => ({ route, body })));
       await fc.assert(
         fc.asyncProperty(cases, ({ route, body }) => check(route, body)),
-        fuzzParams(`bodies/${group}`, 25),
+        fuzzParams(`bodies/${group}`, 40),
       );
     });
   }

@@ -57,10 +57,15 @@ export interface OwnCluster {
 }
 
 function postgresBin(): string {
-  const found = execFileSync("bash", ["-c", "ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1"], {
-    encoding: "utf8",
-  }).trim();
-  if (!found) throw new Error("no PostgreSQL binaries under /usr/lib/postgresql (run .ci/postgres.sh)");
+  const found = execFileSync(
+    "bash",
+    ["-c", "ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1"],
+    {
+      encoding: "utf8",
+    },
+  ).trim();
+  if (!found)
+    throw new Error("no PostgreSQL binaries under /usr/lib/postgresql (run .ci/postgres.sh)");
   return found;
 }
 
@@ -82,7 +87,18 @@ export async function startOwnCluster(): Promise<OwnCluster> {
   await as(`${bin}/initdb`, ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync"]);
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=100 -c fsync=off`;
   const start = async () => {
-    await as(`${bin}/pg_ctl`, ["-D", data, "-l", join(dir, "server.log"), "-w", "-t", "60", "-o", options, "start"]);
+    await as(`${bin}/pg_ctl`, [
+      "-D",
+      data,
+      "-l",
+      join(dir, "server.log"),
+      "-w",
+      "-t",
+      "60",
+      "-o",
+      options,
+      "start",
+    ]);
   };
   const stop = async (mode: "fast" | "immediate" = "fast") => {
     await as(`${bin}/pg_ctl`, ["-D", data, "-m", mode, "-w", "-t", "60", "stop"]);

@@ -77,7 +77,11 @@ export class FaultResend {
   startOutage(seconds: number, retryAfterSeconds: number): { from: number; until: number } {
     const from = Date.now();
     this.retryAfterSeconds = retryAfterSeconds;
-    this.outage = { from, rateLimitedUntil: from + (seconds * 1000) / 2, until: from + seconds * 1000 };
+    this.outage = {
+      from,
+      rateLimitedUntil: from + (seconds * 1000) / 2,
+      until: from + seconds * 1000,
+    };
     return { from, until: this.outage.until };
   }
 
@@ -106,7 +110,9 @@ export class FaultResend {
 
   async stop(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse) {

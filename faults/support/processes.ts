@@ -37,9 +37,9 @@ export function startRapport(
         PORT: "0",
         HOST: "127.0.0.1",
         WORKER_ENABLED: "false",
-        LOG_LEVEL: "warn",
+        // The start-up line that says where it listens is an info line.
+        LOG_LEVEL: "info",
         ...env,
-        ...(command === "worker" && !env.LOG_LEVEL ? { LOG_LEVEL: "info" } : {}),
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -73,7 +73,8 @@ export function startRapport(
     child.stderr!.on("data", onData);
     void exited.then((code) => {
       clearTimeout(timer);
-      if (!ready) reject(new Error(`rapport ${command} exited with ${code}:\n${output.slice(-2000)}`));
+      if (!ready)
+        reject(new Error(`rapport ${command} exited with ${code}:\n${output.slice(-2000)}`));
     });
   });
 }

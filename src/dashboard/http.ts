@@ -39,13 +39,14 @@ function cookieName(c: Context<DashboardEnv>): string {
  * signed in. Lax still withholds the cookie from cross-site POSTs, and every form also carries
  * a CSRF token, so nothing that changes state rides on a cross-site request.
  */
-export function setSessionCookie(c: Context<DashboardEnv>, token: string, expiresAt: Date) {
+export function setSessionCookie(c: Context<DashboardEnv>, token: string) {
   setCookie(c, cookieName(c), token, {
     path: "/",
     httpOnly: true,
     secure: isHttps(c),
     sameSite: "Lax",
-    expires: expiresAt,
+    // Relative, so the browser's clock cannot disagree; the server enforces `expiresAt` anyway.
+    maxAge: c.var.services.config.DASHBOARD_SESSION_HOURS * 3600,
   });
 }
 

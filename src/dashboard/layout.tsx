@@ -25,6 +25,7 @@ export function Layout(props: PageFrame & { children?: Child }) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="same-origin" />
         <title>{`${props.title} · rapport`}</title>
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href="/dashboard/assets/dashboard.css" />
       </head>
       <body>

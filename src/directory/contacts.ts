@@ -122,8 +122,8 @@ export async function listContacts({
 
 /**
  * Erases a contact's personal data: email, name and locale go, the external id becomes an
- * opaque `erased-<uuid>`, comments they wrote are removed and unsent invitations cancelled. The
- * rows stay, so their scores keep counting, anonymised.
+ * opaque `erased-<uuid>`, their comments and their details in stored events are removed, and
+ * unsent invitations are cancelled. The rows stay, so their scores keep counting, anonymised.
  */
 export async function eraseContact({
   ctx,
@@ -145,12 +145,17 @@ export async function eraseContact({
         updatedAt: now,
       })
       .where(eq(contacts.externalId, input.externalId))
-      .returning({ id: contacts.id });
+      .returning({ id: contacts.id, externalId: contacts.externalId });
     if (!erased) return undefined;
     await db
       .update(responses)
       .set({ comment: null, updatedAt: now })
       .where(and(eq(responses.contactId, erased.id), sql`${responses.comment} is not null`));
+    // Stored events keep the payload as received: their copy of the contact goes too. Erasure
+    // is rare, so scanning the events table is acceptable here.
+    await db.execute(sql`
+      update events set payload = jsonb_set(payload, '{contact}', ${JSON.stringify({ externalId: erased.externalId })}::jsonb)
+      where payload -> 'contact' ->> 'externalId' = ${input.externalId}`);
     const cancelled = await db
       .update(invitations)
       .set({ status: "cancelled", updatedAt: now })

@@ -77,6 +77,13 @@ export function toApiError(error: unknown): ApiError {
     const code = (entry?.[0] ?? "bad_request") as ErrorCode;
     return new ApiError(code, error.message || codes[code].title);
   }
+  if (hasSqlState(error, UNSTORABLE_TEXT)) {
+    return new ApiError(
+      "bad_request",
+      "The request contains text that cannot be stored, such as a NUL character (\\u0000).",
+      { cause: error },
+    );
+  }
   if (isConnectionFailure(error)) {
     return new ApiError("unavailable", "The database is unavailable; retry shortly.", {
       headers: { "Retry-After": "2" },
@@ -121,6 +128,20 @@ function isConnectionFailure(error: unknown): boolean {
     ) {
       return true;
     }
+  }
+  return false;
+}
+
+/**
+ * PostgreSQL refuses NUL characters in text (22021) and `\u0000` in jsonb (22P05). Such input is
+ * the client's mistake, and the statement that met it failed, so nothing of it was written.
+ */
+const UNSTORABLE_TEXT = new Set(["22021", "22P05"]);
+
+function hasSqlState(error: unknown, states: Set<string>): boolean {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && states.has(code)) return true;
   }
   return false;
 }

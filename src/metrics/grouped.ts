@@ -59,7 +59,7 @@ export async function groupedCells(args: {
   const toCell = (row: CountRow): Cell => ({
     scale: surveyById.get(row.surveyId)?.scale ?? "nps",
     score: row.score,
-    count: query.credit === "shared" ? row.shared : Number(row.weighted),
+    count: Number(row.count),
   });
   const names = await publicNames(db, {
     team: new Set(groupRows.map((r) => r.keys.team).filter((v): v is string => !!v)),

@@ -33,9 +33,11 @@ export interface CountRow {
   keys: Partial<Record<GroupDim, string>>;
   surveyId: string;
   score: number;
-  shared: number;
-  /** Exact decimal text of the summed weights. */
-  weighted: string;
+  /**
+   * Responses counted in the request's credit mode, as exact decimal text: whole responses
+   * (shared) or the sum of credit weights (weighted).
+   */
+  count: string;
 }
 
 type RollupDim = "all" | "team" | "member" | "client" | "board" | "escalation";
@@ -78,7 +80,7 @@ export async function countScores(db: Db, input: CountsInput): Promise<CountRow[
   const groupCols = sql.join([sql.raw("bucket"), ...keyList, sql.raw("survey_id"), sql.raw("score")], sql`, `);
   const rows = await queryRows<Record<string, unknown>>(
     db,
-    sql`select ${groupCols}, sum(shared)::bigint::text as shared, sum(weighted)::text as weighted
+    sql`select ${groupCols}, sum(${sql.raw(input.credit)})::text as count
       from (${sql.join(parts, sql` union all `)}) parts
       group by ${groupCols}
       having sum(shared) <> 0 or sum(weighted) <> 0`,
@@ -88,8 +90,7 @@ export async function countScores(db: Db, input: CountsInput): Promise<CountRow[
     keys: Object.fromEntries(keys.map((k) => [k, row[`k_${k}`] as string])),
     surveyId: String(row.survey_id),
     score: Number(row.score),
-    shared: Number(row.shared),
-    weighted: String(row.weighted),
+    count: String(row.count),
   }));
 }
 
@@ -175,7 +176,7 @@ function rawPart(input: CountsInput, segments: Segment[], keys: readonly string[
   const keySelect = keys.map((k) => sql`, ${keyExpr[k]!} as ${sql.raw(`k_${k}`)}`);
   const keyGroup = keys.map((k) => sql`, ${sql.raw(`k_${k}`)}`);
   const counted = credited
-    ? sql`count(distinct f.id) as shared, sum(round(c.weight, 3)) as weighted`
+    ? sql`count(distinct f.id) as shared, sum(c.weight) as weighted`
     : sql`count(*) as shared, count(*)::numeric as weighted`;
   return sql`select seg.b as bucket${sql.join(keySelect, sql``)}, f.survey_id, f.value as score, ${counted}
     from (values ${values}) as seg(b, lo, hi)

@@ -34,6 +34,10 @@ export interface PageMessages {
   backHint: string;
 }
 
+// Formatters are built once: building one per page costs more than the rest of the page.
+const englishNumber = new Intl.NumberFormat("en");
+const germanNumber = new Intl.NumberFormat("de");
+
 const csat5En = ["Very dissatisfied", "Dissatisfied", "Neutral", "Satisfied", "Very satisfied"];
 const csat5De = ["Sehr unzufrieden", "Unzufrieden", "Neutral", "Zufrieden", "Sehr zufrieden"];
 
@@ -45,7 +49,7 @@ const en: PageMessages = {
   changeHint: "Changed your mind? Choose another answer:",
   finalNote: "Your answer is recorded and can no longer be changed.",
   commentLabel: "Anything you would like to add? (optional)",
-  commentHint: (max) => `Up to ${max.toLocaleString("en")} characters.`,
+  commentHint: (max) => `Up to ${englishNumber.format(max)} characters.`,
   send: "Send comment",
   commentSaved: "Thank you, your comment has been saved.",
   yourComment: "Your comment",
@@ -64,7 +68,7 @@ const en: PageMessages = {
   invalidScoreBody: "Please choose one of the answers in the email.",
   tooLongTitle: "Your comment is too long",
   tooLongBody: (max) =>
-    `Comments can be up to ${max.toLocaleString("en")} characters. Please go back, shorten it and send it again.`,
+    `Comments can be up to ${englishNumber.format(max)} characters. Please go back, shorten it and send it again.`,
   forbiddenTitle: "We could not accept this form",
   forbiddenBody: "Please open the link from the email again and send the form from that page.",
   rateLimitedTitle: "Too many requests",
@@ -85,7 +89,7 @@ const de: PageMessages = {
   changeHint: "Anders entschieden? Wählen Sie eine andere Antwort:",
   finalNote: "Ihre Antwort ist gespeichert und kann nicht mehr geändert werden.",
   commentLabel: "Möchten Sie noch etwas ergänzen? (optional)",
-  commentHint: (max) => `Bis zu ${max.toLocaleString("de")} Zeichen.`,
+  commentHint: (max) => `Bis zu ${germanNumber.format(max)} Zeichen.`,
   send: "Kommentar senden",
   commentSaved: "Vielen Dank, Ihr Kommentar wurde gespeichert.",
   yourComment: "Ihr Kommentar",
@@ -104,7 +108,7 @@ const de: PageMessages = {
   invalidScoreBody: "Bitte wählen Sie eine der Antworten aus der E-Mail.",
   tooLongTitle: "Ihr Kommentar ist zu lang",
   tooLongBody: (max) =>
-    `Kommentare dürfen bis zu ${max.toLocaleString("de")} Zeichen lang sein. Bitte gehen Sie zurück, kürzen Sie ihn und senden Sie ihn erneut.`,
+    `Kommentare dürfen bis zu ${germanNumber.format(max)} Zeichen lang sein. Bitte gehen Sie zurück, kürzen Sie ihn und senden Sie ihn erneut.`,
   forbiddenTitle: "Dieses Formular konnten wir nicht annehmen",
   forbiddenBody:
     "Bitte öffnen Sie den Link aus der E-Mail erneut und senden Sie das Formular von dort.",

@@ -70,7 +70,21 @@ export async function recordClick({
     if (!target) return { kind: "unknown" };
     if (!isValidScore(target.survey.scale, input.score)) return { kind: "invalid_score", target };
     const { invitation } = target;
-    const previous = await responseOf(tx, invitation.id);
+    const burstSeconds = ctx.config.SCANNER_BURST_SECONDS;
+    // Both reads go out together (one round trip on a pipelining driver).
+    const [previous, recent] = await Promise.all([
+      responseOf(tx, invitation.id),
+      tx
+        .select()
+        .from(clicks)
+        .where(
+          and(
+            eq(clicks.invitationId, invitation.id),
+            gt(clicks.at, new Date(now.getTime() - burstSeconds * 1000)),
+            ne(clicks.verdict, "ignored"),
+          ),
+        ) as Promise<RecentClick[]>,
+    ]);
     const view = (score: number, response: ResponseRow | undefined): ClickOutcome => ({
       kind: "shown",
       view: {
@@ -92,17 +106,6 @@ export async function recordClick({
       return view(input.score, previous);
     }
 
-    const burstSeconds = ctx.config.SCANNER_BURST_SECONDS;
-    const recent: RecentClick[] = await tx
-      .select()
-      .from(clicks)
-      .where(
-        and(
-          eq(clicks.invitationId, invitation.id),
-          gt(clicks.at, new Date(now.getTime() - burstSeconds * 1000)),
-          ne(clicks.verdict, "ignored"),
-        ),
-      );
     const senders = burstFingerprints(recent, { ...input.evidence, score: input.score });
     let decision: Decision;
     if (!input.fromPage && senders.has(fingerprintOf(input.evidence))) {
@@ -123,12 +126,10 @@ export async function recordClick({
         : decideHuman(target, previous, input.score, now);
     }
 
-    await tx
-      .insert(clicks)
-      .values({ ...click, verdict: decision.verdict, reason: decision.reason });
-    const current = decision.write
-      ? await writeResponse(txCtx, target, previous, decision.write, now)
-      : previous;
+    const [, current] = await Promise.all([
+      tx.insert(clicks).values({ ...click, verdict: decision.verdict, reason: decision.reason }),
+      decision.write ? writeResponse(txCtx, target, previous, decision.write, now) : previous,
+    ]);
     return view(input.score, current);
   });
 }

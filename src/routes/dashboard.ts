@@ -73,7 +73,7 @@ dashboardRoutes.post("/dashboard/sign-in", async (c) => {
     );
   }
   c.var.logFields.apiKeyId = session.apiKey.id;
-  setSessionCookie(c, session.token, session.expiresAt);
+  setSessionCookie(c, session.token);
   return c.redirect(safeNext(form.next), 303);
 });
 

@@ -1,0 +1,168 @@
+import { eq } from "drizzle-orm";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { responses } from "../src/db/schema/index.ts";
+import { createTestApp, type TestApp } from "./support/app.ts";
+import {
+  createClient,
+  createMember,
+  createResponse,
+  createSurvey,
+  createTeam,
+  createTouch,
+  createWorkItem,
+} from "./support/factories.ts";
+
+let t: TestApp;
+let key: string;
+let survey: Awaited<ReturnType<typeof createSurvey>>;
+let client: Awaited<ReturnType<typeof createClient>>;
+let item: Awaited<ReturnType<typeof createWorkItem>>;
+const teams: Array<Awaited<ReturnType<typeof createTeam>>> = [];
+const members: Array<Awaited<ReturnType<typeof createMember>>> = [];
+
+beforeAll(async () => {
+  t = await createTestApp();
+  key = await t.key("responses:read");
+  const db = t.ctx.db;
+  survey = await createSurvey(db, { scale: "nps" });
+  client = await createClient(db);
+  item = await createWorkItem(db, { clientId: client.id, board: "Help, Desk" });
+  teams.push(await createTeam(db), await createTeam(db));
+  members.push(await createMember(db), await createMember(db));
+  await createTouch(db, { workItemId: item.id, memberId: members[0]!.id, teamId: teams[0]!.id, minutes: 30 });
+  await createTouch(db, { workItemId: item.id, memberId: members[1]!.id, teamId: teams[1]!.id, minutes: 10 });
+});
+afterAll(() => t.close());
+
+let made = 0;
+async function newResponse(overrides: Partial<Parameters<typeof createResponse>[1]> = {}) {
+  made += 1;
+  return createResponse(t.ctx.db, {
+    surveyId: survey.id,
+    clientId: client.id,
+    workItemId: item.id,
+    scale: "nps",
+    score: made % 11,
+    comment: made === 1 ? '=HYPERLINK("x"), said "hi"\nbye' : null,
+    ...overrides,
+  });
+}
+
+interface Page {
+  data: Array<{ id: string; score: number; attribution: Array<{ team: string; member: string; weight: number }> }>;
+  nextCursor: string;
+  hasMore: boolean;
+}
+
+async function page(query: string): Promise<Page> {
+  const response = await t.request(`/v1/responses?${query}`, { key });
+  expect(response.status, await response.clone().text()).toBe(200);
+  return (await response.json()) as Page;
+}
+
+describe("the attributed-score feed", () => {
+  it("serves every response exactly once across pages while new ones arrive", async () => {
+    for (let i = 0; i < 7; i++) await newResponse();
+    const seen: string[] = [];
+    let cursor = "";
+    for (let round = 0; round < 20; round++) {
+      const result = await page(`limit=3${cursor ? `&cursor=${cursor}` : ""}`);
+      seen.push(...result.data.map((r) => r.id));
+      cursor = result.nextCursor;
+      // New responses land while the client pages, some with an older timestamp.
+      if (round < 4) await newResponse({ updatedAt: new Date("2020-01-01T00:00:00Z") });
+      if (!result.hasMore && round >= 4) break;
+    }
+    const all = await t.ctx.db.select({ id: responses.id }).from(responses);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect([...seen].sort()).toEqual(all.map((r) => r.id).sort());
+    // Nothing new: the kept cursor answers an empty page.
+    expect((await page(`cursor=${cursor}`)).data).toEqual([]);
+  });
+
+  it("a changed response comes again after the kept cursor, with its new score", async () => {
+    const first = await page("limit=1000");
+    const [one] = first.data;
+    await t.ctx.db.update(responses).set({ score: 10, updatedAt: t.clock.now() }).where(eq(responses.id, one!.id));
+    const later = await page(`cursor=${first.nextCursor}`);
+    expect(later.data.map((r) => [r.id, r.score])).toEqual([[one!.id, 10]]);
+  });
+
+  it("attribution lists each member and team that touched the item with minute shares", async () => {
+    const { data } = await page("limit=1");
+    expect(data[0]!.attribution).toEqual(
+      [
+        { team: teams[0]!.key, member: members[0]!.externalId, weight: 0.75 },
+        { team: teams[1]!.key, member: members[1]!.externalId, weight: 0.25 },
+      ].sort((a, b) => a.team.localeCompare(b.team)),
+    );
+    // A late time entry by a third pair moves the shares.
+    await createTouch(t.ctx.db, { workItemId: item.id, memberId: members[0]!.id, teamId: teams[1]!.id, minutes: 40 });
+    const after = (await page("limit=1")).data[0]!.attribution;
+    expect(after.reduce((sum, a) => sum + a.weight, 0)).toBeCloseTo(1, 12);
+    expect(after).toContainEqual({ team: teams[1]!.key, member: members[0]!.externalId, weight: 0.5 });
+  });
+
+  it("filters by team, state and updatedSince", async () => {
+    await newResponse({ state: "quarantined" });
+    const quarantined = await page("state=quarantined&limit=1000");
+    expect(quarantined.data.length).toBe(1);
+    const byTeam = await page(`team=${teams[0]!.key}&limit=1000`);
+    const all = await page("limit=1000");
+    expect(byTeam.data.length).toBe(all.data.length);
+    const otherTeam = await createTeam(t.ctx.db);
+    expect((await page(`team=${otherTeam.key}`)).data).toEqual([]);
+    const since = await page("updatedSince=2019-12-31T00:00:00Z&limit=1000");
+    const recent = await page("updatedSince=2021-01-01T00:00:00Z&limit=1000");
+    expect(since.data.length - recent.data.length).toBe(4); // the four written with 2020 timestamps
+  });
+
+  it("Accept: text/csv gives the same rows as CSV with attribution flattened", async () => {
+    const json = await page("limit=1000");
+    const response = await t.request("/v1/responses?limit=1000", { key, headers: { accept: "text/csv" } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("text/csv");
+    expect(response.headers.get("x-has-more")).toBe("false");
+    const text = await response.text();
+    const [header] = text.split("\r\n");
+    expect(header).toBe(
+      "id,survey,scale,score,state,comment,contact_id,client,work_item,work_item_kind,board,source,responded_at,created_at,updated_at,teams,members,attribution",
+    );
+    for (const row of json.data) expect(text).toContain(`${row.id},${survey.key},nps,${row.score},`);
+    // A comment with a formula, quotes, a comma and a line break stays one safe, quoted cell.
+    expect(text).toContain('"\'=HYPERLINK(""x""), said ""hi""\nbye"');
+    expect(text).toContain('"Help, Desk"');
+    expect(text).toContain(`${teams[0]!.key}/${members[0]!.externalId}=`);
+  });
+});
+
+describe("the feed under concurrent writers (PostgreSQL)", () => {
+  it("a response committed late with an older timestamp is not skipped", async (context) => {
+    const url = (t.services.database as { url?: string }).url;
+    if (!url) return context.skip();
+    const other = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      const start = await page("limit=1000");
+      let cursor = start.nextCursor;
+      const seen: string[] = [];
+      // A writer's transaction takes its timestamp now and commits only after others.
+      const reserved = other.reserve();
+      const writer = await reserved;
+      await writer`begin`;
+      const [late] = await writer`insert into responses (survey_id, client_id, work_item_id, scale, score, responded_at, final_at, updated_at)
+        values (${survey.id}, ${client.id}, ${item.id}, 'nps', 9, now(), now(), now() - interval '1 day') returning id`;
+      const quick = await newResponse({ workItemId: null });
+      let result = await page(`cursor=${cursor}`);
+      seen.push(...result.data.map((r) => r.id));
+      cursor = result.nextCursor;
+      await writer`commit`;
+      writer.release();
+      result = await page(`cursor=${cursor}`);
+      seen.push(...result.data.map((r) => r.id));
+      expect(seen).toEqual([quick.id, late!.id]);
+    } finally {
+      await other.end();
+    }
+  });
+});
