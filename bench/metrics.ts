@@ -91,6 +91,8 @@ export async function benchMetrics(options: {
   databaseUrl: string;
   responses: number;
   requests?: number;
+  /** Leaves the seeded database in place (its URL is printed) to look at afterwards. */
+  keepDatabase?: boolean;
 }): Promise<MetricsBenchResult> {
   const fresh = await freshDatabase(options.databaseUrl, "metrics");
   const database = await openDatabase({ driver: "postgres", url: fresh.url, poolSize: 4 });
@@ -157,7 +159,8 @@ export async function benchMetrics(options: {
     };
   } finally {
     await database.close();
-    await fresh.drop();
+    if (options.keepDatabase) console.error(`kept ${fresh.url}`);
+    else await fresh.drop();
   }
 }
 
@@ -169,6 +172,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       responses: { type: "string", default: "1000000" },
       "database-url": { type: "string" },
       requests: { type: "string", default: "40" },
+      keep: { type: "boolean", default: false },
     },
   });
   const databaseUrl = values["database-url"] ?? process.env.TEST_DATABASE_URL;
@@ -180,6 +184,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     databaseUrl,
     responses: Number(values.responses),
     requests: Number(values.requests),
+    keepDatabase: values.keep,
   });
   console.log(JSON.stringify(result, null, 2));
 }

@@ -78,13 +78,13 @@ describe.skipIf(skipWithoutChromium)("the dashboard in a browser", () => {
 
     const card = page.locator('[data-metric="csat"]');
     const shown = await card.getAttribute("data-value");
-    const window = await page.locator("code").first().innerText();
-    const [, from, to] = /from=([\d-]+)&to=([\d-]+)/.exec(window) ?? [];
+    const window = await page.locator("code").first().textContent();
+    const [, from, to] = /from=([\d-]+)&to=([\d-]+)/.exec(window ?? "") ?? [];
     const api = await (
       await t.request(`/v1/metrics/csat?from=${from}&to=${to}`, { key: reader })
     ).json();
     expect(Number(shown)).toBe(api.overall.value);
-    expect(await card.locator(".figure").innerText()).toBe(
+    expect(await card.locator(".figure").textContent()).toBe(
       `${Math.round(api.overall.value * 10) / 10}%`,
     );
     expect(await page.locator("svg.chart").count()).toBeGreaterThanOrEqual(4);
@@ -92,12 +92,12 @@ describe.skipIf(skipWithoutChromium)("the dashboard in a browser", () => {
 
     await page.click("header >> text=Follow-ups");
     await page.click("tr[data-followup] a");
-    expect(await page.locator("h1 .status").innerText()).toBe("open");
+    expect(await page.locator("h1 .status").textContent()).toBe("open");
     await page.fill('input[name="note"]', "Sent a technician on site");
     await page.screenshot({ path: `${SCREENSHOTS}/followup-open.png`, fullPage: true });
     await Promise.all([page.waitForLoadState("load"), page.click("text=Resolve")]);
     await page.waitForSelector("h1 .status-resolved");
-    expect(await page.locator("blockquote").innerText()).toContain("Sent a technician on site");
+    expect(await page.locator("blockquote").textContent()).toContain("Sent a technician on site");
     await page.screenshot({ path: `${SCREENSHOTS}/followup-resolved.png`, fullPage: true });
 
     const api2 = await (

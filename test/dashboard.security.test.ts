@@ -200,7 +200,12 @@ describe("dashboard forms and pages", () => {
     });
     await createTeam(t.ctx.db, { key: "hostile-team", name: hostile });
     const { cookie } = await signIn(t, await t.key("metrics:read"));
-    for (const path of ["/dashboard/followups", "/dashboard", "/dashboard/teams"]) {
+    for (const path of [
+      "/dashboard/followups",
+      "/dashboard",
+      "/dashboard/teams",
+      "/dashboard/teams/hostile-team",
+    ]) {
       const html = await (await page(path, cookie)).text();
       expect(html).not.toContain("<script>alert");
       expect(html).not.toContain("<img src=x");

@@ -5,6 +5,7 @@ import { queryRows } from "../src/db/client.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 
 let t: TestApp;
+let adminKey = "";
 beforeAll(async () => {
   t = await createTestApp();
 });
@@ -21,6 +22,7 @@ async function count(table: string, where = "true") {
 describe("the demo command", () => {
   it("fills an empty database with teams, work, answers, follow-ups and goals", async () => {
     const summary = await runDemo({ ctx: t.ctx, input: { days: 40, ticketsPerDay: 4, seed: 7 } });
+    adminKey = summary.adminKey;
     expect(summary.tickets).toBeGreaterThan(30);
     expect(summary.projects).toBeGreaterThanOrEqual(1);
     expect(await count("teams")).toBe(4);
@@ -46,16 +48,29 @@ describe("the demo command", () => {
     expect(spread!.days).toBeGreaterThan(10);
   });
 
-  it("prints an admin key that works, and the API shows figures at once", async () => {
-    const summary = await runDemo({
+  it("gives an admin key with which the API shows figures at once", async () => {
+    const now = t.clock.now();
+    const from = new Date(now.getTime() - 40 * 86_400_000).toISOString();
+    const csat = await t.request(
+      `/v1/metrics/csat?from=${from}&to=${now.toISOString()}&groupBy=team`,
+      { key: adminKey },
+    );
+    expect(csat.status).toBe(200);
+    const body = await csat.json();
+    expect(body.overall.n).toBeGreaterThan(5);
+    expect(body.groups.map((g: { key: { team: string } }) => g.key.team)).toContain("help-desk");
+    const goals = await t.request("/v1/goals/attainment?period=2026-11", { key: adminKey });
+    expect((await goals.json()).data.length).toBeGreaterThan(0);
+  });
+
+  it("refuses to run on a database that already holds work", async () => {
+    const before = await count("work_items");
+    const outcome = await runDemo({
       ctx: t.ctx,
       input: { days: 1, ticketsPerDay: 1, seed: 1 },
     }).catch((error: unknown) => error);
-    expect(summary).toBeInstanceOf(DemoRefused);
-    const [key] = await queryRows<{ n: number }>(
-      t.ctx.db,
-      sql`select count(*)::int as n from api_keys where name = 'demo admin'`,
-    );
-    expect(key!.n).toBe(1);
+    expect(outcome).toBeInstanceOf(DemoRefused);
+    expect(await count("work_items")).toBe(before);
+    expect(await count("api_keys", "name = 'demo admin'")).toBe(1);
   });
 });

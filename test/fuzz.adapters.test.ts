@@ -175,7 +175,7 @@ describe("PSA adapters and the Resend webhook under bad input", () => {
       );
       await fc.assert(
         fc.asyncProperty(payloads, (payload) => checkSigned(signed(vendor, payload))),
-        fuzzParams(`signed/${vendor}`, 30),
+        fuzzParams(`signed/${vendor}`, 20),
       );
     });
   }
@@ -213,7 +213,7 @@ describe("PSA adapters and the Resend webhook under bad input", () => {
         await expectApiAnswer(response, request);
         expectUnchanged(before, await tableCounts(t.ctx.db), request);
       }),
-      fuzzParams("unauthenticated/adapters", 60),
+      fuzzParams("unauthenticated/adapters", 40),
     );
   });
 

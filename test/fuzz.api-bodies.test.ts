@@ -113,7 +113,7 @@ describe("JSON bodies of every API route", () => {
         .chain((route) => hostileBody(route.sample).map((body) => ({ route, body })));
       await fc.assert(
         fc.asyncProperty(cases, ({ route, body }) => check(route, body)),
-        fuzzParams(`bodies/${group}`, 40),
+        fuzzParams(`bodies/${group}`, 25),
       );
     });
   }

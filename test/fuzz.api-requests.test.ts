@@ -95,7 +95,7 @@ describe("headers and parameters of every API route", () => {
         await expectApiAnswer(response, request);
         expectUnchanged(before, await tableCounts(t.ctx.db), request);
       }),
-      fuzzParams("headers/api", 60),
+      fuzzParams("headers/api", 40),
     );
   });
 
@@ -111,7 +111,7 @@ describe("headers and parameters of every API route", () => {
           body: JSON.stringify(route.sample),
         }),
       ),
-      fuzzParams("content-types/api", 40),
+      fuzzParams("content-types/api", 25),
     );
   });
 
@@ -137,7 +137,7 @@ describe("headers and parameters of every API route", () => {
           body: JSON.stringify(route.sample),
         });
       }),
-      fuzzParams("parameters/api", 60),
+      fuzzParams("parameters/api", 40),
     );
   });
 

@@ -104,7 +104,7 @@ describe("pages for people under bad input", () => {
       fc.asyncProperty(cases, (c) =>
         check({ method: c.method, path: `/r/${c.token}/${c.score}`, headers: c.headers }),
       ),
-      fuzzParams("tokens/click", 50),
+      fuzzParams("tokens/click", 30),
     );
   });
 
@@ -124,7 +124,7 @@ describe("pages for people under bad input", () => {
       fc.asyncProperty(cases, (c) =>
         check({ method: c.method, path: c.path, headers: c.headers, body: c.body }),
       ),
-      fuzzParams("forms/pages", 50),
+      fuzzParams("forms/pages", 30),
     );
   });
 
@@ -168,7 +168,7 @@ describe("pages for people under bad input", () => {
           body: c.body,
         }),
       ),
-      fuzzParams("paths/dashboard", 50),
+      fuzzParams("paths/dashboard", 30),
     );
   });
 

@@ -10,6 +10,22 @@ import {
   createWorkItem,
 } from "./support/factories.ts";
 
+interface AttainmentJson {
+  goal: { id: string; target: number };
+  period: string;
+  from: string;
+  to: string;
+  target: number;
+  minN: number;
+  credit: string;
+  value: number;
+  n: number;
+  interval: { low: number; high: number } | null;
+  status: string;
+  final: boolean;
+  finalizedAt: string | null;
+}
+
 let t: TestApp;
 let admin: string;
 let reader: string;
@@ -64,7 +80,7 @@ async function attainment(period: string, team?: string) {
   const query = new URLSearchParams({ period, ...(team ? { team } : {}) });
   const response = await t.request(`/v1/goals/attainment?${query}`, { key: reader });
   expect(response.status).toBe(200);
-  return (await response.json()) as { period: string; data: Array<Record<string, any>> };
+  return (await response.json()) as { period: string; data: AttainmentJson[] };
 }
 
 async function metricsApi(metric: string, team: string, from: string, to: string) {
@@ -262,6 +278,42 @@ describe("goal attainment", () => {
     const byCredit = Object.fromEntries(data.map((entry) => [entry.credit, entry]));
     expect(byCredit.shared!.n).toBe(2);
     expect(byCredit.weighted!.n).toBeCloseTo(0.5, 9);
+  });
+});
+
+describe("freezing closed periods", () => {
+  it("the worker freezes last month once its grace time passes, before anyone reads it", async () => {
+    const { goalFreezeJob } = await import("../src/goals/freeze-job.ts");
+    const { goalAttainments } = await import("../src/db/schema/index.ts");
+    const { eq } = await import("drizzle-orm");
+    await teamWithScores("job-desk", [3, 3, 3], "2026-11-20T12:00:00Z");
+    const goal = await createGoal({
+      team: "job-desk",
+      metric: "csat",
+      target: 90,
+      periodKind: "month",
+      minN: 3,
+    });
+    t.clock.set("2026-12-02T00:00:00Z");
+    await goalFreezeJob.runOnce(t.ctx);
+    const early = await t.ctx.db
+      .select()
+      .from(goalAttainments)
+      .where(eq(goalAttainments.goalId, goal.id));
+    expect(early).toHaveLength(0);
+    t.clock.set("2026-12-04T13:00:00Z");
+    expect(await goalFreezeJob.runOnce(t.ctx)).toBeGreaterThan(0);
+    const [row] = await t.ctx.db
+      .select()
+      .from(goalAttainments)
+      .where(eq(goalAttainments.goalId, goal.id));
+    expect(row).toMatchObject({ period: "2026-11", status: "met", value: 100, n: 3, target: 90 });
+    // An edit after the freeze applies only to periods not frozen yet.
+    await t.request(`/v1/goals/${goal.id}`, { key: admin, method: "PATCH", json: { minN: 50 } });
+    const [entry] = (await attainment("2026-11", "job-desk")).data;
+    expect(entry).toMatchObject({ status: "met", minN: 3, final: true });
+    expect(await goalFreezeJob.runOnce(t.ctx)).toBe(0);
+    t.clock.set("2026-11-18T17:00:00Z");
   });
 });
 

@@ -8,7 +8,7 @@ afterAll(async () => {
   for (const cleanup of cleanups) await cleanup();
 });
 
-describe("the real server process on the embedded database", () => {
+describe("the real server process on the embedded database", { timeout: 180_000 }, () => {
   it("starts with no configuration, serves health, OpenAPI and problem 404s", async () => {
     const dataDir = tempDataDir();
     const server = await startServer({ DATA_DIR: dataDir });
@@ -120,7 +120,7 @@ describe("the real server process on the embedded database", () => {
   });
 });
 
-describe("the real server process on PostgreSQL", () => {
+describe("the real server process on PostgreSQL", { timeout: 180_000 }, () => {
   it.runIf(process.env.TEST_DATABASE_URL)("migrates and serves a DATABASE_URL", async () => {
     const database = await createEmptyServerDatabase();
     cleanups.push(() => database!.drop());

@@ -36,17 +36,20 @@ export function random(seed: number) {
 
 /** Team names and leads, and client tenure (one long-standing client left recently). */
 export async function finishDirectory(ctx: ServiceContext, start: Date, end: Date) {
+  // Every team and member exists even when a short demo never reached their work.
   for (const team of demoTeams) {
     await ctx.db
-      .update(teams)
-      .set({ name: team.name, leadEmail: team.lead })
-      .where(eq(teams.key, team.key));
+      .insert(teams)
+      .values({ key: team.key, name: team.name, leadEmail: team.lead })
+      .onConflictDoUpdate({ target: teams.key, set: { name: team.name, leadEmail: team.lead } });
   }
   const teamIds = await ctx.db.select({ id: teams.id, key: teams.key }).from(teams);
   for (const member of demoMembers) {
-    const teamId = teamIds.find((team) => team.key === member.team)?.id;
-    if (teamId)
-      await ctx.db.update(members).set({ teamId }).where(eq(members.externalId, member.externalId));
+    const teamId = teamIds.find((team) => team.key === member.team)!.id;
+    await ctx.db
+      .insert(members)
+      .values({ externalId: member.externalId, name: member.name, teamId })
+      .onConflictDoUpdate({ target: members.externalId, set: { teamId } });
   }
   await ctx.db
     .update(clients)

@@ -1,3 +1,4 @@
+import { parseArgs } from "node:util";
 import { eq, sql } from "drizzle-orm";
 import { createApiKey } from "../apikeys/keys.ts";
 import type { Config } from "../config.ts";
@@ -24,6 +25,7 @@ import {
   ticketSummaries,
 } from "./demo-data.ts";
 import { addGoals, DemoClock, finishDirectory, random, workFollowups } from "./demo-setup.ts";
+import { UsageError } from "./main.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -282,16 +284,21 @@ export async function runDemo({
 }
 
 /** `rapport demo`: fills the configured database, then prints the admin key and where to look. */
-export async function demoCommand(config: Config, logger: Logger): Promise<number> {
+export async function demoCommand(
+  config: Config,
+  logger: Logger,
+  args: string[] = [],
+): Promise<number> {
+  const days = daysFrom(args);
   const { openConfiguredDatabase, describeDatabase } = await import("../runtime.ts");
   const database = await openConfiguredDatabase(config);
   try {
     process.stderr.write(
-      `rapport: filling ${describeDatabase(config)} with 90 days of demo data…\n`,
+      `rapport: filling ${describeDatabase(config)} with ${days} days of demo data…\n`,
     );
     const summary = await runDemo({
       ctx: { db: database.db, clock: systemClock, config, logger },
-      input: { days: 90, ticketsPerDay: 6, seed: 2026 },
+      input: { days, ticketsPerDay: 6, seed: 2026 },
     });
     process.stderr.write(
       `rapport: ${summary.tickets} tickets, ${summary.projects} projects, ${summary.invitations} surveys sent, ${summary.responses} answers, ${summary.followups} follow-ups, ${summary.goals} goals.\n`,
@@ -309,4 +316,18 @@ export async function demoCommand(config: Config, logger: Logger): Promise<numbe
   } finally {
     await database.close();
   }
+}
+
+function daysFrom(args: string[]): number {
+  let values: { days?: string | undefined };
+  try {
+    ({ values } = parseArgs({ args, options: { days: { type: "string" } } }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const days = Number(values.days ?? 90);
+  if (!Number.isInteger(days) || days < 1 || days > 730) {
+    throw new UsageError("demo --days takes a whole number of days from 1 to 730.");
+  }
+  return days;
 }

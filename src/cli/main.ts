@@ -16,6 +16,7 @@ Commands:
   keys list                               list keys (never their secrets)
   keys revoke ID                          revoke a key
   migrate                                 apply database migrations and exit
+  demo [--days N]                         fill an empty database with N (90) days of demo data
 
 Configuration comes from the environment; see the README.`;
 
@@ -36,6 +37,10 @@ export async function main(argv: string[]): Promise<number> {
         return await keysCommand(config, cliLogger(config), rest, parseKeyArgs);
       case "worker":
         return await workerCommand(config);
+      case "demo": {
+        const { demoCommand } = await import("./demo.ts");
+        return await demoCommand(config, cliLogger(config), rest);
+      }
       case "migrate":
         return await migrateCommand(config);
       case undefined:

@@ -59,7 +59,7 @@ export function Cards(props: { cards: MetricCard[]; window: Window }) {
       </p>
       <div class="cards">
         {props.cards.map((card) => (
-          <Card card={card} />
+          <Card key={card.metric} card={card} />
         ))}
       </div>
     </>
@@ -83,7 +83,7 @@ export function GroupTable(props: {
       </thead>
       <tbody>
         {props.rows.map((row) => (
-          <tr>
+          <tr key={row.href}>
             <td>
               <a href={row.href}>{row.name}</a>
             </td>

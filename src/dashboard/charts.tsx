@@ -51,7 +51,7 @@ export function TrendChart(props: {
     >
       <title>{props.title}</title>
       {ticks.map((tick) => (
-        <g>
+        <g key={tick}>
           <line
             x1={PAD.left}
             x2={WIDTH - PAD.right}
@@ -74,13 +74,20 @@ export function TrendChart(props: {
         </text>
       )}
       {known.map((p) => (
-        <circle cx={x(p.i)} cy={y(p.value!)} r="3" fill="#2563eb">
+        <circle key={p.i} cx={x(p.i)} cy={y(p.value!)} r="3" fill="#2563eb">
           <title>{`${p.label}: ${formatNumber(p.value!)}${unit}${p.n === undefined ? "" : ` (n=${formatNumber(p.n)})`}`}</title>
         </circle>
       ))}
       {points.map((p, i) =>
         i === 0 || i === points.length - 1 || points.length <= 6 ? (
-          <text x={x(i)} y={HEIGHT - 6} text-anchor="middle" font-size="9" fill="#6b7280">
+          <text
+            key={p.label}
+            x={x(i)}
+            y={HEIGHT - 6}
+            text-anchor="middle"
+            font-size="9"
+            fill="#6b7280"
+          >
             {p.label}
           </text>
         ) : null,

@@ -173,7 +173,7 @@ export function EscalationsPage(props: PageFrame & { window: Window; groups: Esc
         </thead>
         <tbody>
           {props.groups.map((group) => (
-            <tr data-escalation={group.escalation}>
+            <tr key={group.escalation} data-escalation={group.escalation}>
               <td>{ESCALATION_LABELS[group.escalation]}</td>
               <td class="num">{value(group.csat.value)}</td>
               <td class="num">{formatNumber(group.csat.n)}</td>

@@ -89,7 +89,7 @@ export function FollowupsPage(
           </thead>
           <tbody>
             {props.followups.map((followup) => (
-              <tr data-followup={followup.id}>
+              <tr key={followup.id} data-followup={followup.id}>
                 <td>
                   <a href={`/dashboard/followups/${followup.id}`}>
                     {followup.openedAt.toISOString().slice(0, 16).replace("T", " ")}
@@ -163,7 +163,7 @@ export function FollowupPage(props: PageFrame & { followup: FollowupView; csrf: 
       <h2>Notes</h2>
       {(followup.notes ?? []).length === 0 ? <p class="muted">No notes yet.</p> : null}
       {(followup.notes ?? []).map((note) => (
-        <blockquote>
+        <blockquote key={note.id}>
           {note.body}
           <br />
           <span class="muted">

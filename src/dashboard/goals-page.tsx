@@ -23,7 +23,7 @@ export function AttainmentTable(props: { entries: Attainment[] }) {
       </thead>
       <tbody>
         {props.entries.map((entry) => (
-          <tr data-goal={entry.goal.id}>
+          <tr key={`${entry.goal.id}-${entry.period}`} data-goal={entry.goal.id}>
             <td>
               <a href={`/dashboard/teams/${encodeURIComponent(entry.goal.team.key)}`}>
                 {entry.goal.team.name}

@@ -33,7 +33,11 @@ export function Layout(props: PageFrame & { children?: Child }) {
           <span class="brand">rapport</span>
           {props.session
             ? NAV.map(([section, label, href]) => (
-                <a href={href} aria-current={props.section === section ? "page" : undefined}>
+                <a
+                  key={section}
+                  href={href}
+                  aria-current={props.section === section ? "page" : undefined}
+                >
                   {label}
                 </a>
               ))

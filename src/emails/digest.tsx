@@ -102,9 +102,9 @@ export function DigestBody({ content, branding }: { content: DigestContent; bran
                     No comments this week.
                   </Text>
                 ) : (
-                  content.comments.map((comment, index) => (
+                  content.comments.map((comment) => (
                     <Text
-                      key={`${index}-${comment.respondedAt.toISOString()}`}
+                      key={`${comment.respondedAt.toISOString()}-${comment.comment}`}
                       className="rp-text"
                       style={{
                         ...text,

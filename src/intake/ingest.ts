@@ -1,12 +1,11 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
+import { queryRows } from "../db/client.ts";
 import { events } from "../db/schema/index.ts";
 import { appSecret } from "../security/app-secret.ts";
 import { chooseSurvey, type InvitationDecision, scheduleInvitation } from "../surveys/schedule.ts";
 import type { CanonicalEvent } from "./event.ts";
-import { learnMembers } from "./members.ts";
-import { learnClient, learnContact, learnTeams } from "./parties.ts";
-import { recordTouches, type TouchInput, upsertWorkItem } from "./work-items.ts";
+import { recordWork } from "./record-work.ts";
 
 export type { SkipReason } from "../surveys/schedule.ts";
 
@@ -50,63 +49,27 @@ export async function ingestEvent({
   const secret = await appSecret(ctx);
   return ctx.db.transaction(async (db) => {
     const tx = { ...ctx, db };
-    const now = ctx.clock.now();
-    const [stored] = await db
-      .insert(events)
-      .values({
-        source,
-        externalId: event.id,
-        type: event.type,
-        occurredAt: new Date(event.occurredAt),
-        receivedAt: now,
-        payload: event,
-        outcome: {},
-      })
-      .onConflictDoNothing({ target: [events.source, events.externalId] })
-      .returning({ id: events.id });
+    const now = ctx.clock.now().toISOString();
+    const [stored] = await queryRows<{ id: string }>(
+      db,
+      sql`insert into events (source, external_id, type, occurred_at, received_at, payload, outcome)
+        values (${source}::text, ${event.id}::text, ${event.type}::text,
+          ${new Date(event.occurredAt).toISOString()}::timestamptz, ${now}::timestamptz,
+          ${JSON.stringify(event)}::jsonb, '{}'::jsonb)
+        on conflict (source, external_id) do nothing
+        returning id`,
+    );
     if (!stored) return answerDuplicate(tx, source, event.id);
 
-    const client = await learnClient({ ctx: tx }, event.client);
-    const contact = event.contact
-      ? await learnContact({ ctx: tx }, client.id, event.contact)
-      : null;
-    const teamIds = await learnTeams(
-      { ctx: tx },
-      event.touches.map((touch) => touch.team),
-    );
-    const memberIds = await learnMembers(
-      { ctx: tx },
-      event.touches.map((touch) => ({
-        member: touch.member,
-        teamId: teamIds.get(touch.team)!,
-        at: new Date(touch.at),
-      })),
-    );
-    const workItem = await upsertWorkItem({ ctx: tx }, event, {
-      clientId: client.id,
-      contactId: contact?.id ?? null,
-    });
-
-    const touchRows: TouchInput[] = event.touches.map((touch) => ({
-      memberId: memberIds.get(touch.member.externalId)!,
-      teamId: teamIds.get(touch.team)!,
-      role: touch.role,
-      at: new Date(touch.at),
-      minutes: touch.minutes ?? null,
-    }));
-    const touchesRecorded = await recordTouches({ ctx: tx }, workItem.id, touchRows);
+    const trigger = surveyTriggers[event.type as keyof typeof surveyTriggers] ?? null;
+    const work = await recordWork({ ctx: tx }, event, trigger);
 
     let invitation: InvitationDecision | null = null;
-    const trigger = surveyTriggers[event.type as keyof typeof surveyTriggers];
     if (trigger) {
-      const choice = await chooseSurvey(
-        { ctx: tx },
-        {
-          trigger,
-          board: event.workItem.board ?? null,
-          teamKeys: [...new Set(event.touches.map((touch) => touch.team))],
-        },
-      );
+      const choice = chooseSurvey(work.candidates, {
+        board: event.workItem.board ?? null,
+        teamKeys: [...new Set(event.touches.map((touch) => touch.team))],
+      });
       invitation =
         "skip" in choice
           ? choice.skip
@@ -114,20 +77,20 @@ export async function ingestEvent({
               { ctx: tx },
               {
                 survey: choice.survey,
-                contact,
-                client,
-                target: { workItemId: workItem.id },
+                contact: work.contact,
+                client: work.client,
+                target: { workItemId: work.workItemId },
                 secret,
               },
             );
     }
 
-    const outcome: StoredOutcome = { touchesRecorded, invitation };
-    await db
-      .update(events)
-      .set({ workItemId: workItem.id, outcome })
-      .where(eq(events.id, stored.id));
-    return { eventId: stored.id, duplicate: false, workItemId: workItem.id, ...outcome };
+    const outcome: StoredOutcome = { touchesRecorded: work.touchesRecorded, invitation };
+    await db.execute(
+      sql`update events set work_item_id = ${work.workItemId}::uuid,
+        outcome = ${JSON.stringify(outcome)}::jsonb where id = ${stored.id}::uuid`,
+    );
+    return { eventId: stored.id, duplicate: false, workItemId: work.workItemId, ...outcome };
   });
 }
 

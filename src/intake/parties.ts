@@ -1,57 +1,40 @@
-import { eq, inArray, sql } from "drizzle-orm";
+import { inArray, type SQL, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
-import { queryRows } from "../db/client.ts";
-import { clients, contacts, teams } from "../db/schema/index.ts";
+import { teams } from "../db/schema/index.ts";
 import type { CanonicalEvent } from "./event.ts";
 
 type Ctx = Pick<ServiceContext, "db" | "clock">;
 
 /*
- * Intake learns the directory from events. Rows every event touches (a busy team, a busy
- * technician, a big client) are read first and written only when something changed, so
- * concurrent events do not queue behind each other's row locks.
+ * Intake learns the directory from events, inside the one statement that records the event's
+ * work (see record-work.ts). Rows every event touches (a busy team, a busy technician, a big
+ * client) are read from the statement's snapshot and written only when something changed, so
+ * concurrent events do not queue behind each other's row locks. A row another transaction
+ * committed after that snapshot makes the insert conflict: `do update` then answers the existing
+ * row (a plain `do nothing` would answer nothing).
  */
 
-export interface ClientState {
-  id: string;
-  excludeFromSurveys: boolean;
-}
-
-/** Finds or creates the event's client, renaming it when the PSA renamed it. */
-export async function learnClient(
-  { ctx }: { ctx: Ctx },
-  client: CanonicalEvent["client"],
-): Promise<ClientState> {
-  const select = () =>
-    ctx.db
-      .select({
-        id: clients.id,
-        name: clients.name,
-        excludeFromSurveys: clients.excludeFromSurveys,
-      })
-      .from(clients)
-      .where(eq(clients.externalId, client.externalId));
-  const now = ctx.clock.now();
-  let [row] = await select();
-  if (!row) {
-    await ctx.db
-      .insert(clients)
-      .values({
-        externalId: client.externalId,
-        name: client.name,
-        activeSince: now,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .onConflictDoNothing({ target: clients.externalId });
-    [row] = await select();
-  } else if (row.name !== client.name) {
-    await ctx.db
-      .update(clients)
-      .set({ name: client.name, updatedAt: now })
-      .where(eq(clients.id, row.id));
-  }
-  return { id: row!.id, excludeFromSurveys: row!.excludeFromSurveys };
+/**
+ * CTEs `client_found`, `client_new`, `client_renamed` and `client_row (id,
+ * exclude_from_surveys)`: finds or creates the event's client, renaming it when the PSA did.
+ */
+export function clientCtes(client: CanonicalEvent["client"], at: string): SQL {
+  return sql`client_found as (
+      select id, exclude_from_surveys from clients where external_id = ${client.externalId}::text),
+    client_new as (
+      insert into clients as c (external_id, name, active_since, created_at, updated_at)
+      select ${client.externalId}::text, ${client.name}::text, ${at}::timestamptz,
+        ${at}::timestamptz, ${at}::timestamptz
+      where not exists (select 1 from client_found)
+      on conflict (external_id) do update set name = excluded.name, updated_at = excluded.updated_at
+      returning id, exclude_from_surveys),
+    client_renamed as (
+      update clients set name = ${client.name}::text, updated_at = ${at}::timestamptz
+      where id = (select id from client_found) and name is distinct from ${client.name}::text
+      returning id),
+    client_row as (
+      select id, exclude_from_surveys from client_found
+      union all select id, exclude_from_surveys from client_new)`;
 }
 
 export interface ContactState {
@@ -62,37 +45,16 @@ export interface ContactState {
   complainedAt: Date | null;
 }
 
-/**
- * Finds or creates the event's contact. Fields the event leaves out keep what is known; a new
- * email address clears the old address's bounce and complaint.
- */
-export async function learnContact(
-  { ctx }: { ctx: Ctx },
-  clientId: string,
-  contact: NonNullable<CanonicalEvent["contact"]>,
-): Promise<ContactState> {
-  const now = ctx.clock.now();
-  let row = await findOrCreateContact(ctx, clientId, contact, now);
-  const next = {
-    clientId,
-    email: contact.email ?? row.email,
-    name: contact.name ?? row.name,
-    locale: contact.locale ?? row.locale,
-  };
-  const emailChanged = (next.email ?? "").toLowerCase() !== (row.email ?? "").toLowerCase();
-  if (
-    next.clientId !== row.clientId ||
-    next.email !== row.email ||
-    next.name !== row.name ||
-    next.locale !== row.locale
-  ) {
-    const cleared = emailChanged ? { bouncedAt: null, complainedAt: null } : {};
-    await ctx.db
-      .update(contacts)
-      .set({ ...next, ...cleared, updatedAt: now })
-      .where(eq(contacts.id, row.id));
-    row = { ...row, ...next, ...cleared };
-  }
+/** The contact as `contactCtes` answers it: timestamps are strings on one driver. */
+export interface ContactRow {
+  id: string;
+  email: string | null;
+  optedOutAt: Date | string | null;
+  bouncedAt: Date | string | null;
+  complainedAt: Date | string | null;
+}
+
+export function contactState(row: ContactRow): ContactState {
   return {
     id: row.id,
     email: row.email,
@@ -107,45 +69,44 @@ function asDate(value: Date | string | null): Date | null {
   return value === null ? null : new Date(value);
 }
 
-interface ContactRow {
-  id: string;
-  email: string | null;
-  optedOutAt: Date | string | null;
-  bouncedAt: Date | string | null;
-  complainedAt: Date | string | null;
-  clientId: string;
-  name: string | null;
-  locale: string | null;
-}
-
 /**
- * One round trip in the usual cases: insert the contact unless its external id exists, and
- * answer the row either way. The union's second branch cannot see a row committed by a
- * concurrent insert after this statement began, so that rare race reads once more.
+ * CTEs ending in `contact_row (id, email, opted_out_at, bounced_at, complained_at)`: finds or
+ * creates the event's contact under `client_row`. Fields the event leaves out keep what is
+ * known; a new email address clears the old address's bounce and complaint.
  */
-async function findOrCreateContact(
-  ctx: Ctx,
-  clientId: string,
-  contact: NonNullable<CanonicalEvent["contact"]>,
-  now: Date,
-): Promise<ContactRow> {
-  const columns = sql`id, client_id as "clientId", email, name, locale,
-    opted_out_at as "optedOutAt", bounced_at as "bouncedAt", complained_at as "complainedAt"`;
-  const find = sql`select ${columns} from contacts where external_id = ${contact.externalId}`;
-  const at = now.toISOString();
-  let [row] = await queryRows<ContactRow>(
-    ctx.db,
-    sql`with inserted as (
-          insert into contacts (external_id, client_id, email, name, locale, created_at, updated_at)
-          values (${contact.externalId}, ${clientId}, ${contact.email ?? null}, ${contact.name ?? null},
-                  ${contact.locale ?? null}, ${at}::timestamptz, ${at}::timestamptz)
-          on conflict (external_id) do nothing
-          returning ${columns})
-        select * from inserted union all (${find}) limit 1`,
-  );
-  if (!row) [row] = await queryRows<ContactRow>(ctx.db, find);
-  if (!row) throw new Error(`contact ${contact.externalId} vanished during intake`);
-  return row;
+export function contactCtes(contact: NonNullable<CanonicalEvent["contact"]>, at: string): SQL {
+  const email = sql`${contact.email ?? null}::text`;
+  const name = sql`${contact.name ?? null}::text`;
+  const locale = sql`${contact.locale ?? null}::text`;
+  const returning = sql`returning id, email, opted_out_at, bounced_at, complained_at`;
+  // Compared with and written over the current row `k`, whichever way it was reached.
+  const sameEmail = sql`lower(coalesce(${email}, k.email, '')) = lower(coalesce(k.email, ''))`;
+  const assign = sql`client_id = (select id from client_row), email = coalesce(${email}, k.email),
+      name = coalesce(${name}, k.name), locale = coalesce(${locale}, k.locale),
+      bounced_at = case when ${sameEmail} then k.bounced_at end,
+      complained_at = case when ${sameEmail} then k.complained_at end,
+      updated_at = ${at}::timestamptz`;
+  return sql`contact_found as (
+      select id, email, opted_out_at, bounced_at, complained_at
+      from contacts where external_id = ${contact.externalId}::text),
+    contact_new as (
+      insert into contacts as k (external_id, client_id, email, name, locale, created_at, updated_at)
+      select ${contact.externalId}::text, (select id from client_row), ${email}, ${name}, ${locale},
+        ${at}::timestamptz, ${at}::timestamptz
+      where not exists (select 1 from contact_found)
+      on conflict (external_id) do update set ${assign}
+      ${returning}),
+    contact_changed as (
+      update contacts k set ${assign}
+      where k.id = (select id from contact_found)
+        and (k.client_id, k.email, k.name, k.locale) is distinct from
+          ((select id from client_row), coalesce(${email}, k.email), coalesce(${name}, k.name),
+           coalesce(${locale}, k.locale))
+      ${returning}),
+    contact_row as (
+      select * from contact_changed
+      union all select * from contact_found where not exists (select 1 from contact_changed)
+      union all select * from contact_new)`;
 }
 
 /** `centralized-services` -> `Centralized Services`: the name a team gets on first sight. */
@@ -157,7 +118,26 @@ export function teamNameFromKey(key: string): string {
     .join(" ");
 }
 
-/** Team ids by key, creating the teams never seen before. */
+/**
+ * CTEs ending in `team_row (id, key)`: the teams the event names, created on first sight in key
+ * order (so concurrent events creating the same teams wait for each other, never deadlock).
+ */
+export function teamCtes(keys: string[], at: string): SQL {
+  const wanted = [...new Set(keys)].sort().map((key) => ({ key, name: teamNameFromKey(key) }));
+  return sql`team_input as (
+      select * from jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb) as t(key text, name text)),
+    team_found as (select id, key from teams where key in (select key from team_input)),
+    team_new as (
+      insert into teams as t (key, name, created_at, updated_at)
+      select key, name, ${at}::timestamptz, ${at}::timestamptz from team_input
+      where key not in (select key from team_found)
+      order by key
+      on conflict (key) do update set key = excluded.key
+      returning id, key),
+    team_row as (select id, key from team_found union all select id, key from team_new)`;
+}
+
+/** Team ids by key, creating the teams never seen before (the directory API's path). */
 export async function learnTeams(
   { ctx }: { ctx: Ctx },
   keys: string[],

@@ -1,100 +1,76 @@
-import { sql } from "drizzle-orm";
-import type { ServiceContext } from "../context.ts";
-import { touches, workItems } from "../db/schema/index.ts";
+import { type SQL, sql } from "drizzle-orm";
 import type { CanonicalEvent } from "./event.ts";
-
-type Ctx = Pick<ServiceContext, "db" | "clock">;
 
 const closingTypes = new Set(["ticket.closed", "project.completed"]);
 
 /**
- * Records the work item as the event describes it. A closing event closes it (its `closedAt`,
- * or the moment of the event), a reopen reopens it, an update keeps the status it had.
+ * CTE `work_item (id)`, after `client_row` and `contact_row`: records the work item as the event
+ * describes it. A closing event closes it (its `closedAt`, or the moment of the event), a
+ * reopen reopens it, an update keeps the status it had.
  */
-export async function upsertWorkItem(
-  { ctx }: { ctx: Ctx },
-  event: CanonicalEvent,
-  parties: { clientId: string; contactId: string | null },
-): Promise<{ id: string; status: string }> {
+export function workItemCte(event: CanonicalEvent, at: string, hasContact: boolean): SQL {
   const item = event.workItem;
-  const now = ctx.clock.now();
   const closing = closingTypes.has(event.type);
   const reopening = event.type === "ticket.reopened";
-  const closedAt = closing ? new Date(item.closedAt ?? event.occurredAt) : null;
+  const closedAt = closing ? new Date(item.closedAt ?? event.occurredAt).toISOString() : null;
   const status = closing ? "closed" : reopening ? "reopened" : "open";
-  const optional = (value: string | null | undefined) => (value ? new Date(value) : null);
-
-  const [row] = await ctx.db
-    .insert(workItems)
-    .values({
-      kind: item.kind,
-      externalId: item.externalId,
-      clientId: parties.clientId,
-      contactId: parties.contactId,
-      summary: item.summary,
-      board: item.board ?? null,
-      status,
-      openedAt: optional(item.openedAt),
-      closedAt: closing ? closedAt : reopening ? null : optional(item.closedAt),
-      firstResponseAt: optional(item.firstResponseAt),
-      createdAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoUpdate({
-      target: [workItems.kind, workItems.externalId],
-      set: {
-        clientId: sql`excluded.client_id`,
-        contactId: sql`coalesce(excluded.contact_id, ${workItems.contactId})`,
-        summary: sql`case when excluded.summary = '' then ${workItems.summary} else excluded.summary end`,
-        board: sql`coalesce(excluded.board, ${workItems.board})`,
-        openedAt: sql`coalesce(excluded.opened_at, ${workItems.openedAt})`,
-        firstResponseAt: sql`coalesce(excluded.first_response_at, ${workItems.firstResponseAt})`,
-        ...(closing
-          ? { status: "closed" as const, closedAt }
-          : reopening
-            ? { status: "reopened" as const, closedAt: null }
-            : {}),
-        updatedAt: now,
-      },
-    })
-    .returning({ id: workItems.id, status: workItems.status });
-  return row!;
+  const instant = (value: string | null | undefined) =>
+    sql`${value ? new Date(value).toISOString() : null}::timestamptz`;
+  const statusChange = closing
+    ? sql`, status = 'closed', closed_at = ${closedAt}::timestamptz`
+    : reopening
+      ? sql`, status = 'reopened', closed_at = null`
+      : sql``;
+  return sql`work_item as (
+      insert into work_items as w (kind, external_id, client_id, contact_id, summary, board, status,
+        opened_at, closed_at, first_response_at, created_at, updated_at)
+      values (${item.kind}::text, ${item.externalId}::text, (select id from client_row),
+        ${hasContact ? sql`(select id from contact_row)` : sql`null::uuid`},
+        ${item.summary}::text, ${item.board ?? null}::text, ${status}::text,
+        ${instant(item.openedAt)},
+        ${closing ? sql`${closedAt}::timestamptz` : reopening ? sql`null::timestamptz` : instant(item.closedAt)},
+        ${instant(item.firstResponseAt)}, ${at}::timestamptz, ${at}::timestamptz)
+      on conflict (kind, external_id) do update set
+        client_id = excluded.client_id,
+        contact_id = coalesce(excluded.contact_id, w.contact_id),
+        summary = case when excluded.summary = '' then w.summary else excluded.summary end,
+        board = coalesce(excluded.board, w.board),
+        opened_at = coalesce(excluded.opened_at, w.opened_at),
+        first_response_at = coalesce(excluded.first_response_at, w.first_response_at),
+        updated_at = excluded.updated_at${statusChange}
+      returning id)`;
 }
 
 export interface TouchInput {
-  memberId: string;
-  teamId: string;
+  memberExternalId: string;
+  team: string;
   role: CanonicalEvent["touches"][number]["role"];
   at: Date;
   minutes: number | null;
 }
 
 /**
- * Stores the touches not seen before (the unique index drops repeats, also within one event)
- * and answers how many were new. Touches arriving after the item closed are kept: the work
- * still happened, and metrics credit it.
+ * CTE `touch_new (id)`, after `work_item`, `member_row` and `team_row`: stores the touches not
+ * seen before (the unique index drops repeats, also within one event). Touches arriving after
+ * the item closed are kept: the work still happened, and metrics credit it.
  */
-export async function recordTouches(
-  { ctx }: { ctx: Ctx },
-  workItemId: string,
-  list: TouchInput[],
-): Promise<number> {
-  if (list.length === 0) return 0;
-  const now = ctx.clock.now();
-  const inserted = await ctx.db
-    .insert(touches)
-    .values(
-      list.map((touch) => ({
-        workItemId,
-        memberId: touch.memberId,
-        teamId: touch.teamId,
-        role: touch.role,
-        at: touch.at,
-        minutes: touch.minutes,
-        createdAt: now,
-      })),
-    )
-    .onConflictDoNothing()
-    .returning({ id: touches.id });
-  return inserted.length;
+export function touchesCte(list: TouchInput[], at: string): SQL {
+  const input = list.map((touch) => ({
+    member: touch.memberExternalId,
+    team: touch.team,
+    role: touch.role,
+    at: touch.at.toISOString(),
+    minutes: touch.minutes,
+  }));
+  return sql`touch_input as (
+      select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
+        as i(member text, team text, role text, at timestamptz, minutes integer)),
+    touch_new as (
+      insert into touches (work_item_id, member_id, team_id, role, at, minutes, created_at)
+      select (select id from work_item), m.id, t.id, i.role, i.at, i.minutes, ${at}::timestamptz
+      from touch_input i
+        join member_row m on m.external_id = i.member
+        join team_row t on t.key = i.team
+      on conflict do nothing
+      returning id)`;
 }

@@ -100,13 +100,15 @@ function zoneOrDateError(error: unknown): unknown {
   return error;
 }
 
-export type Grain = "day" | "hour" | "raw";
+export type Grain = "month" | "day" | "hour" | "raw";
 
 export interface Segment {
   bucket: number;
   grain: Grain;
   from: Date;
   to: Date;
+  /** +1 adds the range's counts to the bucket, -1 takes them away. */
+  sign: 1 | -1;
 }
 
 const HOUR = 3_600_000;
@@ -114,35 +116,57 @@ const DAY = 86_400_000;
 const floorTo = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
 const ceilTo = (ms: number, unit: number) => Math.ceil(ms / unit) * unit;
 
+/** The UTC month start nearest to an instant. */
+function nearestMonthStart(ms: number): number {
+  const d = new Date(ms);
+  const floor = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  const ceil = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  return ms - floor <= ceil - ms ? floor : ceil;
+}
+
 /**
- * Splits each bucket into whole UTC days, whole UTC hours at its edges, and the sub-hour rest
- * (only for zones or bounds off the hour), which is read from the responses themselves.
+ * Splits each bucket into ranges the rollups hold. Counts are sums over responses, so a range
+ * may also be taken away: a Berlin month is the nearest UTC month, plus the hour before it,
+ * minus the hour at its end. Whole UTC months, then whole days and hours at the edges; the
+ * sub-hour rest (zones or bounds off the hour) is read from the responses themselves.
  */
 export function segmentsOf(buckets: Bucket[]): Segment[] {
   const segments: Segment[] = [];
   buckets.forEach((bucket, index) => {
-    const push = (grain: Grain, from: number, to: number) => {
-      if (from < to) segments.push({ bucket: index, grain, from: new Date(from), to: new Date(to) });
+    const push = (grain: Grain, from: number, to: number, sign: 1 | -1) => {
+      if (from < to) {
+        segments.push({ bucket: index, grain, from: new Date(from), to: new Date(to), sign });
+      }
+    };
+    // [from, to) with a sign, or [to, from) with the opposite sign when reversed.
+    const signed = (from: number, to: number, sign: 1 | -1) => {
+      if (from < to) fine(from, to, sign);
+      else if (to < from) fine(to, from, sign === 1 ? -1 : 1);
+    };
+    const fine = (a: number, b: number, sign: 1 | -1) => {
+      const ha = ceilTo(a, HOUR);
+      const hb = floorTo(b, HOUR);
+      if (ha >= hb) return push("raw", a, b, sign);
+      push("raw", a, ha, sign);
+      push("raw", hb, b, sign);
+      const da = ceilTo(ha, DAY);
+      const db = floorTo(hb, DAY);
+      if (da >= db) return push("hour", ha, hb, sign);
+      push("hour", ha, da, sign);
+      push("day", da, db, sign);
+      push("hour", db, hb, sign);
     };
     const a = bucket.start.getTime();
     const b = bucket.end.getTime();
-    const ha = ceilTo(a, HOUR);
-    const hb = floorTo(b, HOUR);
-    if (ha >= hb) {
-      push("raw", a, b);
-      return;
+    const ma = nearestMonthStart(a);
+    const mb = nearestMonthStart(b);
+    if (ma < mb && b - a >= 20 * DAY) {
+      push("month", ma, mb, 1);
+      signed(a, ma, 1);
+      signed(mb, b, 1);
+    } else {
+      fine(a, b, 1);
     }
-    push("raw", a, ha);
-    push("raw", hb, b);
-    const da = ceilTo(ha, DAY);
-    const db = floorTo(hb, DAY);
-    if (da >= db) {
-      push("hour", ha, hb);
-      return;
-    }
-    push("hour", ha, da);
-    push("day", da, db);
-    push("hour", db, hb);
   });
   return segments;
 }

@@ -94,17 +94,20 @@ export async function countScores(db: Db, input: CountsInput): Promise<CountRow[
   }));
 }
 
-function inList(column: SQL, values: string[] | undefined): SQL | undefined {
+function inList(column: SQL, values: string[] | undefined, cast = ""): SQL | undefined {
   if (!values) return undefined;
   if (values.length === 0) return sql`false`;
-  return sql`${column} in (${sql.join(values.map((v) => sql`${v}`), sql`, `)})`;
+  return sql`${column} in (${sql.join(
+    values.map((v) => sql`${v}${sql.raw(cast)}`),
+    sql`, `,
+  )})`;
 }
 
 function rollupPart(input: CountsInput, dim: RollupDim, segments: Segment[], keys: readonly string[]) {
   const values = sql.join(
     segments.map(
       (s) =>
-        sql`(${s.bucket}::int, ${s.grain}::text, ${s.from.toISOString()}::timestamptz, ${s.to.toISOString()}::timestamptz)`,
+        sql`(${s.bucket}::int, ${s.grain}::text, ${s.from.toISOString()}::timestamptz, ${s.to.toISOString()}::timestamptz, ${s.sign}::int)`,
     ),
     sql`, `,
   );
@@ -116,13 +119,14 @@ function rollupPart(input: CountsInput, dim: RollupDim, segments: Segment[], key
   ];
   const keyFilter = dim === "all" ? undefined : inList(sql.raw("dim_key"), input.filters[dim as keyof IdFilters]);
   if (keyFilter) conditions.push(keyFilter);
-  const surveyFilter = inList(sql.raw("survey_id::text"), input.filters.survey);
+  // Typed ids, so the survey column of the rollups' key narrows the index scan.
+  const surveyFilter = inList(sql.raw("survey_id"), input.filters.survey, "::uuid");
   if (surveyFilter) conditions.push(surveyFilter);
   const where = sql.join(conditions, sql` and `);
   const keySelect = keys.map((k) => sql.raw(`, m.dim_key as k_${k}`));
   return sql`select seg.b as bucket${sql.join(keySelect, sql``)}, m.survey_id, m.score,
-      m.shared::bigint as shared, m.weighted
-    from (values ${values}) as seg(b, grain, lo, hi)
+      seg.sign * m.shared::bigint as shared, seg.sign * m.weighted as weighted
+    from (values ${values}) as seg(b, grain, lo, hi, sign)
     cross join lateral (
       select dim_key, survey_id, score, shared, weighted from metric_rollups where ${where}
       union all
@@ -147,7 +151,8 @@ function rawPart(input: CountsInput, segments: Segment[], keys: readonly string[
   const lines = sql.raw(input.lines === "live" ? "work_item_credit_lines" : "work_item_credits");
   const values = sql.join(
     segments.map(
-      (s) => sql`(${s.bucket}::int, ${s.from.toISOString()}::timestamptz, ${s.to.toISOString()}::timestamptz)`,
+      (s) =>
+        sql`(${s.bucket}::int, ${s.from.toISOString()}::timestamptz, ${s.to.toISOString()}::timestamptz, ${s.sign}::int)`,
     ),
     sql`, `,
   );
@@ -176,12 +181,12 @@ function rawPart(input: CountsInput, segments: Segment[], keys: readonly string[
   const keySelect = keys.map((k) => sql`, ${keyExpr[k]!} as ${sql.raw(`k_${k}`)}`);
   const keyGroup = keys.map((k) => sql`, ${sql.raw(`k_${k}`)}`);
   const counted = credited
-    ? sql`count(distinct f.id) as shared, sum(c.weight) as weighted`
-    : sql`count(*) as shared, count(*)::numeric as weighted`;
+    ? sql`seg.sign * count(distinct f.id) as shared, seg.sign * sum(c.weight) as weighted`
+    : sql`seg.sign * count(*) as shared, seg.sign * count(*)::numeric as weighted`;
   return sql`select seg.b as bucket${sql.join(keySelect, sql``)}, f.survey_id, f.value as score, ${counted}
-    from (values ${values}) as seg(b, lo, hi)
+    from (values ${values}) as seg(b, lo, hi, sign)
     join (${factsOf(input.source)}) f on f.at >= seg.lo and f.at < seg.hi
     ${sql.join(joins, sql` `)}
     ${conditions.length > 0 ? sql`where ${sql.join(conditions, sql` and `)}` : sql``}
-    group by seg.b${sql.join(keyGroup, sql``)}, f.survey_id, f.value`;
+    group by seg.b, seg.sign${sql.join(keyGroup, sql``)}, f.survey_id, f.value`;
 }

@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { queryRows } from "../db/client.ts";
 import { surveys } from "../db/schema/index.ts";
@@ -23,9 +23,36 @@ export type InvitationDecision =
 export type Survey = typeof surveys.$inferSelect;
 type Trigger = Survey["trigger"];
 
+/** What choosing and scheduling read of a survey definition. */
+export type SchedulingSurvey = Pick<
+  Survey,
+  | "id"
+  | "key"
+  | "scale"
+  | "active"
+  | "boards"
+  | "teams"
+  | "delayMinutes"
+  | "throttleDays"
+  | "expiresAfterDays"
+>;
+
 const DAY_MS = 86_400_000;
 
-function applies(survey: Survey, board: string | null, teamKeys: string[]): boolean {
+/**
+ * A scalar subquery answering, as one JSON array, the surveys with this trigger, oldest first:
+ * the candidates `chooseSurvey` picks from. Read in the statement that records the event, so
+ * the choice always sees the definitions as they are now.
+ */
+export function surveyCandidatesSql(trigger: Trigger): SQL {
+  return sql`(select coalesce(json_agg(json_build_object(
+      'id', id, 'key', key, 'scale', scale, 'active', active, 'boards', boards, 'teams', teams,
+      'delayMinutes', delay_minutes, 'throttleDays', throttle_days,
+      'expiresAfterDays', expires_after_days) order by created_at, id), '[]'::json)
+    from surveys where trigger = ${trigger}::text)`;
+}
+
+function applies(survey: SchedulingSurvey, board: string | null, teamKeys: string[]): boolean {
   const boardOk =
     survey.boards.length === 0 ||
     (board !== null && survey.boards.some((b) => b.toLowerCase() === board.toLowerCase()));
@@ -33,24 +60,19 @@ function applies(survey: Survey, board: string | null, teamKeys: string[]): bool
   return boardOk && teamOk;
 }
 
-function specificity(survey: Survey): number {
+function specificity(survey: SchedulingSurvey): number {
   return (survey.boards.length > 0 ? 1 : 0) + (survey.teams.length > 0 ? 1 : 0);
 }
 
 /**
- * The one survey a work item's event triggers: among the active surveys for this trigger whose
- * board and team filters match (an empty filter matches all), the most specific, then the
- * oldest. When none fits, the reason why.
+ * The one survey a work item's event triggers: among the active candidates (the surveys for
+ * the trigger, oldest first) whose board and team filters match (an empty filter matches all),
+ * the most specific, then the oldest. When none fits, the reason why.
  */
-export async function chooseSurvey(
-  { ctx }: { ctx: Pick<ServiceContext, "db"> },
-  input: { trigger: Trigger; board: string | null; teamKeys: string[] },
-): Promise<{ survey: Survey } | { skip: InvitationDecision & { status: "skipped" } }> {
-  const candidates = await ctx.db
-    .select()
-    .from(surveys)
-    .where(eq(surveys.trigger, input.trigger))
-    .orderBy(surveys.createdAt, surveys.id);
+export function chooseSurvey(
+  candidates: SchedulingSurvey[],
+  input: { board: string | null; teamKeys: string[] },
+): { survey: SchedulingSurvey } | { skip: InvitationDecision & { status: "skipped" } } {
   if (candidates.length === 0) {
     return { skip: { status: "skipped", reason: "no_survey", surveyKey: null } };
   }
@@ -81,12 +103,13 @@ export interface Recipient {
  * Schedules one invitation, or answers why not. Must run inside the caller's transaction: the
  * per-contact advisory lock serialises concurrent scheduling for one contact until it commits,
  * so the throttle holds under concurrency; the unique indexes make "once per work item" and
- * "once per campaign" hold whatever happens.
+ * "once per campaign" hold whatever happens. The lock is taken only when the survey throttles,
+ * and after every row lock the caller took, so waiting for it never closes a cycle.
  */
 export async function scheduleInvitation(
   { ctx }: { ctx: ServiceContext },
   input: Recipient & {
-    survey: Survey;
+    survey: SchedulingSurvey;
     target: { workItemId: string } | { campaignId: string };
     /** The instance secret, from `appSecret` outside the transaction. */
     secret: string;
@@ -109,54 +132,59 @@ export async function scheduleInvitation(
   const campaignId = "campaignId" in input.target ? input.target.campaignId : null;
   const now = ctx.clock.now();
   const at = now.toISOString();
-  if (survey.throttleDays > 0) {
-    await ctx.db.execute(sql`select pg_advisory_xact_lock(hashtext(${contact.id}))::text`);
-  }
-  // After the lock, so a concurrent scheduling for this contact has committed or not begun.
   const since = new Date(now.getTime() - survey.throttleDays * DAY_MS).toISOString();
-  const [check] = await queryRows<{ already: boolean; throttled: boolean }>(
-    ctx.db,
-    sql`select
-      exists (select 1 from invitations where survey_id = ${survey.id} and ${
-        workItemId
-          ? sql`work_item_id = ${workItemId}`
-          : sql`campaign_id = ${campaignId} and contact_id = ${contact.id}`
-      }) as already,
-      ${survey.throttleDays > 0} and exists (
-        select 1 from invitations i join surveys s on s.id = i.survey_id
-        where i.contact_id = ${contact.id} and i.created_at > ${since}::timestamptz
-          and i.status <> 'cancelled' and s.scale = ${survey.scale}
-      ) as throttled`,
-  );
-  if (check?.already) return skip("already_surveyed");
-  if (check?.throttled) return skip("throttled");
-
   const sendAt = new Date(now.getTime() + survey.delayMinutes * 60_000);
   const expiresAt = new Date(sendAt.getTime() + survey.expiresAfterDays * DAY_MS);
   const { tokenNonce, tokenHash } = issueToken(input.secret);
   const detail = JSON.stringify({ surveyKey: survey.key, sendAt: sendAt.toISOString() });
-  // The invitation and the first line of its history in one statement.
-  const [created] = await queryRows<{ id: string }>(
+  // The checks, the invitation and the first line of its history in one statement.
+  const decide = sql`with checked as (
+      select
+        exists (select 1 from invitations where survey_id = ${survey.id} and ${
+          workItemId
+            ? sql`work_item_id = ${workItemId}`
+            : sql`campaign_id = ${campaignId} and contact_id = ${contact.id}`
+        }) as already,
+        ${survey.throttleDays > 0} and exists (
+          select 1 from invitations i join surveys s on s.id = i.survey_id
+          where i.contact_id = ${contact.id} and i.created_at > ${since}::timestamptz
+            and i.status <> 'cancelled' and s.scale = ${survey.scale}
+        ) as throttled),
+    created as (
+      insert into invitations (survey_id, work_item_id, campaign_id, contact_id, client_id,
+        token_nonce, token_hash, status, send_at, next_attempt_at, expires_at, created_at, updated_at)
+      select ${survey.id}, ${workItemId}, ${campaignId}, ${contact.id}, ${client.id},
+        ${tokenNonce}, ${tokenHash}, 'scheduled', ${sendAt.toISOString()}::timestamptz,
+        ${sendAt.toISOString()}::timestamptz, ${expiresAt.toISOString()}::timestamptz,
+        ${at}::timestamptz, ${at}::timestamptz
+      from checked where not already and not throttled
+      on conflict do nothing
+      returning id),
+    history as (
+      insert into invitation_events (invitation_id, type, at, detail)
+      select id, 'scheduled', ${at}::timestamptz, ${detail}::jsonb from created)
+    select already, throttled, (select id from created) as id from checked`;
+  // The lock and the statement go out together; the statement's snapshot is taken once the lock
+  // is held, so a concurrent scheduling for this contact has committed or not begun.
+  const locked =
+    survey.throttleDays > 0
+      ? ctx.db.execute(sql`select pg_advisory_xact_lock(hashtext(${contact.id}))::text`).then(noop)
+      : undefined;
+  const decided = queryRows<{ already: boolean; throttled: boolean; id: string | null }>(
     ctx.db,
-    sql`with created as (
-          insert into invitations (survey_id, work_item_id, campaign_id, contact_id, client_id,
-            token_nonce, token_hash, status, send_at, next_attempt_at, expires_at, created_at, updated_at)
-          values (${survey.id}, ${workItemId}, ${campaignId}, ${contact.id}, ${client.id},
-            ${tokenNonce}, ${tokenHash}, 'scheduled', ${sendAt.toISOString()}::timestamptz,
-            ${sendAt.toISOString()}::timestamptz, ${expiresAt.toISOString()}::timestamptz,
-            ${at}::timestamptz, ${at}::timestamptz)
-          on conflict do nothing
-          returning id),
-        history as (
-          insert into invitation_events (invitation_id, type, at, detail)
-          select id, 'scheduled', ${at}::timestamptz, ${detail}::jsonb from created)
-        select id from created`,
+    decide,
   );
-  if (!created) return skip("already_surveyed");
+  const [, rows] = await Promise.all([locked, decided]);
+  const [row] = rows;
+  if (row?.already) return skip("already_surveyed");
+  if (row?.throttled) return skip("throttled");
+  if (!row?.id) return skip("already_surveyed");
   return {
     status: "scheduled",
-    id: created.id,
+    id: row.id,
     surveyKey: survey.key,
     sendAt: sendAt.toISOString(),
   };
 }
+
+function noop(): void {}

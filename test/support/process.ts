@@ -53,7 +53,7 @@ export function startServer(env: Record<string, string>): Promise<RunningServer>
     });
     let output = "";
     const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 90_000);
     const onData = (chunk: Buffer) => {
       output += chunk;
       const match = /"url":"(http:\/\/[^"]+)"/.exec(output);

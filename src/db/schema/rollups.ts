@@ -15,8 +15,11 @@ import { members, teams } from "./directory.ts";
 import { responses } from "./responses.ts";
 import { workItems } from "./work.ts";
 
-/** Rollup grains: UTC days for the bulk of a period, UTC hours for the edges of local buckets. */
-export const rollupGrains = ["day", "hour"] as const;
+/**
+ * Rollup grains, all in UTC: months for the bulk of long periods, days and hours for the edges
+ * of local buckets (and for the difference between a local month and the nearest UTC months).
+ */
+export const rollupGrains = ["month", "day", "hour"] as const;
 
 /**
  * What the rollups are split by. `all` holds each recorded response once; `team` and `member`
@@ -43,9 +46,9 @@ const rollupColumns = {
  * `metric_rollup_deltas`, which the worker folds in here.
  */
 export const metricRollups = pgTable("metric_rollups", rollupColumns, (t) => [
-  // Metrics read one dimension over a time range: `where dim = $1 and grain = $2 and bucket
-  // >= $3 and bucket < $4`.
-  primaryKey({ columns: [t.dim, t.grain, t.bucket, t.dimKey, t.surveyId, t.score] }),
+  // Metrics read one dimension of some surveys over a time range: `where dim = $1 and grain = $2
+  // and survey_id = any($3) and bucket >= $4 and bucket < $5`.
+  primaryKey({ columns: [t.dim, t.grain, t.surveyId, t.bucket, t.dimKey, t.score] }),
 ]);
 
 /**

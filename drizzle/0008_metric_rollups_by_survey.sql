@@ -1,0 +1,2 @@
+ALTER TABLE "metric_rollups" DROP CONSTRAINT "metric_rollups_dim_grain_bucket_dim_key_survey_id_score_pk";--> statement-breakpoint
+ALTER TABLE "metric_rollups" ADD CONSTRAINT "metric_rollups_dim_grain_survey_id_bucket_dim_key_score_pk" PRIMARY KEY("dim","grain","survey_id","bucket","dim_key","score");
