@@ -53,7 +53,8 @@ export function createApp(services: Services) {
     }),
   );
 
-  for (const router of routers) app.route("/", router);
+  // Routers may extend the app's variables (the dashboard adds its session): mount them as is.
+  for (const router of routers) app.route("/", router as unknown as typeof app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -29,7 +29,7 @@ describe("credit stays exact whoever writes, at the same time", () => {
     const survey = await createSurvey(db, { scale: "csat5" });
     const teams = [await createTeam(db), await createTeam(db), await createTeam(db)];
     const members = [await createMember(db), await createMember(db), await createMember(db)];
-    const items = [];
+    const items: Array<{ id: string }> = [];
     for (let i = 0; i < 4; i++) items.push(await createWorkItem(db, { clientId: client.id }));
     // Many writers at once, each one transaction about one work item (as intake and clicks are).
     const writers = Array.from({ length: 60 }, (_, i) => {
@@ -62,14 +62,27 @@ describe("credit stays exact whoever writes, at the same time", () => {
               finalAt: new Date(Date.UTC(2026, 10, 3)),
             });
           } else {
-            const [row] = await tx.select().from(responses).where(eq(responses.workItemId, item.id)).limit(1);
-            if (row) await tx.update(responses).set({ score: 1 + ((row.score + 2) % 5) }).where(eq(responses.id, row.id));
+            const [row] = await tx
+              .select()
+              .from(responses)
+              .where(eq(responses.workItemId, item.id))
+              .limit(1);
+            if (row)
+              await tx
+                .update(responses)
+                .set({ score: 1 + ((row.score + 2) % 5) })
+                .where(eq(responses.id, row.id));
           }
         });
     });
     await Promise.all(writers.map((write) => write()));
     await foldMetricRollups(t.ctx);
-    const period = await resolvePeriod(db, { from: "2026-11-01", to: "2026-11-05", tz: "Europe/Berlin", interval: "day" });
+    const period = await resolvePeriod(db, {
+      from: "2026-11-01",
+      to: "2026-11-05",
+      tz: "Europe/Berlin",
+      interval: "day",
+    });
     for (const groupBy of [["team"], ["member"], [], ["escalation"]] as GroupDim[][]) {
       for (const credit of ["shared", "weighted"] as const) {
         const input: CountsInput = {
@@ -81,10 +94,17 @@ describe("credit stays exact whoever writes, at the same time", () => {
           strategy: "auto",
         };
         const norm = (rows: Awaited<ReturnType<typeof countScores>>) =>
-          rows.map((r) => `${r.bucket}|${JSON.stringify(r.keys)}|${r.score}|${r.count.includes(".") ? r.count.replace(/\.?0+$/, "") : r.count}`).sort();
+          rows
+            .map(
+              (r) =>
+                `${r.bucket}|${JSON.stringify(r.keys)}|${r.score}|${r.count.includes(".") ? r.count.replace(/\.?0+$/, "") : r.count}`,
+            )
+            .sort();
         const fast = norm(await countScores(db, input));
         expect(fast.length).toBeGreaterThan(0);
-        expect(fast).toEqual(norm(await countScores(db, { ...input, strategy: "raw", lines: "live" })));
+        expect(fast).toEqual(
+          norm(await countScores(db, { ...input, strategy: "raw", lines: "live" })),
+        );
       }
     }
   });

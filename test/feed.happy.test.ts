@@ -30,8 +30,18 @@ beforeAll(async () => {
   item = await createWorkItem(db, { clientId: client.id, board: "Help, Desk" });
   teams.push(await createTeam(db), await createTeam(db));
   members.push(await createMember(db), await createMember(db));
-  await createTouch(db, { workItemId: item.id, memberId: members[0]!.id, teamId: teams[0]!.id, minutes: 30 });
-  await createTouch(db, { workItemId: item.id, memberId: members[1]!.id, teamId: teams[1]!.id, minutes: 10 });
+  await createTouch(db, {
+    workItemId: item.id,
+    memberId: members[0]!.id,
+    teamId: teams[0]!.id,
+    minutes: 30,
+  });
+  await createTouch(db, {
+    workItemId: item.id,
+    memberId: members[1]!.id,
+    teamId: teams[1]!.id,
+    minutes: 10,
+  });
 });
 afterAll(() => t.close());
 
@@ -50,7 +60,11 @@ async function newResponse(overrides: Partial<Parameters<typeof createResponse>[
 }
 
 interface Page {
-  data: Array<{ id: string; score: number; attribution: Array<{ team: string; member: string; weight: number }> }>;
+  data: Array<{
+    id: string;
+    score: number;
+    attribution: Array<{ team: string; member: string; weight: number }>;
+  }>;
   nextCursor: string;
   hasMore: boolean;
 }
@@ -84,7 +98,10 @@ describe("the attributed-score feed", () => {
   it("a changed response comes again after the kept cursor, with its new score", async () => {
     const first = await page("limit=1000");
     const [one] = first.data;
-    await t.ctx.db.update(responses).set({ score: 10, updatedAt: t.clock.now() }).where(eq(responses.id, one!.id));
+    await t.ctx.db
+      .update(responses)
+      .set({ score: 10, updatedAt: t.clock.now() })
+      .where(eq(responses.id, one!.id));
     const later = await page(`cursor=${first.nextCursor}`);
     expect(later.data.map((r) => [r.id, r.score])).toEqual([[one!.id, 10]]);
   });
@@ -98,10 +115,19 @@ describe("the attributed-score feed", () => {
       ].sort((a, b) => a.team.localeCompare(b.team)),
     );
     // A late time entry by a third pair moves the shares.
-    await createTouch(t.ctx.db, { workItemId: item.id, memberId: members[0]!.id, teamId: teams[1]!.id, minutes: 40 });
+    await createTouch(t.ctx.db, {
+      workItemId: item.id,
+      memberId: members[0]!.id,
+      teamId: teams[1]!.id,
+      minutes: 40,
+    });
     const after = (await page("limit=1")).data[0]!.attribution;
     expect(after.reduce((sum, a) => sum + a.weight, 0)).toBeCloseTo(1, 12);
-    expect(after).toContainEqual({ team: teams[1]!.key, member: members[0]!.externalId, weight: 0.5 });
+    expect(after).toContainEqual({
+      team: teams[1]!.key,
+      member: members[0]!.externalId,
+      weight: 0.5,
+    });
   });
 
   it("filters by team, state and updatedSince", async () => {
@@ -120,7 +146,10 @@ describe("the attributed-score feed", () => {
 
   it("Accept: text/csv gives the same rows as CSV with attribution flattened", async () => {
     const json = await page("limit=1000");
-    const response = await t.request("/v1/responses?limit=1000", { key, headers: { accept: "text/csv" } });
+    const response = await t.request("/v1/responses?limit=1000", {
+      key,
+      headers: { accept: "text/csv" },
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toContain("text/csv");
     expect(response.headers.get("x-has-more")).toBe("false");
@@ -129,7 +158,8 @@ describe("the attributed-score feed", () => {
     expect(header).toBe(
       "id,survey,scale,score,state,comment,contact_id,client,work_item,work_item_kind,board,source,responded_at,created_at,updated_at,teams,members,attribution",
     );
-    for (const row of json.data) expect(text).toContain(`${row.id},${survey.key},nps,${row.score},`);
+    for (const row of json.data)
+      expect(text).toContain(`${row.id},${survey.key},nps,${row.score},`);
     // A comment with a formula, quotes, a comma and a line break stays one safe, quoted cell.
     expect(text).toContain('"\'=HYPERLINK(""x""), said ""hi""\nbye"');
     expect(text).toContain('"Help, Desk"');
@@ -150,7 +180,8 @@ describe("the feed under concurrent writers (PostgreSQL)", () => {
       const reserved = other.reserve();
       const writer = await reserved;
       await writer`begin`;
-      const [late] = await writer`insert into responses (survey_id, client_id, work_item_id, scale, score, responded_at, final_at, updated_at)
+      const [late] =
+        await writer`insert into responses (survey_id, client_id, work_item_id, scale, score, responded_at, final_at, updated_at)
         values (${survey.id}, ${client.id}, ${item.id}, 'nps', 9, now(), now(), now() - interval '1 day') returning id`;
       const quick = await newResponse({ workItemId: null });
       let result = await page(`cursor=${cursor}`);

@@ -43,12 +43,17 @@ async function get(path: string) {
 
 /** The API's group id in the oracle's terms: bucket label and ids instead of public names. */
 function groupId(entry: ApiEntry, groupBy: OracleDim[], unit: "month" | "day" | undefined): string {
-  const label = entry.bucketLocal ? (unit === "month" ? entry.bucketLocal.slice(0, 7) : entry.bucketLocal.slice(0, 10)) : "";
+  const label = entry.bucketLocal
+    ? unit === "month"
+      ? entry.bucketLocal.slice(0, 7)
+      : entry.bucketLocal.slice(0, 10)
+    : "";
   return JSON.stringify([
     label,
     ...groupBy.map((d) => {
       const value = entry.key[d]!;
-      if (d === "team" || d === "member" || d === "client" || d === "survey") return scenario.names[d].get(value);
+      if (d === "team" || d === "member" || d === "client" || d === "survey")
+        return scenario.names[d].get(value);
       return value;
     }),
   ]);
@@ -61,10 +66,15 @@ function expectSameFigures(
 ) {
   // Zero-weight groups (a team whose touches carry no minutes) and empty buckets aside.
   const expected = new Map([...oracle(data, q)].filter(([, figure]) => figure.n > 0));
-  const overall = oracle(data, { ...q, groupBy: [], bucketOf: undefined }).get(JSON.stringify([""]));
+  const overall = oracle(data, { ...q, groupBy: [], bucketOf: undefined }).get(
+    JSON.stringify([""]),
+  );
   expect(api.overall.n).toBeCloseTo(overall?.n ?? 0, 9);
-  if (overall?.value !== undefined && overall.value !== null) expect(api.overall.value).toBeCloseTo(overall.value, 6);
-  const got = new Map(api.groups.filter((g) => g.n > 0).map((g) => [groupId(g, q.groupBy, unit), g]));
+  if (overall?.value !== undefined && overall.value !== null)
+    expect(api.overall.value).toBeCloseTo(overall.value, 6);
+  const got = new Map(
+    api.groups.filter((g) => g.n > 0).map((g) => [groupId(g, q.groupBy, unit), g]),
+  );
   expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
   for (const [id, figure] of expected) {
     const entry = got.get(id)!;
@@ -98,84 +108,173 @@ const from = new Date("2026-09-01T00:00:00Z");
 const to = new Date("2027-01-01T00:00:00Z");
 const range = `from=${from.toISOString()}&to=${to.toISOString()}`;
 
-describe.each(["shared", "weighted"] as const)("metrics with credit=%s match an independent count", (credit) => {
-  it("CSAT by team per Berlin month", async () => {
-    const api = await get(`/v1/metrics/csat?${range}&groupBy=team&interval=month&tz=Europe/Berlin&credit=${credit}`);
-    expectSameFigures(
-      api,
-      { metric: "csat", from, to, groupBy: ["team"], bucketOf: localLabel("Europe/Berlin", "month"), filters: {}, credit },
-      "month",
-    );
-  });
+describe.each(["shared", "weighted"] as const)(
+  "metrics with credit=%s match an independent count",
+  (credit) => {
+    it("CSAT by team per Berlin month", async () => {
+      const api = await get(
+        `/v1/metrics/csat?${range}&groupBy=team&interval=month&tz=Europe/Berlin&credit=${credit}`,
+      );
+      expectSameFigures(
+        api,
+        {
+          metric: "csat",
+          from,
+          to,
+          groupBy: ["team"],
+          bucketOf: localLabel("Europe/Berlin", "month"),
+          filters: {},
+          credit,
+        },
+        "month",
+      );
+    });
 
-  it("NPS by member", async () => {
-    const api = await get(`/v1/metrics/nps?${range}&groupBy=member&credit=${credit}`);
-    expectSameFigures(api, { metric: "nps", from, to, groupBy: ["member"], filters: {}, credit }, undefined);
-  });
+    it("NPS by member", async () => {
+      const api = await get(`/v1/metrics/nps?${range}&groupBy=member&credit=${credit}`);
+      expectSameFigures(
+        api,
+        { metric: "nps", from, to, groupBy: ["member"], filters: {}, credit },
+        undefined,
+      );
+    });
 
-  it("CSAT by board and survey, and by escalation", async () => {
-    for (const groupBy of [["board", "survey"], ["escalation"]] as OracleDim[][]) {
-      const api = await get(`/v1/metrics/csat?${range}&groupBy=${groupBy.join(",")}&credit=${credit}`);
-      expectSameFigures(api, { metric: "csat", from, to, groupBy, filters: {}, credit }, undefined);
-    }
-  });
+    it("CSAT by board and survey, and by escalation", async () => {
+      for (const groupBy of [["board", "survey"], ["escalation"]] as OracleDim[][]) {
+        const api = await get(
+          `/v1/metrics/csat?${range}&groupBy=${groupBy.join(",")}&credit=${credit}`,
+        );
+        expectSameFigures(
+          api,
+          { metric: "csat", from, to, groupBy, filters: {}, credit },
+          undefined,
+        );
+      }
+    });
 
-  it("CSAT of two teams by client per UTC day (computed from the responses)", async () => {
-    const teams = [...scenario.names.team.keys()].slice(0, 2);
-    const api = await get(`/v1/metrics/csat?${range}&groupBy=client&interval=day&team=${teams.join(",")}&credit=${credit}`);
-    expectSameFigures(
-      api,
-      {
-        metric: "csat",
-        from,
-        to,
-        groupBy: ["client"],
-        bucketOf: localLabel("UTC", "day"),
-        filters: { team: teams.map((k) => scenario.names.team.get(k)!) },
-        credit,
-      },
-      "day",
-    );
-  });
+    it("CSAT of two teams by client per UTC day (computed from the responses)", async () => {
+      const teams = [...scenario.names.team.keys()].slice(0, 2);
+      const api = await get(
+        `/v1/metrics/csat?${range}&groupBy=client&interval=day&team=${teams.join(",")}&credit=${credit}`,
+      );
+      expectSameFigures(
+        api,
+        {
+          metric: "csat",
+          from,
+          to,
+          groupBy: ["client"],
+          bucketOf: localLabel("UTC", "day"),
+          filters: { team: teams.map((k) => scenario.names.team.get(k)!) },
+          credit,
+        },
+        "day",
+      );
+    });
 
-  it("response rate by team, and NPS of one member's work in India time", async () => {
-    const api = await get(`/v1/metrics/response-rate?${range}&groupBy=team&credit=${credit}`);
-    expectSameFigures(api, { metric: "response-rate", from, to, groupBy: ["team"], filters: {}, credit }, undefined);
-    const member = [...scenario.names.member.keys()][1]!;
-    const nps = await get(`/v1/metrics/nps?${range}&interval=month&tz=Asia/Kolkata&member=${member}&credit=${credit}`);
-    expectSameFigures(
-      nps,
-      {
-        metric: "nps",
-        from,
-        to,
-        groupBy: [],
-        bucketOf: localLabel("Asia/Kolkata", "month"),
-        filters: { member: [scenario.names.member.get(member)!] },
-        credit,
-      },
-      "month",
-    );
-  });
-});
+    it("response rate by team, and NPS of one member's work in India time", async () => {
+      const api = await get(`/v1/metrics/response-rate?${range}&groupBy=team&credit=${credit}`);
+      expectSameFigures(
+        api,
+        { metric: "response-rate", from, to, groupBy: ["team"], filters: {}, credit },
+        undefined,
+      );
+      const member = [...scenario.names.member.keys()][1]!;
+      const nps = await get(
+        `/v1/metrics/nps?${range}&interval=month&tz=Asia/Kolkata&member=${member}&credit=${credit}`,
+      );
+      expectSameFigures(
+        nps,
+        {
+          metric: "nps",
+          from,
+          to,
+          groupBy: [],
+          bucketOf: localLabel("Asia/Kolkata", "month"),
+          filters: { member: [scenario.names.member.get(member)!] },
+          credit,
+        },
+        "month",
+      );
+    });
+  },
+);
 
 describe("time zones and definitions", () => {
   it("a response at 2026-10-31T23:30Z counts in November for Europe/Berlin and October in UTC", async () => {
-    const survey = [...scenario.names.survey.entries()].find(([, id]) => id === scenario.ids.surveys.csat3)![0];
+    const survey = [...scenario.names.survey.entries()].find(
+      ([, id]) => id === scenario.ids.surveys.csat3,
+    )![0];
     const window = "from=2026-10-31T23:00:00Z&to=2026-11-01T00:00:00Z";
-    const berlin = await get(`/v1/metrics/csat?${window}&survey=${survey}&interval=month&tz=Europe/Berlin`);
+    const berlin = await get(
+      `/v1/metrics/csat?${window}&survey=${survey}&interval=month&tz=Europe/Berlin`,
+    );
     const utc = await get(`/v1/metrics/csat?${window}&survey=${survey}&interval=month`);
     expect(berlin.groups.map((g) => [g.bucketLocal, g.n])).toEqual([["2026-11-01T00:00:00", 1]]);
     expect(utc.groups.map((g) => [g.bucketLocal, g.n])).toEqual([["2026-10-01T00:00:00", 1]]);
   });
 
   it("date-only bounds are local midnights in tz", async () => {
-    const api = (await get("/v1/metrics/csat?from=2026-11-01&to=2026-12-01&tz=Europe/Berlin")) as unknown as {
+    const api = (await get(
+      "/v1/metrics/csat?from=2026-11-01&to=2026-12-01&tz=Europe/Berlin",
+    )) as unknown as {
       from: string;
       to: string;
     };
     expect(api.from).toBe("2026-10-31T23:00:00.000Z");
     expect(api.to).toBe("2026-11-30T23:00:00.000Z");
+  });
+
+  it("the escalation view splits CSAT and open-to-close time by how many teams touched the work", async () => {
+    const response = await t.request(`/v1/metrics/escalation?${range}`, { key });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      groups: Array<{
+        escalation: string;
+        csat: ApiEntry;
+        resolution: { items: number; medianHours: number | null; meanHours: number | null };
+      }>;
+    };
+    const csat = oracle(data, {
+      metric: "csat",
+      from,
+      to,
+      groupBy: ["escalation"],
+      filters: {},
+      credit: "shared",
+    });
+    const items = await t.ctx.db.query.workItems.findMany();
+    for (const group of body.groups) {
+      expect(group.csat.n).toBe(csat.get(JSON.stringify(["", group.escalation]))?.n ?? 0);
+      const hours = items
+        .filter((w) => w.closedAt && w.openedAt && w.closedAt >= from && w.closedAt < to)
+        .filter((w) => {
+          const teams = new Set(
+            data.touches.filter((x) => x.workItemId === w.id).map((x) => x.teamId),
+          ).size;
+          return (
+            (teams === 0 ? "untouched" : teams === 1 ? "single-team" : "multi-team") ===
+            group.escalation
+          );
+        })
+        .map((w) => (w.closedAt!.getTime() - w.openedAt!.getTime()) / 3_600_000)
+        .sort((a, b) => a - b);
+      expect(group.resolution.items).toBe(hours.length);
+      if (hours.length > 0) {
+        const mid = (hours.length - 1) / 2;
+        const median = (hours[Math.floor(mid)]! + hours[Math.ceil(mid)]!) / 2;
+        expect(group.resolution.medianHours).toBeCloseTo(median, 6);
+        expect(group.resolution.meanHours).toBeCloseTo(
+          hours.reduce((a, b) => a + b, 0) / hours.length,
+          6,
+        );
+      }
+    }
+    expect(body.groups.map((g) => g.escalation)).toEqual([
+      "multi-team",
+      "single-team",
+      "untouched",
+    ]);
   });
 
   it("retention counts clients active at from that are still active at to", async () => {

@@ -24,7 +24,12 @@ import {
 } from "./support/factories.ts";
 
 let t: TestApp;
-const ids = { teams: [] as string[], members: [] as string[], clients: [] as string[], surveys: [] as string[] };
+const ids = {
+  teams: [] as string[],
+  members: [] as string[],
+  clients: [] as string[],
+  surveys: [] as string[],
+};
 const items: string[] = [];
 const made: string[] = [];
 
@@ -41,12 +46,20 @@ afterAll(() => t.close());
 
 // Mostly around the October/November edge, so month, day, hour and sub-hour ranges all occur.
 const instant = fc.oneof(
-  fc.integer({ min: 0, max: 3 * 24 * 60 - 1 }).map((m) => new Date(Date.parse("2026-10-30T12:00:00Z") + m * 60_000)),
-  fc.integer({ min: 0, max: 75 * 24 * 60 - 1 }).map((m) => new Date(Date.parse("2026-10-01T00:00:00Z") + m * 60_000)),
+  fc
+    .integer({ min: 0, max: 3 * 24 * 60 - 1 })
+    .map((m) => new Date(Date.parse("2026-10-30T12:00:00Z") + m * 60_000)),
+  fc
+    .integer({ min: 0, max: 75 * 24 * 60 - 1 })
+    .map((m) => new Date(Date.parse("2026-10-01T00:00:00Z") + m * 60_000)),
 );
 
 const op = fc.oneof(
-  fc.record({ kind: fc.constant("item" as const), client: fc.nat(1), board: fc.constantFrom("A", "B", null) }),
+  fc.record({
+    kind: fc.constant("item" as const),
+    client: fc.nat(1),
+    board: fc.constantFrom("A", "B", null),
+  }),
   fc.record({
     kind: fc.constant("touch" as const),
     item: fc.nat(),
@@ -69,7 +82,11 @@ const op = fc.oneof(
     score: fc.nat(10),
     at: instant,
   }),
-  fc.record({ kind: fc.constant("board" as const), item: fc.nat(), board: fc.constantFrom("A", "C", null) }),
+  fc.record({
+    kind: fc.constant("board" as const),
+    item: fc.nat(),
+    board: fc.constantFrom("A", "C", null),
+  }),
   fc.record({ kind: fc.constant("untouch" as const), item: fc.nat() }),
   fc.record({ kind: fc.constant("fold" as const) }),
 );
@@ -117,9 +134,16 @@ async function apply(o: Op) {
       })
       .where(eq(responses.id, id));
   } else if (o.kind === "board") {
-    await db.update(workItems).set({ board: o.board }).where(eq(workItems.id, item(o.item)));
+    await db
+      .update(workItems)
+      .set({ board: o.board })
+      .where(eq(workItems.id, item(o.item)));
   } else if (o.kind === "untouch") {
-    const [touch] = await db.select().from(touches).where(eq(touches.workItemId, item(o.item))).limit(1);
+    const [touch] = await db
+      .select()
+      .from(touches)
+      .where(eq(touches.workItemId, item(o.item)))
+      .limit(1);
     if (touch) await db.delete(touches).where(eq(touches.id, touch.id));
   } else if (o.kind === "fold") {
     await foldMetricRollups(t.ctx);
@@ -145,17 +169,26 @@ const shapes: Array<{ groupBy: GroupDim[]; team?: number[]; client?: number }> =
 
 const window = fc.record({
   tz: fc.constantFrom("UTC", "Europe/Berlin", "Asia/Kolkata", "America/St_Johns"),
-  from: fc.constantFrom("2026-10-03", "2026-10-29", "2026-10-30T13:17:00Z", "2026-10-31T00:00:00+05:30"),
+  from: fc.constantFrom(
+    "2026-10-03",
+    "2026-10-29",
+    "2026-10-30T13:17:00Z",
+    "2026-10-31T00:00:00+05:30",
+  ),
   to: fc.constantFrom("2026-11-03", "2026-12-14T10:45:00Z", "2026-12-31"),
-  interval: fc.constantFrom(undefined, "day" as const, "week" as const, "month" as const, "quarter" as const),
+  interval: fc.constantFrom(
+    undefined,
+    "day" as const,
+    "week" as const,
+    "month" as const,
+    "quarter" as const,
+  ),
 });
 
 /** Decimal text without trailing zeros, so 1.50 and 1.5 compare equal (and exactly). */
 const decimal = (text: string) => (text.includes(".") ? text.replace(/\.?0+$/, "") : text);
 const canonical = (rows: CountRow[]) =>
-  rows
-    .map((r) => JSON.stringify([r.bucket, r.keys, r.surveyId, r.score, decimal(r.count)]))
-    .sort();
+  rows.map((r) => JSON.stringify([r.bucket, r.keys, r.surveyId, r.score, decimal(r.count)])).sort();
 
 describe("rollups answer exactly what a recomputation from the raw rows answers", () => {
   it("for random writes, both credit modes, any grouping, filter and zone", async () => {
@@ -165,31 +198,35 @@ describe("rollups answer exactly what a recomputation from the raw rows answers"
     let nonEmpty = 0;
     let months = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 5, maxLength: 30, size: "max" }), window, async (ops, w) => {
-        for (const o of ops) await apply(o);
-        const period = await resolvePeriod(t.ctx.db, w);
-        months += segmentsOf(period.buckets).filter((s) => s.grain === "month").length;
-        for (const shape of shapes) {
-          for (const credit of ["shared", "weighted"] as const) {
-            const input: CountsInput = {
-              source: "responses",
-              segments: segmentsOf(period.buckets),
-              groupBy: shape.groupBy,
-              filters: {
-                ...(shape.team ? { team: shape.team.map((i) => ids.teams[i]!) } : {}),
-                ...(shape.client !== undefined ? { client: [ids.clients[shape.client]!] } : {}),
-              },
-              credit,
-              strategy: "auto",
-            };
-            const fast = await countScores(t.ctx.db, input);
-            const raw = await countScores(t.ctx.db, { ...input, strategy: "raw", lines: "live" });
-            expect(canonical(fast), JSON.stringify({ shape, credit, w })).toEqual(canonical(raw));
-            if (rollupDimFor(input)) served += 1;
-            if (fast.length > 0) nonEmpty += 1;
+      fc.asyncProperty(
+        fc.array(op, { minLength: 5, maxLength: 30, size: "max" }),
+        window,
+        async (ops, w) => {
+          for (const o of ops) await apply(o);
+          const period = await resolvePeriod(t.ctx.db, w);
+          months += segmentsOf(period.buckets).filter((s) => s.grain === "month").length;
+          for (const shape of shapes) {
+            for (const credit of ["shared", "weighted"] as const) {
+              const input: CountsInput = {
+                source: "responses",
+                segments: segmentsOf(period.buckets),
+                groupBy: shape.groupBy,
+                filters: {
+                  ...(shape.team ? { team: shape.team.map((i) => ids.teams[i]!) } : {}),
+                  ...(shape.client !== undefined ? { client: [ids.clients[shape.client]!] } : {}),
+                },
+                credit,
+                strategy: "auto",
+              };
+              const fast = await countScores(t.ctx.db, input);
+              const raw = await countScores(t.ctx.db, { ...input, strategy: "raw", lines: "live" });
+              expect(canonical(fast), JSON.stringify({ shape, credit, w })).toEqual(canonical(raw));
+              if (rollupDimFor(input)) served += 1;
+              if (fast.length > 0) nonEmpty += 1;
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 20, seed: 4242 },
     );
     // The property must have exercised the rollups on real data, not only empty answers.
@@ -219,7 +256,13 @@ describe("rollups answer exactly what a recomputation from the raw rows answers"
             from metric_rollups where shared <> 0 or weighted <> 0`,
         )
       )
-        .map((r) => JSON.stringify({ ...r, bucket: new Date(r.bucket as string).toISOString(), weighted: decimal(String(r.weighted)) }))
+        .map((r) =>
+          JSON.stringify({
+            ...r,
+            bucket: new Date(r.bucket as string).toISOString(),
+            weighted: decimal(String(r.weighted)),
+          }),
+        )
         .sort();
     const kept = await snapshot();
     expect(kept.length).toBeGreaterThan(0);
@@ -227,4 +270,3 @@ describe("rollups answer exactly what a recomputation from the raw rows answers"
     expect(await snapshot()).toEqual(kept);
   });
 });
-

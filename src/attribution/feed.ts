@@ -64,7 +64,11 @@ function decodeCursor(text: string): Cursor {
   });
 }
 
-const list = (values: string[]) => sql.join(values.map((v) => sql`${v}`), sql`, `);
+const list = (values: string[]) =>
+  sql.join(
+    values.map((v) => sql`${v}`),
+    sql`, `,
+  );
 
 /**
  * One page of the attributed-score feed, in the order responses (and their changes) committed.
@@ -78,10 +82,19 @@ export async function readFeed(args: { ctx: ServiceContext; input: FeedInput }):
   const conditions: SQL[] = [sql`p.seq > ${cursor.seq}`];
   if (cursor.since) conditions.push(sql`r.updated_at >= ${cursor.since}::timestamptz`);
   if (input.state) conditions.push(sql`r.state in (${list(input.state)})`);
-  if (ids.survey) conditions.push(ids.survey.length ? sql`r.survey_id::text in (${list(ids.survey)})` : sql`false`);
-  if (ids.client) conditions.push(ids.client.length ? sql`r.client_id::text in (${list(ids.client)})` : sql`false`);
+  if (ids.survey)
+    conditions.push(
+      ids.survey.length ? sql`r.survey_id::text in (${list(ids.survey)})` : sql`false`,
+    );
+  if (ids.client)
+    conditions.push(
+      ids.client.length ? sql`r.client_id::text in (${list(ids.client)})` : sql`false`,
+    );
   if (ids.board) conditions.push(sql`w.board in (${list(ids.board)})`);
-  for (const [dim, column] of [["team", "team_id"], ["member", "member_id"]] as const) {
+  for (const [dim, column] of [
+    ["team", "team_id"],
+    ["member", "member_id"],
+  ] as const) {
     const values = ids[dim];
     if (!values) continue;
     conditions.push(
@@ -122,7 +135,11 @@ export async function readFeed(args: { ctx: ServiceContext; input: FeedInput }):
       contactId: (r.contact_id as string | null) ?? null,
       client: { externalId: String(r.client) },
       workItem: r.work_item
-        ? { externalId: String(r.work_item), kind: String(r.kind), board: (r.board as string | null) ?? null }
+        ? {
+            externalId: String(r.work_item),
+            kind: String(r.kind),
+            board: (r.board as string | null) ?? null,
+          }
         : null,
       source: String(r.source),
       respondedAt: new Date(r.responded_at as string).toISOString(),
@@ -145,7 +162,12 @@ export async function attributionOf(
 ): Promise<Map<string, AttributionLine[]>> {
   const byItem = new Map<string, AttributionLine[]>();
   if (workItemIds.length === 0) return byItem;
-  const rows = await queryRows<{ work_item_id: string; team: string; member: string; weight: string }>(
+  const rows = await queryRows<{
+    work_item_id: string;
+    team: string;
+    member: string;
+    weight: string;
+  }>(
     ctx.db,
     sql`select wc.work_item_id, t.key as team, m.external_id as member, wc.weight::text as weight
       from work_item_credits wc

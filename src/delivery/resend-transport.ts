@@ -66,7 +66,7 @@ function toResendEmail(email: OutgoingEmail): CreateBatchEmailOptions {
     ...(email.replyTo ? { replyTo: email.replyTo } : {}),
     // Tags come back in Resend's webhooks and dashboard: they tie an email to its invitation.
     tags: [
-      { name: "invitation_id", value: email.invitationId },
+      ...(email.invitationId ? [{ name: "invitation_id", value: email.invitationId }] : []),
       { name: "email_kind", value: email.kind },
     ],
   };

@@ -5,10 +5,11 @@ import { createResendTransport } from "./resend-transport.ts";
 
 export type EmailKind = "survey" | "reminder";
 
-/** One rendered email, ready for a transport. */
+/** One rendered email, ready for a transport: a survey, a reminder, or a team's digest. */
 export interface OutgoingEmail {
-  invitationId: string;
-  kind: EmailKind;
+  /** The invitation it belongs to; null for emails that answer no invitation (digests). */
+  invitationId: string | null;
+  kind: EmailKind | "digest";
   /** `invitation/<id>` or `reminder/<id>`: names this one email for its whole life. */
   idempotencyKey: string;
   to: string;

@@ -81,7 +81,7 @@ export async function sendDueDigests(ctx: ServiceContext): Promise<number> {
       const branding = await loadBranding({ ctx: txCtx });
       const rendered = await renderDigestEmail(content, branding);
       const transport = transportFor(ctx.config);
-      const email = digestEmail(transport.name, digest.id, {
+      const email = digestEmail(digest.id, {
         to: digest.toEmail,
         from: formatFrom(branding),
         replyTo: branding.replyTo,
@@ -128,20 +128,15 @@ export async function sendDueDigests(ctx: ServiceContext): Promise<number> {
   return sent;
 }
 
-/**
- * The transport's email shape is made for survey invitations. A digest has no invitation: the
- * local outbox stores a null invitation id (the column allows it), and Resend gets the digest's
- * id as its `invitation_id` tag, which is only a label there.
- */
+/** A digest answers no invitation; its idempotency key names the digest. */
 function digestEmail(
-  transportName: string,
   digestId: string,
   message: Pick<OutgoingEmail, "to" | "from" | "replyTo" | "subject" | "html" | "text">,
 ): OutgoingEmail {
   return {
     ...message,
-    invitationId: (transportName === "outbox" ? null : digestId) as string,
-    kind: "digest" as OutgoingEmail["kind"],
+    invitationId: null,
+    kind: "digest",
     idempotencyKey: `digest/${digestId}`,
     headers: {},
   };

@@ -66,13 +66,26 @@ async function resolutionTimes(ctx: ServiceContext, input: MetricQuery) {
     conditions.push(
       filters.client.length === 0
         ? sql`false`
-        : sql`w.client_id::text in (${sql.join(filters.client.map((v) => sql`${v}`), sql`, `)})`,
+        : sql`w.client_id::text in (${sql.join(
+            filters.client.map((v) => sql`${v}`),
+            sql`, `,
+          )})`,
     );
   }
   if (filters.board) {
-    conditions.push(sql`w.board in (${sql.join(filters.board.map((v) => sql`${v}`), sql`, `)})`);
+    conditions.push(
+      sql`w.board in (${sql.join(
+        filters.board.map((v) => sql`${v}`),
+        sql`, `,
+      )})`,
+    );
   }
-  const rows = await queryRows<{ escalation: string; items: number; median: number | null; mean: number | null }>(
+  const rows = await queryRows<{
+    escalation: string;
+    items: number;
+    median: number | null;
+    mean: number | null;
+  }>(
     ctx.db,
     sql`select case coalesce(e.teams, 0) when 0 then 'untouched' when 1 then 'single-team'
           else 'multi-team' end as escalation,

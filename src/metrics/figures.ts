@@ -45,9 +45,8 @@ export function csatFigure(cells: Cell[], minSample: number): Figure<CsatCounts>
   const scores: CsatCounts["scores"] = {};
   for (const cell of cells) {
     if (cell.scale === "nps") continue;
-    const table = (scores[cell.scale] ??= Object.fromEntries(
-      scaleScores[cell.scale].map((s) => [String(s), 0]),
-    ));
+    scores[cell.scale] ??= Object.fromEntries(scaleScores[cell.scale].map((s) => [String(s), 0]));
+    const table = scores[cell.scale]!;
     table[String(cell.score)] = (table[String(cell.score)] ?? 0) + cell.count;
     n += cell.count;
     if (cell.scale === "csat3" ? cell.score === 3 : cell.score >= 4) positive += cell.count;
@@ -73,7 +72,9 @@ export interface NpsCounts {
 
 /** NPS = % promoters (9-10) minus % detractors (0-6), from -100 to 100. */
 export function npsFigure(cells: Cell[], minSample: number): Figure<NpsCounts> {
-  const scores: Record<string, number> = Object.fromEntries(scaleScores.nps.map((s) => [String(s), 0]));
+  const scores: Record<string, number> = Object.fromEntries(
+    scaleScores.nps.map((s) => [String(s), 0]),
+  );
   let n = 0;
   let promoters = 0;
   let detractors = 0;

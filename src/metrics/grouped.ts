@@ -82,7 +82,10 @@ export async function groupedCells(args: {
         key[dim] = names[dim].get(id) ?? id;
       } else key[dim] = row.keys[dim]!;
     }
-    const id = JSON.stringify([query.interval ? row.bucket : 0, ...query.groupBy.map((d) => key[d])]);
+    const id = JSON.stringify([
+      query.interval ? row.bucket : 0,
+      ...query.groupBy.map((d) => key[d]),
+    ]);
     let group = groups.get(id);
     if (!group) {
       group = { key, bucket: query.interval ? period.buckets[row.bucket] : undefined, cells: [] };

@@ -24,7 +24,8 @@ export async function resolveFilters(db: Db, filters: Filters): Promise<IdFilter
     const found = await find(values);
     const byName = new Map(found.map((row) => [row.name, row.id]));
     for (const value of values) {
-      if (!byName.has(value)) errors.push({ path: field, message: `unknown: ${value}`, in: "query" });
+      if (!byName.has(value))
+        errors.push({ path: field, message: `unknown: ${value}`, in: "query" });
     }
     resolved[field] = [...new Set(found.map((row) => row.id))];
   };
@@ -63,7 +64,11 @@ export async function allSurveys(db: Db): Promise<SurveyInfo[]> {
 export async function publicNames(
   db: Db,
   ids: { team: Set<string>; member: Set<string>; client: Set<string> },
-): Promise<{ team: Map<string, string>; member: Map<string, string>; client: Map<string, string> }> {
+): Promise<{
+  team: Map<string, string>;
+  member: Map<string, string>;
+  client: Map<string, string>;
+}> {
   const pick = async (
     set: Set<string>,
     query: (values: string[]) => Promise<Array<{ id: string; name: string }>>,

@@ -45,10 +45,16 @@ export const MetricParams = z.object({
     .string()
     .optional()
     .transform((v, c) => {
-      const dims = (v ?? "").split(",").map((d) => d.trim()).filter(Boolean);
+      const dims = (v ?? "")
+        .split(",")
+        .map((d) => d.trim())
+        .filter(Boolean);
       for (const dim of dims) {
         if (!(groupDims as readonly string[]).includes(dim)) {
-          c.addIssue({ code: "custom", message: `unknown group \`${dim}\`; use ${groupDims.join(", ")}` });
+          c.addIssue({
+            code: "custom",
+            message: `unknown group \`${dim}\`; use ${groupDims.join(", ")}`,
+          });
           return z.NEVER;
         }
       }
@@ -59,15 +65,18 @@ export const MetricParams = z.object({
       description: `Comma-separated: ${groupDims.join(", ")}. \`escalation\` splits work touched by more than one team (\`multi-team\`), one team (\`single-team\`) or none (\`untouched\`).`,
       example: "team",
     }),
-  interval: z
-    .enum(intervals)
-    .optional()
-    .openapi({ description: "Buckets: day, week (from Monday), month or quarter, with edges at local midnight in `tz`." }),
+  interval: z.enum(intervals).optional().openapi({
+    description:
+      "Buckets: day, week (from Monday), month or quarter, with edges at local midnight in `tz`.",
+  }),
   tz: z
     .string()
     .default("UTC")
     .refine(isKnownZone, "must be an IANA time zone such as Europe/Berlin")
-    .openapi({ description: "IANA time zone for bucket edges and date-only bounds.", example: "Europe/Berlin" }),
+    .openapi({
+      description: "IANA time zone for bucket edges and date-only bounds.",
+      example: "Europe/Berlin",
+    }),
   credit: z.enum(creditModes).default("shared").openapi({
     description:
       "`shared`: every team and member that touched the work item counts the response once, in full (team figures overlap; `overall` counts each response once). `weighted`: each (member, team) pair that touched the item gets the share of its touch minutes on the item; team and member shares are the sums of their pairs' shares; when no minutes are known, each pair gets an equal share (so a team's share is its number of touching members over all touching member-team pairs). Counts are then fractional.",
@@ -114,16 +123,27 @@ const entryFields = {
 };
 
 const groupFields = {
-  key: z
-    .record(z.string(), z.string())
-    .openapi({ description: "The group: team key, member or client external id, board, survey key, escalation." }),
-  bucketStart: z.string().optional().openapi({ description: "The bucket's first instant (with `interval`)." }),
-  bucketLocal: z.string().optional().openapi({ description: "The bucket's start as wall time in `tz`." }),
+  key: z.record(z.string(), z.string()).openapi({
+    description:
+      "The group: team key, member or client external id, board, survey key, escalation.",
+  }),
+  bucketStart: z
+    .string()
+    .optional()
+    .openapi({ description: "The bucket's first instant (with `interval`)." }),
+  bucketLocal: z
+    .string()
+    .optional()
+    .openapi({ description: "The bucket's start as wall time in `tz`." }),
 };
 
 /** `{ from, to, credit, overall, groups }` with the metric's own counts. */
 export function metricResult<C extends z.ZodType>(name: string, counts: C, value: string) {
-  const figure = z.object({ ...entryFields, value: z.number().nullable().openapi({ description: value }), counts });
+  const figure = z.object({
+    ...entryFields,
+    value: z.number().nullable().openapi({ description: value }),
+    counts,
+  });
   return z
     .object({
       from: z.string(),
@@ -137,9 +157,9 @@ export function metricResult<C extends z.ZodType>(name: string, counts: C, value
 
 export const CsatCountsSchema = z.object({
   positive: z.number(),
-  scores: z
-    .record(z.string(), z.record(z.string(), z.number()))
-    .openapi({ description: "Counts per score for each scale present: `csat3` (1-3), `csat5` (1-5)." }),
+  scores: z.record(z.string(), z.record(z.string(), z.number())).openapi({
+    description: "Counts per score for each scale present: `csat3` (1-3), `csat5` (1-5).",
+  }),
 });
 
 export const NpsCountsSchema = z.object({
@@ -149,6 +169,12 @@ export const NpsCountsSchema = z.object({
   scores: z.record(z.string(), z.number()).openapi({ description: "Counts per score 0-10." }),
 });
 
-export const ResponseRateCountsSchema = z.object({ invitations: z.number(), responses: z.number() });
+export const ResponseRateCountsSchema = z.object({
+  invitations: z.number(),
+  responses: z.number(),
+});
 
-export const RetentionCountsSchema = z.object({ activeAtStart: z.number(), stillActive: z.number() });
+export const RetentionCountsSchema = z.object({
+  activeAtStart: z.number(),
+  stillActive: z.number(),
+});

@@ -46,7 +46,12 @@ export async function resolvePeriod(
 ): Promise<Period> {
   const { tz, interval } = input;
   const range = sql`select ${instantSql(input.from, tz)} as lo, ${instantSql(input.to, tz)} as hi`;
-  const rows = await queryRows<{ lo: Date | string; hi: Date | string; start: Date | string | null; local: string | null }>(
+  const rows = await queryRows<{
+    lo: Date | string;
+    hi: Date | string;
+    start: Date | string | null;
+    local: string | null;
+  }>(
     db,
     interval
       ? sql`with range as (${range})
@@ -77,9 +82,15 @@ export async function resolvePeriod(
     .map((row) => ({ at: new Date(row.start!), local: row.local! }))
     .filter((edge) => edge.at < to);
   if (starts.length > MAX_BUCKETS) {
-    throw new ApiError("validation_failed", `More than ${MAX_BUCKETS} buckets; use a longer interval.`, {
-      errors: [{ path: "interval", message: `gives more than ${MAX_BUCKETS} buckets`, in: "query" }],
-    });
+    throw new ApiError(
+      "validation_failed",
+      `More than ${MAX_BUCKETS} buckets; use a longer interval.`,
+      {
+        errors: [
+          { path: "interval", message: `gives more than ${MAX_BUCKETS} buckets`, in: "query" },
+        ],
+      },
+    );
   }
   const buckets = starts.map((edge, index) => {
     const next = starts[index + 1]?.at ?? to;

@@ -24,7 +24,11 @@ export async function retentionMetric(args: {
   const filters = await resolveFilters(ctx.db, { client: input.filters.client });
   const period = await resolvePeriod(ctx.db, input);
   const whole: Bucket = { start: period.from, end: period.to, local: "" };
-  const figures = await retained(ctx, [whole, ...(input.interval ? period.buckets : [])], filters.client);
+  const figures = await retained(
+    ctx,
+    [whole, ...(input.interval ? period.buckets : [])],
+    filters.client,
+  );
   const figure = (index: number): Figure<RetentionCounts> => {
     const row = figures.get(index) ?? { atStart: 0, kept: 0 };
     return {
@@ -55,7 +59,8 @@ export async function retentionMetric(args: {
 async function retained(ctx: ServiceContext, buckets: Bucket[], clientIds: string[] | undefined) {
   const values = sql.join(
     buckets.map(
-      (b, i) => sql`(${i}::int, ${b.start.toISOString()}::timestamptz, ${b.end.toISOString()}::timestamptz)`,
+      (b, i) =>
+        sql`(${i}::int, ${b.start.toISOString()}::timestamptz, ${b.end.toISOString()}::timestamptz)`,
     ),
     sql`, `,
   );
@@ -64,7 +69,10 @@ async function retained(ctx: ServiceContext, buckets: Bucket[], clientIds: strin
     clientFilter =
       clientIds.length === 0
         ? sql`and false`
-        : sql`and c.id::text in (${sql.join(clientIds.map((id) => sql`${id}`), sql`, `)})`;
+        : sql`and c.id::text in (${sql.join(
+            clientIds.map((id) => sql`${id}`),
+            sql`, `,
+          )})`;
   }
   const rows = await queryRows<{ b: number; at_start: number; kept: number }>(
     ctx.db,
@@ -75,5 +83,7 @@ async function retained(ctx: ServiceContext, buckets: Bucket[], clientIds: strin
       ${clientFilter}
       group by seg.b`,
   );
-  return new Map(rows.map((r) => [Number(r.b), { atStart: Number(r.at_start), kept: Number(r.kept) }]));
+  return new Map(
+    rows.map((r) => [Number(r.b), { atStart: Number(r.at_start), kept: Number(r.kept) }]),
+  );
 }

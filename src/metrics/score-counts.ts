@@ -58,7 +58,8 @@ export function rollupDimFor(input: CountsInput): RollupDim | null {
   // Without grouping by it, several teams (members) of one response would each count it once
   // in shared mode: only the response-level view, or a single key, sums exactly.
   const values = input.filters[dim as keyof IdFilters] ?? [];
-  if (creditDims.has(dim as GroupDim) && values.length > 1 && input.credit === "shared") return null;
+  if (creditDims.has(dim as GroupDim) && values.length > 1 && input.credit === "shared")
+    return null;
   return dim;
 }
 
@@ -77,7 +78,10 @@ export async function countScores(db: Db, input: CountsInput): Promise<CountRow[
   }
   if (parts.length === 0) return [];
   const keyList = keys.map((k) => sql.raw(`k_${k}`));
-  const groupCols = sql.join([sql.raw("bucket"), ...keyList, sql.raw("survey_id"), sql.raw("score")], sql`, `);
+  const groupCols = sql.join(
+    [sql.raw("bucket"), ...keyList, sql.raw("survey_id"), sql.raw("score")],
+    sql`, `,
+  );
   const rows = await queryRows<Record<string, unknown>>(
     db,
     sql`select ${groupCols}, sum(${sql.raw(input.credit)})::text as count
@@ -103,7 +107,12 @@ function inList(column: SQL, values: string[] | undefined, cast = ""): SQL | und
   )})`;
 }
 
-function rollupPart(input: CountsInput, dim: RollupDim, segments: Segment[], keys: readonly string[]) {
+function rollupPart(
+  input: CountsInput,
+  dim: RollupDim,
+  segments: Segment[],
+  keys: readonly string[],
+) {
   const values = sql.join(
     segments.map(
       (s) =>
@@ -117,7 +126,8 @@ function rollupPart(input: CountsInput, dim: RollupDim, segments: Segment[], key
     sql`bucket >= seg.lo`,
     sql`bucket < seg.hi`,
   ];
-  const keyFilter = dim === "all" ? undefined : inList(sql.raw("dim_key"), input.filters[dim as keyof IdFilters]);
+  const keyFilter =
+    dim === "all" ? undefined : inList(sql.raw("dim_key"), input.filters[dim as keyof IdFilters]);
   if (keyFilter) conditions.push(keyFilter);
   // Typed ids, so the survey column of the rollups' key narrows the index scan.
   const surveyFilter = inList(sql.raw("survey_id"), input.filters.survey, "::uuid");
@@ -157,7 +167,8 @@ function rawPart(input: CountsInput, segments: Segment[], keys: readonly string[
     sql`, `,
   );
   const joins: SQL[] = [];
-  if (used.has("board")) joins.push(sql`join work_items w on w.id = f.work_item_id and w.board is not null`);
+  if (used.has("board"))
+    joins.push(sql`join work_items w on w.id = f.work_item_id and w.board is not null`);
   if (credited) joins.push(sql`join ${lines} c on c.work_item_id = f.work_item_id`);
   if (used.has("escalation")) {
     joins.push(sql`left join (select work_item_id, count(distinct team_id) as teams from ${lines}

@@ -131,9 +131,17 @@ export const metricRoutes = createRouter()
       ...(["team", "member", "survey", "board"] as const).filter((f) => input.filters[f]),
     ];
     if (notApplicable.length > 0) {
-      throw new ApiError("validation_failed", "Retention is per client only: no groupBy or work filters.", {
-        errors: notApplicable.map((path) => ({ path, message: "not supported for retention", in: "query" })),
-      });
+      throw new ApiError(
+        "validation_failed",
+        "Retention is per client only: no groupBy or work filters.",
+        {
+          errors: notApplicable.map((path) => ({
+            path,
+            message: "not supported for retention",
+            in: "query",
+          })),
+        },
+      );
     }
     return c.json(await retentionMetric({ ctx: serviceContext(c.var.services), input }), 200);
   })

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { feedCsv } from "../attribution/feed-csv.ts";
 import { readFeed } from "../attribution/feed.ts";
+import { feedCsv } from "../attribution/feed-csv.ts";
 import { responseStates } from "../db/schema/index.ts";
 import { bearerSecurity, requireScope } from "../http/auth.ts";
 import { createRouter, serviceContext } from "../http/env.ts";
@@ -26,7 +26,10 @@ const FeedQuery = z.object({
     .optional()
     .transform((v, c) => {
       if (v === undefined) return undefined;
-      const states = v.split(",").map((s) => s.trim()).filter(Boolean);
+      const states = v
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
       const bad = states.find((s) => !(responseStates as readonly string[]).includes(s));
       if (bad) {
         c.addIssue({ code: "custom", message: `unknown state \`${bad}\`` });
@@ -34,9 +37,14 @@ const FeedQuery = z.object({
       }
       return states;
     })
-    .openapi({ type: "string", description: "Comma-separated: recorded, quarantined, flagged (default all)." }),
+    .openapi({
+      type: "string",
+      description: "Comma-separated: recorded, quarantined, flagged (default all).",
+    }),
   team: commaList.optional().openapi({ description: "Responses credited to these team keys." }),
-  member: commaList.optional().openapi({ description: "Responses credited to these member external ids." }),
+  member: commaList
+    .optional()
+    .openapi({ description: "Responses credited to these member external ids." }),
   client: commaList.optional().openapi({ description: "These client external ids." }),
   survey: commaList.optional().openapi({ description: "These survey keys." }),
   board: commaList.optional().openapi({ description: "These boards." }),
@@ -48,12 +56,18 @@ const FeedItem = z
     score: z.number().int(),
     scale: z.enum(["csat3", "csat5", "nps"]),
     survey: z.string().openapi({ description: "The survey key." }),
-    state: z.enum(responseStates).openapi({ description: "Only `recorded` responses count in the metrics." }),
+    state: z
+      .enum(responseStates)
+      .openapi({ description: "Only `recorded` responses count in the metrics." }),
     comment: z.string().nullable(),
     contactId: z.uuid().nullable(),
     client: z.object({ externalId: z.string() }),
     workItem: z
-      .object({ externalId: z.string(), kind: z.enum(["ticket", "project"]), board: z.string().nullable() })
+      .object({
+        externalId: z.string(),
+        kind: z.enum(["ticket", "project"]),
+        board: z.string().nullable(),
+      })
       .nullable(),
     source: z.enum(["email", "api"]),
     respondedAt: z.string(),

@@ -13,7 +13,6 @@ import {
   createWorkItem,
 } from "./factories.ts";
 
-
 /**
  * An independent, in-memory computation of the metrics from plain rows, to compare with the
  * API. It shares no code with src/metrics: credit lines, buckets and intervals are redone here.
@@ -33,7 +32,13 @@ export interface OracleData {
   touches: Array<{ workItemId: string; memberId: string; teamId: string; minutes: number | null }>;
   workItems: Array<{ id: string; board: string | null }>;
   surveys: Array<{ id: string; key: string; scale: string }>;
-  invitations: Array<{ id: string; surveyId: string; workItemId: string | null; clientId: string; sentAt: Date | null }>;
+  invitations: Array<{
+    id: string;
+    surveyId: string;
+    workItemId: string | null;
+    clientId: string;
+    sentAt: Date | null;
+  }>;
 }
 
 export type OracleDim = "team" | "member" | "client" | "board" | "survey" | "escalation";
@@ -90,7 +95,8 @@ interface Fact {
 export function oracle(data: OracleData, q: OracleQuery): Map<string, OracleFigure> {
   const surveyById = new Map(data.surveys.map((s) => [s.id, s]));
   const boardOf = new Map(data.workItems.map((w) => [w.id, w.board]));
-  const scales = q.metric === "csat" ? ["csat3", "csat5"] : q.metric === "nps" ? ["nps"] : undefined;
+  const scales =
+    q.metric === "csat" ? ["csat3", "csat5"] : q.metric === "nps" ? ["nps"] : undefined;
   const facts: Fact[] =
     q.metric === "response-rate"
       ? data.invitations
@@ -98,13 +104,18 @@ export function oracle(data: OracleData, q: OracleQuery): Map<string, OracleFigu
           .map((i) => ({
             ...i,
             at: i.sentAt!,
-            value: data.responses.some((r) => r.invitationId === i.id && r.state === "recorded") ? 1 : 0,
+            value: data.responses.some((r) => r.invitationId === i.id && r.state === "recorded")
+              ? 1
+              : 0,
           }))
       : data.responses
           .filter((r) => r.state === "recorded")
           .map((r) => ({ ...r, at: r.respondedAt, value: r.score }));
   const usesCredit =
-    q.groupBy.includes("team") || q.groupBy.includes("member") || !!q.filters.team || !!q.filters.member;
+    q.groupBy.includes("team") ||
+    q.groupBy.includes("member") ||
+    !!q.filters.team ||
+    !!q.filters.member;
   const cells = new Map<string, Map<string, number>>(); // group -> "scale:score" -> count
   for (const f of facts) {
     if (f.at < q.from || f.at >= q.to) continue;
@@ -172,7 +183,11 @@ function figureOf(metric: OracleQuery["metric"], group: Map<string, number>): Or
     const score = Number(raw);
     counts[cell] = count;
     n += count;
-    if (metric === "csat" && ((scale === "csat3" && score === 3) || (scale === "csat5" && score >= 4))) good += count;
+    if (
+      metric === "csat" &&
+      ((scale === "csat3" && score === 3) || (scale === "csat5" && score >= 4))
+    )
+      good += count;
     if (metric === "nps" && score >= 9) good += count;
     if (metric === "nps" && score <= 6) bad += count;
     if (metric === "response-rate" && score === 1) good += count;
@@ -225,8 +240,18 @@ export function prng(seed: number) {
 }
 
 export interface Scenario {
-  names: { team: Map<string, string>; member: Map<string, string>; client: Map<string, string>; survey: Map<string, string> };
-  ids: { teams: string[]; members: string[]; clients: string[]; surveys: Record<"csat3" | "csat5" | "nps", string> };
+  names: {
+    team: Map<string, string>;
+    member: Map<string, string>;
+    client: Map<string, string>;
+    survey: Map<string, string>;
+  };
+  ids: {
+    teams: string[];
+    members: string[];
+    clients: string[];
+    surveys: Record<"csat3" | "csat5" | "nps", string>;
+  };
   items: string[];
 }
 
@@ -245,7 +270,10 @@ export async function buildScenario(db: Db, secret: string, seed: number): Promi
     await createMember(db, { teamId: teams[2]!.id }),
   ];
   const clients = [await createClient(db), await createClient(db)];
-  const contacts = [await createContact(db, { clientId: clients[0]!.id }), await createContact(db, { clientId: clients[1]!.id })];
+  const contacts = [
+    await createContact(db, { clientId: clients[0]!.id }),
+    await createContact(db, { clientId: clients[1]!.id }),
+  ];
   const survey = {
     csat3: await createSurvey(db, { scale: "csat3" }),
     csat5: await createSurvey(db, { scale: "csat5" }),
@@ -261,6 +289,7 @@ export async function buildScenario(db: Db, secret: string, seed: number): Promi
     const item = await createWorkItem(db, {
       clientId: clients[c]!.id,
       board: rand.pick(["Help Desk", "Projects", null]),
+      openedAt: new Date(Date.parse("2026-11-18T16:40:00Z") - rand.int(1, 200) * 3_600_000),
     });
     items.push(item.id);
     const noMinutes = rand.next() < 0.3;
@@ -278,10 +307,9 @@ export async function buildScenario(db: Db, secret: string, seed: number): Promi
     for (const scale of ["csat3", "csat5", "nps"] as const) {
       const pinned = i === 0 && scale === "csat3";
       if (!pinned && rand.next() < 0.45) continue;
-      const at =
-        pinned
-          ? new Date("2026-10-31T23:30:00Z")
-          : new Date(start + Math.floor(rand.next() * span));
+      const at = pinned
+        ? new Date("2026-10-31T23:30:00Z")
+        : new Date(start + Math.floor(rand.next() * span));
       const sent = rand.next() < 0.8;
       const { invitation } = await createInvitation(db, secret, {
         surveyId: survey[scale].id,
@@ -292,7 +320,8 @@ export async function buildScenario(db: Db, secret: string, seed: number): Promi
         status: sent ? "sent" : "scheduled",
       });
       if (!pinned && rand.next() < 0.3) continue; // sent, never answered
-      const score = scale === "nps" ? rand.int(0, 10) : scale === "csat5" ? rand.int(1, 5) : rand.int(1, 3);
+      const score =
+        scale === "nps" ? rand.int(0, 10) : scale === "csat5" ? rand.int(1, 5) : rand.int(1, 3);
       await createResponse(db, {
         surveyId: survey[scale].id,
         clientId: clients[c]!.id,
@@ -301,7 +330,10 @@ export async function buildScenario(db: Db, secret: string, seed: number): Promi
         scale,
         score,
         respondedAt: at,
-        state: i === 0 ? "recorded" : rand.pick(["recorded", "recorded", "recorded", "quarantined", "flagged"] as const),
+        state:
+          i === 0
+            ? "recorded"
+            : rand.pick(["recorded", "recorded", "recorded", "quarantined", "flagged"] as const),
       });
     }
   }
@@ -318,7 +350,11 @@ export async function buildScenario(db: Db, secret: string, seed: number): Promi
     });
   }
   // A changed score, a click quarantined after the fact, and a board move.
-  const [someResponse] = await db.select().from(responses).where(eq(responses.state, "recorded")).limit(1);
+  const [someResponse] = await db
+    .select()
+    .from(responses)
+    .where(eq(responses.state, "recorded"))
+    .limit(1);
   if (someResponse) {
     await db
       .update(responses)
@@ -349,7 +385,9 @@ export async function oracleData(db: Db): Promise<OracleData> {
     responses: await db.select().from(responses),
     touches: await db.select().from(touches),
     workItems: await db.select({ id: workItems.id, board: workItems.board }).from(workItems),
-    surveys: await db.select({ id: surveys.id, key: surveys.key, scale: surveys.scale }).from(surveys),
+    surveys: await db
+      .select({ id: surveys.id, key: surveys.key, scale: surveys.scale })
+      .from(surveys),
     invitations: await db.select().from(invitations),
   };
 }

@@ -105,8 +105,6 @@ export const responseFeedPositions = pgTable(
     // The feed's page: `where seq > $cursor order by seq`.
     index().on(t.seq),
     // Responses waiting for a number: `where seq is null`.
-    index("response_feed_positions_pending_idx")
-      .on(t.responseId)
-      .where(sql`seq is null`),
+    index("response_feed_positions_pending_idx").on(t.responseId).where(sql`seq is null`),
   ],
 );
