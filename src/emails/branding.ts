@@ -40,6 +40,25 @@ export async function loadBranding({
   return withDefaults(row?.value);
 }
 
+/**
+ * How long a server process reuses the branding it read for public pages (score links,
+ * unsubscribe, error pages). A save through this process shows at once; one through another
+ * instance shows within these few seconds. Emails and the API always read the database.
+ */
+export const PAGE_BRANDING_TTL_MS = 5_000;
+let pageBrandingCache = new WeakMap<object, { at: number; branding: Promise<Branding> }>();
+
+/** The branding for a page a person sees: read at most once per few seconds per process. */
+export function pageBranding({ ctx }: { ctx: Pick<ServiceContext, "db"> }): Promise<Branding> {
+  const now = Date.now();
+  const cached = pageBrandingCache.get(ctx.db);
+  if (cached && now - cached.at < PAGE_BRANDING_TTL_MS) return cached.branding;
+  const branding = loadBranding({ ctx });
+  pageBrandingCache.set(ctx.db, { at: now, branding });
+  branding.catch(() => pageBrandingCache.delete(ctx.db));
+  return branding;
+}
+
 /** Replaces the branding as a whole (a PUT): fields left out go back to their default. */
 export async function saveBranding({
   ctx,
@@ -57,6 +76,7 @@ export async function saveBranding({
       target: settings.key,
       set: { value: sql`excluded.value`, updatedAt: now },
     });
+  pageBrandingCache = new WeakMap();
   return branding;
 }
 

@@ -1,7 +1,6 @@
 import { and, eq, ne, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
-import { queryRows } from "../db/client.ts";
-import { followupNotes, followups, type responses } from "../db/schema/index.ts";
+import { followupNotes, followups, type responses, touches } from "../db/schema/index.ts";
 import { enqueueWebhookEvent } from "../webhooks/outbox.ts";
 import { addBusinessHours } from "./business-hours.ts";
 import { responseSubject } from "./event-data.ts";
@@ -15,13 +14,25 @@ export function followupPath(id: string): string {
   return `/dashboard/followups/${id}`;
 }
 
+type ResponseSubject = Awaited<ReturnType<typeof responseSubject>>;
+
+/** How a case change tells webhooks, when the caller already knows it. */
+export interface CaseNotice {
+  /** Whether an active subscription wants this event (false: queue nothing, read nothing). */
+  notify: boolean;
+  /** The response's event data, shared with the response's own event. */
+  subject?: () => Promise<ResponseSubject>;
+}
+
 /** The webhook payload of a `followup.*` event. */
 export async function followupEventData(
   ctx: Pick<ServiceContext, "db" | "config">,
   followup: Followup,
   response: Response,
   note?: string,
+  subject?: () => Promise<ResponseSubject>,
 ) {
+  const url = `${ctx.config.PUBLIC_BASE_URL}${followupPath(followup.id)}`;
   return {
     followup: {
       id: followup.id,
@@ -35,7 +46,9 @@ export async function followupEventData(
       resolvedAt: followup.resolvedAt?.toISOString() ?? null,
       ...(note === undefined ? {} : { note }),
     },
-    ...(await responseSubject(ctx, response, followupPath(followup.id))),
+    ...(subject
+      ? { ...(await subject()), url }
+      : await responseSubject(ctx, response, followupPath(followup.id))),
   };
 }
 
@@ -44,14 +57,17 @@ export async function followupEventData(
  * item now. The partial unique index keeps one unresolved case per response, so a second call
  * (or a racing one) adds nothing. Run inside the response's transaction.
  */
-export async function openCase(ctx: ServiceContext, response: Response): Promise<Followup | null> {
-  const credited = response.workItemId
-    ? await queryRows<{ team_ids: string[] | null; member_ids: string[] | null }>(
-        ctx.db,
-        sql`select array_agg(distinct team_id) as team_ids, array_agg(distinct member_id) as member_ids
-            from touches where work_item_id = ${response.workItemId}`,
-      )
-    : [];
+export async function openCase(
+  ctx: ServiceContext,
+  response: Response,
+  notice?: CaseNotice,
+): Promise<Followup | null> {
+  // The credit is read by the insert itself: one statement.
+  const credited = (column: "team_id" | "member_id") =>
+    response.workItemId
+      ? sql`(select coalesce(array_agg(distinct ${sql.raw(column)}), '{}'::uuid[]) from ${touches}
+             where work_item_id = ${response.workItemId})`
+      : [];
   const now = ctx.clock.now();
   const [opened] = await ctx.db
     .insert(followups)
@@ -59,8 +75,8 @@ export async function openCase(ctx: ServiceContext, response: Response): Promise
       responseId: response.id,
       workItemId: response.workItemId,
       clientId: response.clientId,
-      teamIds: parseUuidArray(credited[0]?.team_ids),
-      memberIds: parseUuidArray(credited[0]?.member_ids),
+      teamIds: credited("team_id"),
+      memberIds: credited("member_id"),
       openedAt: now,
       dueAt: addBusinessHours(
         now,
@@ -73,9 +89,13 @@ export async function openCase(ctx: ServiceContext, response: Response): Promise
     .onConflictDoNothing()
     .returning();
   if (!opened) return null;
+  if (notice?.notify === false) return opened;
   await enqueueWebhookEvent({
     ctx,
-    input: { type: "followup.opened", data: await followupEventData(ctx, opened, response) },
+    input: {
+      type: "followup.opened",
+      data: await followupEventData(ctx, opened, response, undefined, notice?.subject),
+    },
   });
   return opened;
 }
@@ -85,6 +105,7 @@ export async function resolveCaseAutomatically(
   ctx: ServiceContext,
   response: Response,
   note: string,
+  notice?: CaseNotice,
 ): Promise<Followup | null> {
   const now = ctx.clock.now();
   const [resolved] = await ctx.db
@@ -100,22 +121,13 @@ export async function resolveCaseAutomatically(
     automatic: true,
     at: now,
   });
+  if (notice?.notify === false) return resolved;
   await enqueueWebhookEvent({
     ctx,
     input: {
       type: "followup.resolved",
-      data: await followupEventData(ctx, resolved, response, note),
+      data: await followupEventData(ctx, resolved, response, note, notice?.subject),
     },
   });
   return resolved;
-}
-
-/** postgres.js answers arrays; PGlite may answer `{a,b}` text for an aggregate. */
-function parseUuidArray(value: string[] | string | null | undefined): string[] {
-  if (!value) return [];
-  if (Array.isArray(value)) return value.filter(Boolean);
-  return value
-    .replace(/^\{|\}$/g, "")
-    .split(",")
-    .filter((item) => item && item !== "NULL");
 }

@@ -65,7 +65,7 @@ export function memberCtes(latest: Map<string, MemberMention>, at: string): SQL 
         and (m.name is distinct from i.name or m.email is distinct from coalesce(i.email, m.email)
              or (${moveDue}))
       order by m.external_id
-      for update of m),
+      for no key update of m),
     member_updated as (
       update members m set name = i.name, email = coalesce(i.email, m.email),
         team_id = case when ${moveDue} then t.id else m.team_id end,

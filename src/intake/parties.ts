@@ -132,7 +132,7 @@ export function teamCtes(keys: string[], at: string): SQL {
       select key, name, ${at}::timestamptz, ${at}::timestamptz from team_input
       where key not in (select key from team_found)
       order by key
-      on conflict (key) do update set key = excluded.key
+      on conflict (key) do update set updated_at = t.updated_at
       returning id, key),
     team_row as (select id, key from team_found union all select id, key from team_new)`;
 }
