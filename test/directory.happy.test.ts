@@ -1,6 +1,13 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contacts, events as eventsTable, invitations, responses } from "../src/db/schema/index.ts";
+import {
+  clicks,
+  contacts,
+  events as eventsTable,
+  invitations,
+  outboxEmails,
+  responses,
+} from "../src/db/schema/index.ts";
 import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import { canonicalEvent, createInvitation, createResponse } from "./support/factories.ts";
@@ -132,8 +139,37 @@ describe("contacts", () => {
       comment: "Eve here, thanks!",
     });
 
+    await t.ctx.db.insert(outboxEmails).values({
+      invitationId: invitation.id,
+      to: "eve@delta.example",
+      from: "surveys@msp.example",
+      subject: "How did we do?",
+      html: "<p>Hello Eve</p>",
+      text: "Hello Eve",
+      idempotencyKey: `invitation/${invitation.id}`,
+    });
+    await t.ctx.db.insert(clicks).values({
+      invitationId: invitation.id,
+      score: 3,
+      verdict: "recorded",
+      userAgent: "Mozilla/5.0 (Eve's phone)",
+      acceptLanguage: "de-DE",
+      ipHash: "a1b2c3",
+    });
+
     const erased = await t.request("/v1/contacts/c-3", { method: "DELETE", key: writer });
     expect(erased.status).toBe(200);
+    expect(
+      await t.ctx.db
+        .select()
+        .from(outboxEmails)
+        .where(eq(outboxEmails.invitationId, invitation.id)),
+    ).toEqual([]);
+    const [click] = await t.ctx.db
+      .select()
+      .from(clicks)
+      .where(eq(clicks.invitationId, invitation.id));
+    expect(click).toMatchObject({ score: 3, userAgent: null, acceptLanguage: null, ipHash: null });
     const body = await erased.json();
     expect(body).toMatchObject({
       id: created.id,

@@ -1,7 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { and, asc, eq, getTableColumns, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
-import { clients, contacts, invitationEvents, invitations, responses } from "../db/schema/index.ts";
+import {
+  clicks,
+  clients,
+  contacts,
+  invitationEvents,
+  invitations,
+  outboxEmails,
+  responses,
+} from "../db/schema/index.ts";
 import { ApiError } from "../http/errors.ts";
 import { afterCursor, cursorAt, type Page, type PageRequest, toPage } from "./pagination.ts";
 
@@ -156,6 +164,17 @@ export async function eraseContact({
     await db.execute(sql`
       update events set payload = jsonb_set(payload, '{contact}', ${JSON.stringify({ externalId: erased.externalId })}::jsonb)
       where payload -> 'contact' ->> 'externalId' = ${input.externalId}`);
+    // Emails kept by the local outbox, and the request details of the contact's clicks (the
+    // clicks themselves stay as evidence behind the scores), hold personal data too.
+    const theirInvitations = db
+      .select({ id: invitations.id })
+      .from(invitations)
+      .where(eq(invitations.contactId, erased.id));
+    await db.delete(outboxEmails).where(inArray(outboxEmails.invitationId, theirInvitations));
+    await db
+      .update(clicks)
+      .set({ userAgent: null, acceptLanguage: null, ipHash: null })
+      .where(inArray(clicks.invitationId, theirInvitations));
     const cancelled = await db
       .update(invitations)
       .set({ status: "cancelled", updatedAt: now })
