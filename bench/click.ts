@@ -1,16 +1,9 @@
 import { randomBytes } from "node:crypto";
-import type { AddressInfo } from "node:net";
-import { type ServerType, serve } from "@hono/node-server";
 import autocannon from "autocannon";
-import { Hono } from "hono";
-import postgres from "postgres";
-import { createApp } from "../src/app.ts";
-import { loadConfig } from "../src/config.ts";
-import { systemClock } from "../src/context.ts";
 import { openDatabase } from "../src/db/client.ts";
 import { clients, contacts, invitations, surveys } from "../src/db/schema/index.ts";
-import { createLogger } from "../src/logger.ts";
 import { hashToken, newTokenNonce, tokenFor } from "../src/surveys/tokens.ts";
+import { type ChildServer, freshDatabase, memoryOf, ROOT, startChild } from "./support.ts";
 
 export interface ClickBenchFigures {
   requestsPerSecond: number;
@@ -23,6 +16,8 @@ export interface ClickBench {
   baseline: ClickBenchFigures;
   /** rapport's req/s over the baseline's. */
   ratio: number;
+  /** Peak resident memory (VmHWM) of the rapport server process under the click load. */
+  rssMb: number;
 }
 
 const PERSON = {
@@ -32,57 +27,65 @@ const PERSON = {
 };
 
 /**
- * `GET /r/{token}/{score}` on rapport (token check, row lock, scanner analysis, click evidence,
- * upsert, branded page) against a bare Hono + postgres.js server doing one indexed lookup and
- * one upsert per request, on the same PostgreSQL database in the same run.
+ * `GET /r/{token}/{score}` on a rapport server process (`rapport serve`: token check, row lock,
+ * scanner analysis, click evidence, upsert, branded page, request log) against a bare Hono +
+ * postgres.js process doing one indexed lookup and one upsert per request, on the same
+ * PostgreSQL database in the same run. Both run as child processes with the same pool size, so
+ * neither shares its CPU time or memory with autocannon; the server's RSS is read from /proc.
  */
 export async function benchClick(options: {
   databaseUrl: string;
   durationSeconds: number;
   connections: number;
 }): Promise<ClickBench> {
-  const name = `rapport_bench_click_${randomBytes(4).toString("hex")}`;
-  const admin = postgres(options.databaseUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  const url = new URL(options.databaseUrl);
-  url.pathname = `/${name}`;
+  const database = await freshDatabase(options.databaseUrl, "click");
   const secret = randomBytes(32).toString("base64url");
-  const config = loadConfig({
-    DATABASE_URL: url.toString(),
-    APP_SECRET: secret,
-    LOG_LEVEL: "silent",
-    RATE_LIMIT_PER_MINUTE: "1000000000",
-    DATABASE_POOL_SIZE: String(Math.max(10, options.connections)),
-  });
-  const database = await openDatabase({
-    driver: "postgres",
-    url: url.toString(),
-    poolSize: config.DATABASE_POOL_SIZE,
-  });
-  const servers: ServerType[] = [];
-  const sql = postgres(url.toString(), { max: config.DATABASE_POOL_SIZE, onnotice: () => {} });
+  const poolSize = String(Math.max(10, options.connections));
+  const children: ChildServer[] = [];
   try {
-    const ours = await seed(database.db, secret, 500);
-    const theirs = await seed(database.db, secret, 500);
-    const services = { config, logger: createLogger("silent"), database, clock: systemClock };
-    const rapportUrl = await listen(createApp(services).fetch, servers);
-    const baselineUrl = await listen(baselineApp(sql).fetch, servers);
+    // Migrates the fresh database (as `rapport serve` would) and seeds both invitation sets.
+    const seeding = await openDatabase({ driver: "postgres", url: database.url, poolSize: 2 });
+    const ours = await seed(seeding.db, secret, 500);
+    const theirs = await seed(seeding.db, secret, 500);
+    await seeding.close();
+
+    const server = await startChild([`${ROOT}/bin/rapport.js`, "serve"], {
+      DATABASE_URL: database.url,
+      DATABASE_POOL_SIZE: poolSize,
+      APP_SECRET: secret,
+      WORKER_ENABLED: "false",
+      // The wide request log line stays on, as in production; the pipe is drained.
+      LOG_LEVEL: "info",
+      RATE_LIMIT_PER_MINUTE: "1000000000",
+      PORT: "0",
+      HOST: "127.0.0.1",
+    });
+    children.push(server);
     // Each invitation is clicked with one score, as a person would; repeats are re-clicks.
-    const rapport = await drive(rapportUrl, ours, options);
-    const baseline = await drive(baselineUrl, theirs, options);
+    const rapport = await drive(server.baseUrl, ours, options);
+    const { peakMb } = memoryOf(server.child.pid!);
+    await server.stop();
+
+    const bare = await startChild(["--import", "tsx", `${ROOT}/bench/baselines/click-server.ts`], {
+      DATABASE_URL: database.url,
+      DATABASE_POOL_SIZE: poolSize,
+    });
+    children.push(bare);
+    const baseline = await drive(bare.baseUrl, theirs, options);
+    await bare.stop();
     return {
       rapport,
       baseline,
       ratio:
         Math.round((rapport.requestsPerSecond / Math.max(1, baseline.requestsPerSecond)) * 100) /
         100,
+      rssMb: peakMb,
     };
   } finally {
-    for (const server of servers) await new Promise((done) => server.close(done));
-    await sql.end();
-    await database.close();
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
+    for (const { child, stop } of children) {
+      if (child.exitCode === null && child.signalCode === null) await stop();
+    }
+    await database.drop();
   }
 }
 
@@ -127,31 +130,6 @@ async function seed(
     })),
   );
   return tokens;
-}
-
-/** The least a click endpoint must do: find the invitation by its token hash, upsert the answer. */
-function baselineApp(sql: postgres.Sql) {
-  const app = new Hono();
-  app.get("/r/:token/:score", async (c) => {
-    const score = Number(c.req.param("score"));
-    const [invitation] =
-      await sql`select id, survey_id, client_id from invitations where token_hash = ${hashToken(c.req.param("token"))}`;
-    if (!invitation) return c.html("<p>Not found</p>", 404);
-    await sql`insert into responses (invitation_id, survey_id, client_id, scale, score, responded_at, final_at)
-      values (${invitation.id}, ${invitation.survey_id}, ${invitation.client_id}, 'nps', ${score}, now(), now() + interval '30 minutes')
-      on conflict (invitation_id) do update set score = excluded.score, updated_at = now()`;
-    return c.html(`<!doctype html><p>Thank you: ${score}</p>`);
-  });
-  return app;
-}
-
-function listen(fetch: (request: Request) => Response | Promise<Response>, servers: ServerType[]) {
-  return new Promise<string>((resolve) => {
-    const server = serve({ fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) =>
-      resolve(`http://127.0.0.1:${info.port}`),
-    );
-    servers.push(server);
-  });
 }
 
 async function drive(

@@ -1,5 +1,6 @@
 /**
- * Metrics at scale: seeds N responses (with work items, multi-team touches and surveys) into a
+ * Metrics at scale: seeds N responses (with work items, multi-team touches, surveys, and one
+ * sent invitation per response plus about 40% more left unanswered) into a
  * fresh PostgreSQL database, then times the metrics endpoints through the app and the raw
  * GROUP BY that answers the same question, in the same run.
  *
@@ -25,6 +26,8 @@ export interface MetricsBenchResult {
   rollupSeconds: number;
   endpoints: Array<{ name: string; path: string; p50Ms: number; p95Ms: number; requests: number }>;
   rawGroupByMs: number;
+  /** The response rate by team per month answered from the raw invitations, same run. */
+  rawResponseRateMs: number;
 }
 
 const TEAMS = 12;
@@ -50,8 +53,11 @@ async function seed(url: string, responses: number) {
       create temp table bench_clients as
         select row_number() over (order by c.external_id) - 1 as n, c.id from clients c;
       create temp table bench_items as
-        select n, gen_random_uuid() as id, now() - (random() * interval '365 days') as closed_at
+        select n, gen_random_uuid() as id, gen_random_uuid() as invitation_id,
+          now() - (random() * interval '365 days') as closed_at
         from generate_series(1, ${responses}) n;
+      insert into contacts (client_id, external_id, email)
+        select c.id, 'contact-' || c.n, 'contact-' || c.n || '@client.example' from bench_clients c;
       insert into work_items (id, kind, external_id, client_id, board, status, opened_at, closed_at)
         select i.id, 'ticket', 'bench-' || i.n, c.id,
           (array['Help Desk', 'Projects', 'Alignment', null])[1 + i.n % 4], 'closed',
@@ -66,9 +72,28 @@ async function seed(url: string, responses: number) {
         from bench_items i
         cross join lateral generate_series(1, 1 + i.n % 3) k
         join bench_members m on m.n = (i.n * 7 + k * 13) % ${MEMBERS};
-      insert into responses (survey_id, work_item_id, client_id, scale, score, state, source,
-          responded_at, final_at)
-        select s.id, i.id, c.id, s.scale,
+      -- One sent invitation per response, and two in five items also sent the other survey,
+      -- which nobody answered.
+      insert into invitations (id, survey_id, work_item_id, contact_id, client_id, token_hash,
+          token_nonce, status, send_at, next_attempt_at, sent_at, expires_at)
+        select coalesce(x.invitation_id, gen_random_uuid()), s.id, x.id, k.id, c.id,
+          'bench-' || x.n || '-' || s.key, 'nonce', 'sent', x.sent_at, x.sent_at, x.sent_at,
+          x.sent_at + interval '14 days'
+        from (
+          select i.n, i.id, i.invitation_id, i.closed_at + interval '10 minutes' as sent_at,
+            case when i.n % 10 < 7 then 'bench-csat' else 'bench-nps' end as survey
+          from bench_items i
+          union all
+          select i.n, i.id, null, i.closed_at + interval '10 minutes',
+            case when i.n % 10 < 7 then 'bench-nps' else 'bench-csat' end
+          from bench_items i where i.n % 5 < 2
+        ) x
+        join surveys s on s.key = x.survey
+        join bench_clients c on c.n = x.n % ${CLIENTS}
+        join contacts k on k.external_id = 'contact-' || c.n;
+      insert into responses (invitation_id, survey_id, work_item_id, client_id, scale, score, state,
+          source, responded_at, final_at)
+        select i.invitation_id, s.id, i.id, c.id, s.scale,
           case when s.scale = 'nps' then (i.n * 7) % 11 else 1 + (i.n * 5) % 3 end,
           case when i.n % 37 = 0 then 'quarantined' else 'recorded' end, 'email',
           i.closed_at + interval '2 hours', i.closed_at + interval '3 hours'
@@ -132,6 +157,10 @@ export async function benchMetrics(options: {
       ],
       ["nps by team per month", `/v1/metrics/nps?${range}&groupBy=team&interval=month`],
       ["csat by member per quarter", `/v1/metrics/csat?${range}&groupBy=member&interval=quarter`],
+      [
+        "response rate by team per month",
+        `/v1/metrics/response-rate?${range}&groupBy=team&interval=month`,
+      ],
     ] as const;
     const requests = options.requests ?? 40;
     const endpoints: MetricsBenchResult["endpoints"] = [];
@@ -167,12 +196,25 @@ export async function benchMetrics(options: {
       lines: "stored",
     });
     const rawGroupByMs = round(performance.now() - rawStarted);
+    // The response rate by team per month from the raw invitations and responses.
+    const rateStarted = performance.now();
+    await countScores(database.db, {
+      source: "invitations",
+      segments: segmentsOf(period.buckets),
+      groupBy: ["team"],
+      filters: {},
+      credit: "shared",
+      strategy: "raw",
+      lines: "stored",
+    });
+    const rawResponseRateMs = round(performance.now() - rateStarted);
     return {
       responses: options.responses,
       seedSeconds: round(seedSeconds),
       rollupSeconds: round(rollupSeconds),
       endpoints,
       rawGroupByMs,
+      rawResponseRateMs,
     };
   } finally {
     await database.close();

@@ -32,26 +32,46 @@ app.post("/v1/events", async (c) => {
     const [item] = await tx`insert into work_items (kind, external_id, client_id, contact_id, summary, board, status, closed_at)
       values ('ticket', ${event.workItem.externalId}, ${client!.id}, ${contact!.id}, ${event.workItem.summary}, ${event.workItem.board}, 'closed', ${event.workItem.closedAt})
       on conflict (kind, external_id) do update set status = 'closed' returning id`;
-    // Shared rows are upserted in key order so concurrent events cannot deadlock.
+    // Shared rows (teams, members) are created in key order so concurrent events cannot
+    // deadlock, and read rather than rewritten when they exist, so events do not queue on them.
     const touches = event.touches as Touch[];
-    const teamIds = new Map<string, string>();
-    for (const key of [...new Set(touches.map((t) => t.team))].sort()) {
-      const [team] = await tx`insert into teams (key, name) values (${key}, ${key})
-        on conflict (key) do update set name = teams.name returning id`;
-      teamIds.set(key, team!.id);
+    const teamKeys = [...new Set(touches.map((t) => t.team))].sort();
+    const teamRows = await tx`with wanted as (select unnest(${teamKeys}::text[]) as key),
+        created as (insert into teams (key, name) select key, key from wanted order by key
+          on conflict (key) do nothing returning id, key)
+      select id, key from created union all select id, key from teams where key in (select key from wanted)`;
+    const teamIds = new Map(teamRows.map((row) => [row.key as string, row.id as string]));
+    // A team committed by a concurrent event after this statement's snapshot: read it again.
+    if (teamIds.size < teamKeys.length) {
+      for (const row of await tx`select id, key from teams where key in ${tx(teamKeys)}`) {
+        teamIds.set(row.key, row.id);
+      }
     }
-    const memberIds = new Map<string, string>();
-    for (const touch of [...touches].sort((a, b) => a.member.externalId.localeCompare(b.member.externalId))) {
-      if (memberIds.has(touch.member.externalId)) continue;
-      const [member] = await tx`insert into members (external_id, name, team_id) values (${touch.member.externalId}, ${touch.member.name}, ${teamIds.get(touch.team)!})
-        on conflict (external_id) do update set team_id = excluded.team_id returning id`;
-      memberIds.set(touch.member.externalId, member!.id);
+    const byMember = new Map(touches.map((t) => [t.member.externalId, t]));
+    const memberKeys = [...byMember.keys()].sort();
+    const memberRows = await tx`with wanted as (
+          select * from unnest(${memberKeys}::text[], ${memberKeys.map((k) => byMember.get(k)!.member.name)}::text[],
+            ${memberKeys.map((k) => teamIds.get(byMember.get(k)!.team)!)}::uuid[]) as w(external_id, name, team_id)),
+        created as (insert into members (external_id, name, team_id) select * from wanted order by external_id
+          on conflict (external_id) do nothing returning id, external_id)
+      select id, external_id from created
+      union all select id, external_id from members where external_id in (select external_id from wanted)`;
+    const memberIds = new Map(memberRows.map((row) => [row.external_id as string, row.id as string]));
+    if (memberIds.size < memberKeys.length) {
+      for (const row of await tx`select id, external_id from members where external_id in ${tx(memberKeys)}`) {
+        memberIds.set(row.external_id, row.id);
+      }
     }
-    for (const touch of touches) {
-      await tx`insert into touches (work_item_id, member_id, team_id, role, at, minutes)
-        values (${item!.id}, ${memberIds.get(touch.member.externalId)!}, ${teamIds.get(touch.team)!}, ${touch.role ?? "resource"}, ${touch.at}, ${touch.minutes ?? null})
-        on conflict do nothing`;
-    }
+    await tx`insert into touches ${tx(
+      touches.map((touch) => ({
+        work_item_id: item!.id,
+        member_id: memberIds.get(touch.member.externalId)!,
+        team_id: teamIds.get(touch.team)!,
+        role: touch.role ?? "resource",
+        at: touch.at,
+        minutes: touch.minutes ?? null,
+      })),
+    )} on conflict do nothing`;
     const [survey] = await tx`select id from surveys where key = 'ticket-csat'`;
     const token = randomBytes(18).toString("base64url");
     const [invitation] = await tx`insert into invitations (survey_id, work_item_id, contact_id, client_id, token_hash, token_nonce, send_at, next_attempt_at, expires_at)

@@ -9,14 +9,20 @@ type Ctx = Pick<ServiceContext, "db" | "clock">;
  * Intake learns the directory from events, inside the one statement that records the event's
  * work (see record-work.ts). Rows every event touches (a busy team, a busy technician, a big
  * client) are read from the statement's snapshot and written only when something changed, so
- * concurrent events do not queue behind each other's row locks. A row another transaction
- * committed after that snapshot makes the insert conflict: `do update` then answers the existing
- * row (a plain `do nothing` would answer nothing).
+ * concurrent events do not queue behind each other's row locks. Missing rows are inserted
+ * first; existing rows are updated only once every party is `resolved`. A row another transaction
+ * committed after that snapshot is neither seen nor inserted (`on conflict do nothing`): the
+ * statement then records no work and is run again, with a snapshot that sees the row.
  */
 
+/** `where` condition making a CTE wait for the CTE named `name` to have run. */
+export function after(name: string): SQL {
+  return sql`(select count(*) from ${sql.identifier(name)}) >= 0`;
+}
+
 /**
- * CTEs `client_found`, `client_new`, `client_renamed` and `client_row (id,
- * exclude_from_surveys)`: finds or creates the event's client, renaming it when the PSA did.
+ * CTEs `client_found`, `client_new` and `client_row (id, exclude_from_surveys)`: finds or
+ * creates the event's client.
  */
 export function clientCtes(client: CanonicalEvent["client"], at: string): SQL {
   return sql`client_found as (
@@ -26,15 +32,20 @@ export function clientCtes(client: CanonicalEvent["client"], at: string): SQL {
       select ${client.externalId}::text, ${client.name}::text, ${at}::timestamptz,
         ${at}::timestamptz, ${at}::timestamptz
       where not exists (select 1 from client_found)
-      on conflict (external_id) do update set name = excluded.name, updated_at = excluded.updated_at
+      on conflict (external_id) do nothing
       returning id, exclude_from_surveys),
-    client_renamed as (
-      update clients set name = ${client.name}::text, updated_at = ${at}::timestamptz
-      where id = (select id from client_found) and name is distinct from ${client.name}::text
-      returning id),
     client_row as (
       select id, exclude_from_surveys from client_found
       union all select id, exclude_from_surveys from client_new)`;
+}
+
+/** CTE `client_renamed`, once `resolved`: renames the client when the PSA renamed it. */
+export function clientRenameCte(client: CanonicalEvent["client"], at: string): SQL {
+  return sql`client_renamed as (
+      update clients set name = ${client.name}::text, updated_at = ${at}::timestamptz
+      where (select ok from resolved) and id = (select id from client_found)
+        and name is distinct from ${client.name}::text
+      returning id)`;
 }
 
 export interface ContactState {
@@ -70,43 +81,52 @@ function asDate(value: Date | string | null): Date | null {
 }
 
 /**
- * CTEs ending in `contact_row (id, email, opted_out_at, bounced_at, complained_at)`: finds or
- * creates the event's contact under `client_row`. Fields the event leaves out keep what is
- * known; a new email address clears the old address's bounce and complaint.
+ * CTEs `contact_found`, `contact_new` and `contact_row (id, email, opted_out_at, bounced_at,
+ * complained_at)`, after `client_row`: finds or creates the event's contact.
  */
 export function contactCtes(contact: NonNullable<CanonicalEvent["contact"]>, at: string): SQL {
-  const email = sql`${contact.email ?? null}::text`;
-  const name = sql`${contact.name ?? null}::text`;
-  const locale = sql`${contact.locale ?? null}::text`;
-  const returning = sql`returning id, email, opted_out_at, bounced_at, complained_at`;
-  // Compared with and written over the current row `k`, whichever way it was reached.
-  const sameEmail = sql`lower(coalesce(${email}, k.email, '')) = lower(coalesce(k.email, ''))`;
-  const assign = sql`client_id = (select id from client_row), email = coalesce(${email}, k.email),
-      name = coalesce(${name}, k.name), locale = coalesce(${locale}, k.locale),
-      bounced_at = case when ${sameEmail} then k.bounced_at end,
-      complained_at = case when ${sameEmail} then k.complained_at end,
-      updated_at = ${at}::timestamptz`;
   return sql`contact_found as (
       select id, email, opted_out_at, bounced_at, complained_at
       from contacts where external_id = ${contact.externalId}::text),
     contact_new as (
-      insert into contacts as k (external_id, client_id, email, name, locale, created_at, updated_at)
-      select ${contact.externalId}::text, (select id from client_row), ${email}, ${name}, ${locale},
-        ${at}::timestamptz, ${at}::timestamptz
-      where not exists (select 1 from contact_found)
-      on conflict (external_id) do update set ${assign}
-      ${returning}),
-    contact_changed as (
-      update contacts k set ${assign}
-      where k.id = (select id from contact_found)
+      insert into contacts (external_id, client_id, email, name, locale, created_at, updated_at)
+      select ${contact.externalId}::text, (select id from client_row), ${contact.email ?? null}::text,
+        ${contact.name ?? null}::text, ${contact.locale ?? null}::text, ${at}::timestamptz,
+        ${at}::timestamptz
+      where not exists (select 1 from contact_found) and exists (select 1 from client_row)
+      on conflict (external_id) do nothing
+      returning id, email, opted_out_at, bounced_at, complained_at),
+    contact_row as (select * from contact_found union all select * from contact_new)`;
+}
+
+/**
+ * CTEs `contact_changed` and `contact_now` (the contact as it is after this event), once
+ * `resolved` and after the CTE named `previous`. Fields the event leaves out keep what is
+ * known; a new email address clears the old address's bounce and complaint.
+ */
+export function contactUpdateCtes(
+  contact: NonNullable<CanonicalEvent["contact"]>,
+  at: string,
+  previous: string,
+): SQL {
+  const email = sql`${contact.email ?? null}::text`;
+  const name = sql`coalesce(${contact.name ?? null}::text, k.name)`;
+  const locale = sql`coalesce(${contact.locale ?? null}::text, k.locale)`;
+  const sameEmail = sql`lower(coalesce(${email}, k.email, '')) = lower(coalesce(k.email, ''))`;
+  return sql`contact_changed as (
+      update contacts k set client_id = (select id from client_row),
+        email = coalesce(${email}, k.email), name = ${name}, locale = ${locale},
+        bounced_at = case when ${sameEmail} then k.bounced_at end,
+        complained_at = case when ${sameEmail} then k.complained_at end,
+        updated_at = ${at}::timestamptz
+      where (select ok from resolved) and ${after(previous)}
+        and k.id = (select id from contact_found)
         and (k.client_id, k.email, k.name, k.locale) is distinct from
-          ((select id from client_row), coalesce(${email}, k.email), coalesce(${name}, k.name),
-           coalesce(${locale}, k.locale))
-      ${returning}),
-    contact_row as (
+          ((select id from client_row), coalesce(${email}, k.email), ${name}, ${locale})
+      returning id, email, opted_out_at, bounced_at, complained_at),
+    contact_now as (
       select * from contact_changed
-      union all select * from contact_found where not exists (select 1 from contact_changed)
-      union all select * from contact_new)`;
+      union all select * from contact_row where not exists (select 1 from contact_changed))`;
 }
 
 /** `centralized-services` -> `Centralized Services`: the name a team gets on first sight. */
@@ -120,9 +140,11 @@ export function teamNameFromKey(key: string): string {
 
 /**
  * CTEs ending in `team_row (id, key)`: the teams the event names, created on first sight in key
- * order (so concurrent events creating the same teams wait for each other, never deadlock).
+ * order (so concurrent events creating the same teams wait for each other, never deadlock),
+ * and only once the CTE named `previous` found its row: an event whose earlier parties are not
+ * all resolved inserts nothing further, so its next attempt still takes locks in order.
  */
-export function teamCtes(keys: string[], at: string): SQL {
+export function teamCtes(keys: string[], at: string, previous: string): SQL {
   const wanted = [...new Set(keys)].sort().map((key) => ({ key, name: teamNameFromKey(key) }));
   return sql`team_input as (
       select * from jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb) as t(key text, name text)),
@@ -131,8 +153,9 @@ export function teamCtes(keys: string[], at: string): SQL {
       insert into teams as t (key, name, created_at, updated_at)
       select key, name, ${at}::timestamptz, ${at}::timestamptz from team_input
       where key not in (select key from team_found)
+        and exists (select 1 from ${sql.identifier(previous)})
       order by key
-      on conflict (key) do update set updated_at = t.updated_at
+      on conflict (key) do nothing
       returning id, key),
     team_row as (select id, key from team_found union all select id, key from team_new)`;
 }

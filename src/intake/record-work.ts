@@ -3,13 +3,15 @@ import type { ServiceContext } from "../context.ts";
 import { queryRows } from "../db/client.ts";
 import { type SchedulingSurvey, type Survey, surveyCandidatesSql } from "../surveys/schedule.ts";
 import type { CanonicalEvent } from "./event.ts";
-import { latestMentions, memberCtes, moveRacedMembers } from "./members.ts";
+import { latestMentions, memberCtes, memberUpdateCtes } from "./members.ts";
 import {
   type ContactRow,
   type ContactState,
   clientCtes,
+  clientRenameCte,
   contactCtes,
   contactState,
+  contactUpdateCtes,
   teamCtes,
 } from "./parties.ts";
 import { touchesCte, workItemCte } from "./work-items.ts";
@@ -27,14 +29,21 @@ export interface RecordedWork {
 }
 
 interface RecordedRow {
+  resolved: boolean;
   clientId: string;
   excludeFromSurveys: boolean;
   contact: ContactRow | string | null;
-  workItemId: string;
+  workItemId: string | null;
   touchesRecorded: number;
   candidates: SchedulingSurvey[] | string | null;
-  raced: Array<{ id: string; externalId: string; teamId: string; team: string }> | string | null;
 }
+
+/**
+ * A party row another transaction committed during an attempt is seen by the next one, and an
+ * attempt inserts no party of a kind before the kinds ahead of it are resolved: each attempt
+ * resolves at least one more of the four kinds (client, contact, teams, members).
+ */
+const ATTEMPTS = 5;
 
 /** json columns arrive parsed from one driver and as text from another. */
 function parsed<T>(value: T | string | null): T | null {
@@ -43,9 +52,11 @@ function parsed<T>(value: T | string | null): T | null {
 
 /**
  * Records what one event says in one statement: its client, contact, teams and members, the
- * work item and its new touches, and reads the candidate surveys for its trigger. The CTEs run
- * in the order each needs the one before it, taking row locks class by class (client, contact,
- * teams, members, work item), each class in key order, the same for every event.
+ * work item and its new touches, and reads the candidate surveys for its trigger. Each CTE
+ * waits for the one before it, so every event takes its row locks in the same order (client,
+ * contact, teams, members, work item), each kind in key order, and none deadlocks another.
+ * When another transaction created one of the parties after the statement's snapshot, the
+ * statement records no work and runs again: everything it wrote is an idempotent upsert.
  */
 export async function recordWork(
   { ctx }: { ctx: Ctx },
@@ -53,12 +64,10 @@ export async function recordWork(
   trigger: Survey["trigger"] | null,
 ): Promise<RecordedWork> {
   const at = ctx.clock.now().toISOString();
-  const mentions = event.touches.map((touch) => ({
-    member: touch.member,
-    team: touch.team,
-    at: new Date(touch.at),
-  }));
-  const latest = latestMentions(mentions);
+  const latest = latestMentions(
+    event.touches.map((touch) => ({ member: touch.member, team: touch.team, at: new Date(touch.at) })),
+  );
+  const teamKeys = event.touches.map((touch) => touch.team);
   const touches = event.touches.map((touch) => ({
     memberExternalId: touch.member.externalId,
     team: touch.team,
@@ -67,46 +76,48 @@ export async function recordWork(
     minutes: touch.minutes ?? null,
   }));
   const contact = event.contact ?? null;
-  const [row] = await queryRows<RecordedRow>(
-    ctx.db,
-    sql`with ${clientCtes(event.client, at)},
+  // Inserts first (client, contact, teams, members), then, once every party is resolved, the
+  // updates in the same order, then the work item and its touches.
+  const statement = sql`with ${clientCtes(event.client, at)},
       ${contact ? sql`${contactCtes(contact, at)},` : sql``}
-      ${teamCtes(
-        event.touches.map((touch) => touch.team),
-        at,
-      )},
-      ${memberCtes(latest, at)},
-      ${workItemCte(event, at, contact !== null)},
+      ${teamCtes(teamKeys, at, contact ? "contact_row" : "client_row")},
+      ${memberCtes(latest, new Set(teamKeys).size, at)},
+      resolved as (
+        select (select count(*) from client_row) = 1
+          ${contact ? sql`and (select count(*) from contact_row) = 1` : sql``}
+          and (select count(*) from team_row) = ${new Set(teamKeys).size}
+          and (select count(*) from member_row) = ${latest.size} as ok),
+      ${clientRenameCte(event.client, at)},
+      ${contact ? sql`${contactUpdateCtes(contact, at, "client_renamed")},` : sql``}
+      ${memberUpdateCtes(at, contact ? "contact_changed" : "client_renamed")},
+      ${workItemCte(event, at, contact !== null, "member_updated")},
       ${touchesCte(touches, at)}
     select
+      (select ok from resolved) as resolved,
       (select id from client_row) as "clientId",
       (select exclude_from_surveys from client_row) as "excludeFromSurveys",
       ${
         contact
           ? sql`(select json_build_object('id', id, 'email', email, 'optedOutAt', opted_out_at,
-              'bouncedAt', bounced_at, 'complainedAt', complained_at) from contact_row)`
+              'bouncedAt', bounced_at, 'complainedAt', complained_at) from contact_now)`
           : sql`null::json`
       } as contact,
       (select id from work_item) as "workItemId",
       (select count(*) from touch_new)::int as "touchesRecorded",
-      ${trigger ? surveyCandidatesSql(trigger) : sql`'[]'::json`} as candidates,
-      (select json_agg(json_build_object('id', r.id, 'externalId', r.external_id, 'teamId', t.id,
-          'team', t.key))
-        from member_raced r join member_input i on i.external_id = r.external_id
-          join team_row t on t.key = i.team_key) as raced`,
-  );
-  if (!row?.workItemId || !row.clientId) throw new Error("intake recorded no work item");
-  const raced = parsed(row.raced) ?? [];
-  if (raced.length > 0) {
-    const teamIds = new Map(raced.map((member) => [member.team, member.teamId]));
-    await moveRacedMembers({ ctx }, raced, latest, teamIds);
+      ${trigger ? surveyCandidatesSql(trigger) : sql`'[]'::json`} as candidates`;
+
+  for (let attempt = 1; ; attempt++) {
+    const [row] = await queryRows<RecordedRow>(ctx.db, statement);
+    if (row?.resolved && row.workItemId) {
+      const contactRow = parsed(row.contact);
+      return {
+        client: { id: row.clientId, excludeFromSurveys: row.excludeFromSurveys },
+        contact: contactRow ? contactState(contactRow) : null,
+        workItemId: row.workItemId,
+        touchesRecorded: row.touchesRecorded,
+        candidates: parsed(row.candidates) ?? [],
+      };
+    }
+    if (attempt === ATTEMPTS) throw new Error("intake could not resolve the event's parties");
   }
-  const contactRow = parsed(row.contact);
-  return {
-    client: { id: row.clientId, excludeFromSurveys: row.excludeFromSurveys },
-    contact: contactRow ? contactState(contactRow) : null,
-    workItemId: row.workItemId,
-    touchesRecorded: row.touchesRecorded,
-    candidates: parsed(row.candidates) ?? [],
-  };
 }

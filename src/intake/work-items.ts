@@ -1,14 +1,21 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { CanonicalEvent } from "./event.ts";
+import { after } from "./parties.ts";
 
 const closingTypes = new Set(["ticket.closed", "project.completed"]);
 
 /**
- * CTE `work_item (id)`, after `client_row` and `contact_row`: records the work item as the event
+ * CTE `work_item (id)`, after the CTE named `previous`, and only when `resolved` says every
+ * party was found or created: records the work item as the event
  * describes it. A closing event closes it (its `closedAt`, or the moment of the event), a
  * reopen reopens it, an update keeps the status it had.
  */
-export function workItemCte(event: CanonicalEvent, at: string, hasContact: boolean): SQL {
+export function workItemCte(
+  event: CanonicalEvent,
+  at: string,
+  hasContact: boolean,
+  previous: string,
+): SQL {
   const item = event.workItem;
   const closing = closingTypes.has(event.type);
   const reopening = event.type === "ticket.reopened";
@@ -24,12 +31,13 @@ export function workItemCte(event: CanonicalEvent, at: string, hasContact: boole
   return sql`work_item as (
       insert into work_items as w (kind, external_id, client_id, contact_id, summary, board, status,
         opened_at, closed_at, first_response_at, created_at, updated_at)
-      values (${item.kind}::text, ${item.externalId}::text, (select id from client_row),
-        ${hasContact ? sql`(select id from contact_row)` : sql`null::uuid`},
+      select ${item.kind}::text, ${item.externalId}::text, (select id from client_row),
+        ${hasContact ? sql`(select id from contact_now)` : sql`null::uuid`},
         ${item.summary}::text, ${item.board ?? null}::text, ${status}::text,
         ${instant(item.openedAt)},
         ${closing ? sql`${closedAt}::timestamptz` : reopening ? sql`null::timestamptz` : instant(item.closedAt)},
-        ${instant(item.firstResponseAt)}, ${at}::timestamptz, ${at}::timestamptz)
+        ${instant(item.firstResponseAt)}, ${at}::timestamptz, ${at}::timestamptz
+      where (select ok from resolved) and ${after(previous)}
       on conflict (kind, external_id) do update set
         client_id = excluded.client_id,
         contact_id = coalesce(excluded.contact_id, w.contact_id),
@@ -67,8 +75,9 @@ export function touchesCte(list: TouchInput[], at: string): SQL {
         as i(member text, team text, role text, at timestamptz, minutes integer)),
     touch_new as (
       insert into touches (work_item_id, member_id, team_id, role, at, minutes, created_at)
-      select (select id from work_item), m.id, t.id, i.role, i.at, i.minutes, ${at}::timestamptz
-      from touch_input i
+      select w.id, m.id, t.id, i.role, i.at, i.minutes, ${at}::timestamptz
+      from work_item w
+        cross join touch_input i
         join member_row m on m.external_id = i.member
         join team_row t on t.key = i.team
       on conflict do nothing

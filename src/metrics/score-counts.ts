@@ -46,7 +46,7 @@ const keyColumns = ["team", "member", "client", "board", "escalation"] as const;
 
 /** The one rollup dimension that answers this request exactly, or null when none does. */
 export function rollupDimFor(input: CountsInput): RollupDim | null {
-  if (input.source !== "responses" || input.strategy === "raw") return null;
+  if (input.strategy === "raw") return null;
   const used = new Set<string>(input.groupBy.filter((d) => d !== "survey"));
   for (const [dim, values] of Object.entries(input.filters)) {
     if (dim !== "survey" && values) used.add(dim);
@@ -107,6 +107,16 @@ function inList(column: SQL, values: string[] | undefined, cast = ""): SQL | und
   )})`;
 }
 
+/**
+ * Rollups and their pending deltas per source. Invitation rollups hold sent invitations by
+ * send time with `score` 1 when answered (a recorded response) and 0 when not: the same shape
+ * as the raw invitation facts below, so both paths sum alike.
+ */
+const rollupTables: Record<FactSource, readonly [string, string]> = {
+  responses: ["metric_rollups", "metric_rollup_deltas"],
+  invitations: ["invitation_rollups", "invitation_rollup_deltas"],
+};
+
 function rollupPart(
   input: CountsInput,
   dim: RollupDim,
@@ -134,13 +144,14 @@ function rollupPart(
   if (surveyFilter) conditions.push(surveyFilter);
   const where = sql.join(conditions, sql` and `);
   const keySelect = keys.map((k) => sql.raw(`, m.dim_key as k_${k}`));
+  const [rollups, deltas] = rollupTables[input.source];
   return sql`select seg.b as bucket${sql.join(keySelect, sql``)}, m.survey_id, m.score,
       seg.sign * m.shared::bigint as shared, seg.sign * m.weighted as weighted
     from (values ${values}) as seg(b, grain, lo, hi, sign)
     cross join lateral (
-      select dim_key, survey_id, score, shared, weighted from metric_rollups where ${where}
+      select dim_key, survey_id, score, shared, weighted from ${sql.raw(rollups)} where ${where}
       union all
-      select dim_key, survey_id, score, shared, weighted from metric_rollup_deltas where ${where}
+      select dim_key, survey_id, score, shared, weighted from ${sql.raw(deltas)} where ${where}
     ) m`;
 }
 

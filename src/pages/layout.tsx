@@ -2,8 +2,21 @@ import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import { ACCENT_COLOR_PATTERN, type Branding } from "../emails/branding.ts";
 
+const stylesheets = new Map<string, ReturnType<typeof raw>>();
+
+/** The stylesheet for an accent colour, built once: an instance has one or two colours. */
+function stylesheet(accent: string): ReturnType<typeof raw> {
+  let sheet = stylesheets.get(accent);
+  if (!sheet) {
+    if (stylesheets.size >= 16) stylesheets.clear();
+    sheet = raw(stylesheetText(accent));
+    stylesheets.set(accent, sheet);
+  }
+  return sheet;
+}
+
 /** Mobile-first styles; the one accent colour comes from the branding, validated (so `raw` is safe). */
-function stylesheet(accent: string): string {
+function stylesheetText(accent: string): string {
   const color = ACCENT_COLOR_PATTERN.test(accent) ? accent : "#2563eb";
   return `:root{--accent:${color};color-scheme:light dark}
 *{box-sizing:border-box}
@@ -45,7 +58,7 @@ export function Layout(props: {
         <meta name="robots" content="noindex, nofollow" />
         <meta name="referrer" content="same-origin" />
         <title>{`${props.title} · ${branding.companyName}`}</title>
-        <style nonce={props.nonce}>{raw(stylesheet(branding.accentColor))}</style>
+        <style nonce={props.nonce}>{stylesheet(branding.accentColor)}</style>
       </head>
       <body>
         <main>

@@ -1,7 +1,7 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Services } from "../context.ts";
-import { loadBranding } from "../emails/branding.ts";
+import { pageBranding } from "../emails/branding.ts";
 import type { AppEnv } from "../http/env.ts";
 import { toApiError } from "../http/errors.ts";
 import { FixedWindowLimiter } from "../responses/rate-limit.ts";
@@ -27,10 +27,19 @@ export function clientIp(c: Context<AppEnv>): string {
   }
 }
 
-/** The keyed hash of the client's address, the only form in which it is ever kept. */
+const ipHashes = new WeakMap<Request, string>();
+
+/**
+ * The keyed hash of the client's address, the only form in which it is ever kept. Computed once
+ * per request: the rate limit and the click's evidence both use it.
+ */
 export async function clientIpHash(c: Context<AppEnv>): Promise<string> {
+  const known = ipHashes.get(c.req.raw);
+  if (known) return known;
   const secret = await appSecret({ db: c.var.services.database.db, config: c.var.services.config });
-  return hashIp(secret, clientIp(c));
+  const hash = hashIp(secret, clientIp(c));
+  ipHashes.set(c.req.raw, hash);
+  return hash;
 }
 
 /** A friendly page in the visitor's language, for public pages without a known contact. */
@@ -41,7 +50,7 @@ export async function sendMessage(
   options: { contactLocale?: string | null; headers?: Record<string, string> } = {},
 ): Promise<Response> {
   const messages = pageMessages(options.contactLocale, c.req.header("accept-language"));
-  const branding = await loadBranding({ ctx: { db: c.var.services.database.db } });
+  const branding = await pageBranding({ ctx: { db: c.var.services.database.db } });
   const text = pick(messages);
   return sendPage(
     c,

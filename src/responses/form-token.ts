@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { derivedKey } from "../security/app-secret.ts";
+import { purposeKey } from "./purpose-keys.ts";
 
 export type FormPurpose = "comment" | "unsubscribe";
 
@@ -9,7 +9,7 @@ export type FormPurpose = "comment" | "unsubscribe";
  * it, and it needs no server-side session.
  */
 export function formToken(secret: string, purpose: FormPurpose, linkToken: string): string {
-  return createHmac("sha256", derivedKey(secret, `form-token:${purpose}`))
+  return createHmac("sha256", purposeKey(secret, `form-token:${purpose}`))
     .update(linkToken)
     .digest("base64url");
 }

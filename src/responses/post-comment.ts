@@ -51,7 +51,9 @@ export async function postComment({
     } else {
       write = { state: "recorded", score: previous.score };
     }
-    const current = await writeResponse(txCtx, target, previous, write, now, comment || null);
+    const current = await writeResponse(txCtx, target, previous, write, now, {
+      comment: comment || null,
+    });
     return {
       kind: "saved",
       target,

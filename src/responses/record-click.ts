@@ -1,13 +1,14 @@
-import { and, desc, eq, gt, inArray, ne } from "drizzle-orm";
+import { and, desc, eq, inArray } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
-import { clicks, responses } from "../db/schema/index.ts";
+import { clicks, responses, type WebhookEventType } from "../db/schema/index.ts";
 import { onResponseChange } from "../followups/notify.ts";
+import { isWellFormedToken } from "../surveys/tokens.ts";
 import { burstFingerprints, fingerprintOf, type RecentClick } from "./burst.ts";
 import {
+  clickStateOf,
   findByToken,
   isClosed,
   type ResponseRow,
-  responseOf,
   type TokenTarget,
   windowEnd,
 } from "./invitation-access.ts";
@@ -63,28 +64,21 @@ export async function recordClick({
   ctx: ServiceContext;
   input: ClickInput;
 }): Promise<ClickOutcome> {
+  if (!isWellFormedToken(input.token)) return { kind: "unknown" };
   return ctx.db.transaction(async (tx) => {
     const txCtx = { ...ctx, db: tx };
     const now = ctx.clock.now();
-    const target = await findByToken(tx, input.token, { lock: input.lookAhead === undefined });
-    if (!target) return { kind: "unknown" };
+    const burstSeconds = ctx.config.SCANNER_BURST_SECONDS;
+    // Both go out together (one round trip on a pipelining driver); the state is read once the
+    // lock is held, so it sees every click decided before this one.
+    const [target, state] = await Promise.all([
+      findByToken(tx, input.token, { lock: input.lookAhead === undefined }),
+      clickStateOf(tx, input.token, new Date(now.getTime() - burstSeconds * 1000)),
+    ]);
+    if (!target || !state) return { kind: "unknown" };
     if (!isValidScore(target.survey.scale, input.score)) return { kind: "invalid_score", target };
     const { invitation } = target;
-    const burstSeconds = ctx.config.SCANNER_BURST_SECONDS;
-    // Both reads go out together (one round trip on a pipelining driver).
-    const [previous, recent] = await Promise.all([
-      responseOf(tx, invitation.id),
-      tx
-        .select()
-        .from(clicks)
-        .where(
-          and(
-            eq(clicks.invitationId, invitation.id),
-            gt(clicks.at, new Date(now.getTime() - burstSeconds * 1000)),
-            ne(clicks.verdict, "ignored"),
-          ),
-        ) as Promise<RecentClick[]>,
-    ]);
+    const { previous, recent, webhookTypes } = state;
     const view = (score: number, response: ResponseRow | undefined): ClickOutcome => ({
       kind: "shown",
       view: {
@@ -126,10 +120,15 @@ export async function recordClick({
         : decideHuman(target, previous, input.score, now);
     }
 
-    const [, current] = await Promise.all([
-      tx.insert(clicks).values({ ...click, verdict: decision.verdict, reason: decision.reason }),
-      decision.write ? writeResponse(txCtx, target, previous, decision.write, now) : previous,
-    ]);
+    const decided = { ...click, verdict: decision.verdict, reason: decision.reason };
+    if (!decision.write) {
+      await tx.insert(clicks).values(decided);
+      return view(input.score, previous);
+    }
+    const current = await writeResponse(txCtx, target, previous, decision.write, now, {
+      click: decided,
+      webhookTypes,
+    });
     return view(input.score, current);
   });
 }
@@ -219,6 +218,7 @@ async function decideBurst(
 /**
  * Inserts or updates the invitation's one response and tells follow-ups, in this transaction.
  * The upsert's conflict target is the unique invitation index: the database keeps it single.
+ * A click that led to the write is inserted by the same statement.
  */
 export async function writeResponse(
   ctx: ServiceContext,
@@ -226,8 +226,13 @@ export async function writeResponse(
   previous: ResponseRow | undefined,
   write: Decision["write"] & {},
   now: Date,
-  comment?: string | null,
+  extra: {
+    comment?: string | null;
+    click?: typeof clicks.$inferInsert;
+    webhookTypes?: ReadonlySet<WebhookEventType>;
+  } = {},
 ): Promise<ResponseRow> {
+  const { comment, click } = extra;
   const { invitation, survey } = target;
   const values = {
     ...write,
@@ -236,7 +241,10 @@ export async function writeResponse(
     ...(comment === undefined ? {} : { comment }),
     updatedAt: now,
   };
-  const [current] = await ctx.db
+  const db = click
+    ? ctx.db.with(ctx.db.$with("click", {}).as(ctx.db.insert(clicks).values(click).getSQL()))
+    : ctx.db;
+  const [current] = await db
     .insert(responses)
     .values({
       invitationId: invitation.id,
@@ -251,6 +259,9 @@ export async function writeResponse(
     })
     .onConflictDoUpdate({ target: responses.invitationId, set: values })
     .returning();
-  await onResponseChange({ ctx, input: { previous, current: current! } });
+  await onResponseChange({
+    ctx,
+    input: { previous, current: current!, webhookTypes: extra.webhookTypes },
+  });
   return current!;
 }

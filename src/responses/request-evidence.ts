@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { derivedKey } from "../security/app-secret.ts";
+import { purposeKey } from "./purpose-keys.ts";
 
 /** What a click leaves behind for audit: never the raw IP, only a keyed hash of it. */
 export interface ClickEvidence {
@@ -9,7 +9,7 @@ export interface ClickEvidence {
 }
 
 export function hashIp(secret: string, ip: string): string {
-  return createHmac("sha256", derivedKey(secret, "ip-hash"))
+  return createHmac("sha256", purposeKey(secret, "ip-hash"))
     .update(ip)
     .digest("base64url")
     .slice(0, 22);

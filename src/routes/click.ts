@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { type Branding, loadBranding } from "../emails/branding.ts";
+import { pageBranding } from "../emails/branding.ts";
 import { type AppEnv, createRouter, serviceContext } from "../http/env.ts";
 import { localized, pageMessages } from "../pages/messages.ts";
 import { clientIpHash, publicPageGuard, sendMessage } from "../pages/public-guard.ts";
@@ -33,13 +33,12 @@ async function thankYou(
   token: string,
   view: { target: TokenTarget; score: number; final: boolean; comment: string | null },
   commentSaved: boolean,
-  brandingLoad?: Promise<Branding>,
 ) {
   const { survey, contact, invitation } = view.target;
   const services = c.var.services;
   const messages = pageMessages(contact.locale, c.req.header("accept-language"));
   const [branding, secret] = await Promise.all([
-    brandingLoad ?? loadBranding({ ctx: { db: services.database.db } }),
+    pageBranding({ ctx: { db: services.database.db } }),
     appSecret({ db: services.database.db, config: services.config }),
   ]);
   const closed = invitation.status === "cancelled" || invitation.expiresAt <= services.clock.now();
@@ -115,9 +114,6 @@ clickRoutes.get("/r/:token/:score", async (c) => {
   const score = parseScore(c.req.param("score"));
   const header = (name: string) => c.req.header(name);
   const lookAhead = isLookAhead(c.req.method, header);
-  // Read on another connection while the click's transaction runs.
-  const brandingLoad = loadBranding({ ctx: { db: c.var.services.database.db } });
-  brandingLoad.catch(() => {});
   const outcome = await recordClick({
     ctx: serviceContext(c.var.services),
     input: {
@@ -136,7 +132,8 @@ clickRoutes.get("/r/:token/:score", async (c) => {
   if (outcome.kind === "unknown") return notFound(c);
   if (outcome.kind === "expired") return expired(c, outcome.target);
   if (outcome.kind === "invalid_score") return invalidScore(c, outcome.target);
-  return thankYou(c, token, { ...outcome.view, target: outcome.view }, false, brandingLoad);
+  // The page renders after the transaction has committed and given its connection back.
+  return thankYou(c, token, { ...outcome.view, target: outcome.view }, false);
 });
 
 clickRoutes.all("/r/*", (c) => notFound(c));

@@ -65,6 +65,27 @@ export const metricRollupDeltas = pgTable(
 );
 
 /**
+ * Sent invitations per grain bucket (of `sent_at`), dimension key and survey, split by whether
+ * the invitation has a recorded response: `score` is 1 (answered) or 0 (not yet, or only a
+ * quarantined or flagged answer). The response rate's rollups, kept like `metric_rollups`.
+ */
+export const invitationRollups = pgTable("invitation_rollups", rollupColumns, (t) => [
+  // The response rate reads like the other metrics: `where dim = $1 and grain = $2 and
+  // survey_id = any($3) and bucket >= $4 and bucket < $5`.
+  primaryKey({ columns: [t.dim, t.grain, t.surveyId, t.bucket, t.dimKey, t.score] }),
+]);
+
+/** Pending changes to `invitation_rollups`, insert-only, folded with the metric rollups. */
+export const invitationRollupDeltas = pgTable(
+  "invitation_rollup_deltas",
+  { id: bigserial({ mode: "number" }).primaryKey(), ...rollupColumns },
+  (t) => [
+    // Same read as the rollups: `where dim = $1 and grain = $2 and bucket >= $3 ...`.
+    index().on(t.dim, t.grain, t.bucket),
+  ],
+);
+
+/**
  * The credit lines of a work item as last applied to the rollups: one per (member, team) pair
  * that touched it, with its weight (share of touch minutes, or equal shares when none known).
  */
