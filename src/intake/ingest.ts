@@ -1,10 +1,10 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
-import { queryRows } from "../db/client.ts";
 import { events } from "../db/schema/index.ts";
 import { appSecret } from "../security/app-secret.ts";
 import { chooseSurvey, type InvitationDecision, scheduleInvitation } from "../surveys/schedule.ts";
 import type { CanonicalEvent } from "./event.ts";
+import { queryPrepared } from "./prepared-query.ts";
 import { recordWork } from "./record-work.ts";
 
 export type { SkipReason } from "../surveys/schedule.ts";
@@ -50,8 +50,9 @@ export async function ingestEvent({
   return ctx.db.transaction(async (db) => {
     const tx = { ...ctx, db };
     const now = ctx.clock.now().toISOString();
-    const [stored] = await queryRows<{ id: string }>(
+    const [stored] = await queryPrepared<{ id: string }>(
       db,
+      "intake_event",
       sql`insert into events (source, external_id, type, occurred_at, received_at, payload, outcome)
         values (${source}::text, ${event.id}::text, ${event.type}::text,
           ${new Date(event.occurredAt).toISOString()}::timestamptz, ${now}::timestamptz,
@@ -86,7 +87,9 @@ export async function ingestEvent({
     }
 
     const outcome: StoredOutcome = { touchesRecorded: work.touchesRecorded, invitation };
-    await db.execute(
+    await queryPrepared(
+      db,
+      "intake_outcome",
       sql`update events set work_item_id = ${work.workItemId}::uuid,
         outcome = ${JSON.stringify(outcome)}::jsonb where id = ${stored.id}::uuid`,
     );

@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
-import { queryRows } from "../db/client.ts";
 import { type SchedulingSurvey, type Survey, surveyCandidatesSql } from "../surveys/schedule.ts";
 import type { CanonicalEvent } from "./event.ts";
+import { queryPrepared } from "./prepared-query.ts";
 import { latestMentions, memberCtes, memberUpdateCtes } from "./members.ts";
 import {
   type ContactRow,
@@ -107,7 +107,7 @@ export async function recordWork(
       ${trigger ? surveyCandidatesSql(trigger) : sql`'[]'::json`} as candidates`;
 
   for (let attempt = 1; ; attempt++) {
-    const [row] = await queryRows<RecordedRow>(ctx.db, statement);
+    const [row] = await queryPrepared<RecordedRow>(ctx.db, "intake_record_work", statement);
     if (row?.resolved && row.workItemId) {
       const contactRow = parsed(row.contact);
       return {

@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
-import { queryRows } from "../db/client.ts";
 import { surveys } from "../db/schema/index.ts";
+import { queryPrepared } from "../intake/prepared-query.ts";
 import { issueToken } from "./tokens.ts";
 
 export type SkipReason =
@@ -168,10 +168,15 @@ export async function scheduleInvitation(
   // is held, so a concurrent scheduling for this contact has committed or not begun.
   const locked =
     survey.throttleDays > 0
-      ? ctx.db.execute(sql`select pg_advisory_xact_lock(hashtext(${contact.id}))::text`).then(noop)
+      ? queryPrepared(
+          ctx.db,
+          "schedule_lock",
+          sql`select pg_advisory_xact_lock(hashtext(${contact.id}::text))::text`,
+        )
       : undefined;
-  const decided = queryRows<{ already: boolean; throttled: boolean; id: string | null }>(
+  const decided = queryPrepared<{ already: boolean; throttled: boolean; id: string | null }>(
     ctx.db,
+    "schedule_decide",
     decide,
   );
   const [, rows] = await Promise.all([locked, decided]);
@@ -186,5 +191,3 @@ export async function scheduleInvitation(
     sendAt: sendAt.toISOString(),
   };
 }
-
-function noop(): void {}
