@@ -16,7 +16,7 @@ export interface ClickBench {
   baseline: ClickBenchFigures;
   /** rapport's req/s over the baseline's. */
   ratio: number;
-  /** Peak resident memory (VmHWM) of the rapport server process under the click load. */
+  /** Highest resident memory (VmRSS, sampled every 200 ms) of the rapport server under the load. */
   rssMb: number;
 }
 
@@ -62,8 +62,14 @@ export async function benchClick(options: {
     });
     children.push(server);
     // Each invitation is clicked with one score, as a person would; repeats are re-clicks.
-    const rapport = await drive(server.baseUrl, ours, options);
-    const { peakMb } = memoryOf(server.child.pid!);
+    // Resident memory is sampled while the load runs (start-up's transient peak is not load).
+    let peakMb = memoryOf(server.child.pid!).rssMb;
+    const sampler = setInterval(() => {
+      peakMb = Math.max(peakMb, memoryOf(server.child.pid!).rssMb);
+    }, 200);
+    const rapport = await drive(server.baseUrl, ours, options).finally(() =>
+      clearInterval(sampler),
+    );
     await server.stop();
 
     const bare = await startChild(["--import", "tsx", `${ROOT}/bench/baselines/click-server.ts`], {

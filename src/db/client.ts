@@ -97,3 +97,26 @@ export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
   const result = (await db.execute(query)) as unknown;
   return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
 }
+
+/** The driver client under a drizzle database or transaction: postgres.js or PGlite. */
+type DriverClient =
+  | {
+      unsafe(text: string, params: unknown[], options: { prepare: boolean }): Promise<unknown[]>;
+    }
+  | { query(text: string, params: unknown[]): Promise<{ rows: unknown[] }> };
+
+/**
+ * Rows of a statement whose text never changes, sent straight to the driver: no query building,
+ * and postgres.js keeps it prepared per connection, so the server parses and plans it once.
+ * Parameters are positional (`$1`) and untyped: cast them in the text. Timestamps come back as
+ * text from postgres.js (drizzle turns its parsing off) and as Date from PGlite, so map them
+ * with `new Date(value)`; cast counts and sums to `int`.
+ */
+export async function queryFixed<T>(db: Db, text: string, params: unknown[]): Promise<T[]> {
+  // drizzle keeps its session public but does not type the client under it.
+  const client = (db as unknown as { session: { client: DriverClient } }).session.client;
+  if ("unsafe" in client) {
+    return (await client.unsafe(text, params, { prepare: true })) as T[];
+  }
+  return (await client.query(text, params)).rows as T[];
+}

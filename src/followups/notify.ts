@@ -26,7 +26,8 @@ export async function onResponseChange({
 }: {
   ctx: ServiceContext;
   input: {
-    previous: ResponseRow | undefined;
+    /** What the change is told apart by; callers may hold only these fields of the old row. */
+    previous: Pick<ResponseRow, "state" | "score" | "comment" | "scale"> | undefined;
     current: ResponseRow;
     webhookTypes?: ReadonlySet<WebhookEventType>;
   };

@@ -6,8 +6,8 @@ import {
   type TokenTarget,
   windowEnd,
 } from "./invitation-access.ts";
-import { writeResponse } from "./record-click.ts";
 import { isValidScore } from "./scale.ts";
+import { writeResponse } from "./write-response.ts";
 
 export const COMMENT_MAX_LENGTH = 2000;
 

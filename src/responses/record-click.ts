@@ -1,19 +1,22 @@
 import { and, desc, eq, inArray } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
-import { clicks, responses, type WebhookEventType } from "../db/schema/index.ts";
-import { onResponseChange } from "../followups/notify.ts";
+import { clicks } from "../db/schema/index.ts";
 import { isWellFormedToken } from "../surveys/tokens.ts";
 import { burstFingerprints, fingerprintOf, type RecentClick } from "./burst.ts";
 import {
+  beforeCommit,
+  type ClickResponse,
+  type ClickTarget,
   clickStateOf,
-  findByToken,
-  isClosed,
-  type ResponseRow,
-  type TokenTarget,
-  windowEnd,
-} from "./invitation-access.ts";
+  findClickTarget,
+  insertClick,
+  type PendingWrite,
+  settleWrite,
+} from "./click-statements.ts";
+import { isClosed, windowEnd } from "./invitation-access.ts";
 import { type ClickEvidence, scannerSignature } from "./request-evidence.ts";
 import { isValidScore } from "./scale.ts";
+import { type ResponseWrite, writeResponse } from "./write-response.ts";
 
 type Verdict = (typeof clicks.$inferInsert)["verdict"];
 
@@ -31,7 +34,7 @@ export interface ClickInput {
 }
 
 /** What the page for a click shows. */
-export interface ClickView extends TokenTarget {
+export interface ClickView extends ClickTarget {
   /** The score the page shows: the click's, or the recorded one once final. */
   score: number;
   final: boolean;
@@ -40,17 +43,12 @@ export interface ClickView extends TokenTarget {
 
 export type ClickOutcome =
   | { kind: "unknown" }
-  | { kind: "expired"; target: TokenTarget }
-  | { kind: "invalid_score"; target: TokenTarget }
+  | { kind: "expired"; target: ClickTarget }
+  | { kind: "invalid_score"; target: ClickTarget }
   | { kind: "shown"; view: ClickView };
 
 /** The response a click leads to: nothing changes, or these fields are written. */
-type Decision = {
-  verdict: Verdict;
-  reason: string | null;
-  write?: Pick<ResponseRow, "state" | "score"> &
-    Partial<Pick<ResponseRow, "respondedAt" | "finalAt">>;
-};
+type Decision = { verdict: Verdict; reason: string | null; write?: ResponseWrite };
 
 /**
  * Records one click on a score link (see the README, "How a click becomes an answer"). Every
@@ -65,83 +63,92 @@ export async function recordClick({
   input: ClickInput;
 }): Promise<ClickOutcome> {
   if (!isWellFormedToken(input.token)) return { kind: "unknown" };
-  return ctx.db.transaction(async (tx) => {
-    const txCtx = { ...ctx, db: tx };
-    const now = ctx.clock.now();
-    const burstSeconds = ctx.config.SCANNER_BURST_SECONDS;
-    // Both go out together (one round trip on a pipelining driver); the state is read once the
-    // lock is held, so it sees every click decided before this one.
-    const [target, state] = await Promise.all([
-      findByToken(tx, input.token, { lock: input.lookAhead === undefined }),
-      clickStateOf(tx, input.token, new Date(now.getTime() - burstSeconds * 1000)),
-    ]);
-    if (!target || !state) return { kind: "unknown" };
-    if (!isValidScore(target.survey.scale, input.score)) return { kind: "invalid_score", target };
-    const { invitation } = target;
-    const { previous, recent, webhookTypes } = state;
-    const view = (score: number, response: ResponseRow | undefined): ClickOutcome => ({
-      kind: "shown",
-      view: {
-        ...target,
-        score: response && isFinal(response, target, now) ? response.score : score,
-        final: response ? isFinal(response, target, now) : false,
-        comment: response?.state === "recorded" ? response.comment : null,
-      },
-    });
+  // A click that changes no response ends with its evidence insert, which goes out together
+  // with COMMIT (`beforeCommit`): its outcome is read once the transaction is over.
+  const [outcome, lastWrite] = await ctx.db.transaction(
+    async (tx): Promise<[ClickOutcome, PendingWrite?]> => {
+      const txCtx = { ...ctx, db: tx };
+      const now = ctx.clock.now();
+      const burstSeconds = ctx.config.SCANNER_BURST_SECONDS;
+      // Both go out together (one round trip on a pipelining driver); the state is read once the
+      // lock is held, so it sees every click decided before this one.
+      const [target, state] = await Promise.all([
+        findClickTarget(tx, input.token, { lock: input.lookAhead === undefined }),
+        clickStateOf(tx, input.token, new Date(now.getTime() - burstSeconds * 1000)),
+      ]);
+      if (!target || !state) return [{ kind: "unknown" }];
+      if (!isValidScore(target.survey.scale, input.score)) {
+        return [{ kind: "invalid_score", target }];
+      }
+      const { invitation } = target;
+      const { previous, recent, webhookTypes } = state;
+      const view = (score: number, response: ClickResponse | undefined): ClickOutcome => ({
+        kind: "shown",
+        view: {
+          ...target,
+          score: response && isFinal(response, target, now) ? response.score : score,
+          final: response ? isFinal(response, target, now) : false,
+          comment: response?.state === "recorded" ? response.comment : null,
+        },
+      });
 
-    if (isClosed(invitation, now)) {
-      return previous?.state === "recorded"
-        ? view(previous.score, previous)
-        : { kind: "expired", target };
-    }
-    const click = { invitationId: invitation.id, score: input.score, at: now, ...input.evidence };
-    if (input.lookAhead) {
-      await tx.insert(clicks).values({ ...click, verdict: "ignored", reason: input.lookAhead });
-      return view(input.score, previous);
-    }
+      if (isClosed(invitation, now)) {
+        return [
+          previous?.state === "recorded"
+            ? view(previous.score, previous)
+            : { kind: "expired", target },
+        ];
+      }
+      const click = { invitationId: invitation.id, score: input.score, at: now, ...input.evidence };
+      if (input.lookAhead) {
+        const evidence = insertClick(tx, { ...click, verdict: "ignored", reason: input.lookAhead });
+        return [view(input.score, previous), beforeCommit(evidence)];
+      }
 
-    const senders = burstFingerprints(recent, { ...input.evidence, score: input.score });
-    let decision: Decision;
-    if (!input.fromPage && senders.has(fingerprintOf(input.evidence))) {
-      decision = await decideBurst(txCtx, target, previous, input.score, now, recent, senders);
-    } else {
-      const signature = scannerSignature(
-        input.evidence,
-        now,
-        invitation.deliveredAt ?? invitation.sentAt,
-        burstSeconds,
-      );
-      decision = signature
-        ? {
-            verdict: "flagged",
-            reason: signature,
-            write: previous ? undefined : { state: "flagged", score: input.score },
-          }
-        : decideHuman(target, previous, input.score, now);
-    }
+      const senders = burstFingerprints(recent, { ...input.evidence, score: input.score });
+      let decision: Decision;
+      if (!input.fromPage && senders.has(fingerprintOf(input.evidence))) {
+        decision = await decideBurst(txCtx, target, previous, input.score, now, recent, senders);
+      } else {
+        const signature = scannerSignature(
+          input.evidence,
+          now,
+          invitation.deliveredAt ?? invitation.sentAt,
+          burstSeconds,
+        );
+        decision = signature
+          ? {
+              verdict: "flagged",
+              reason: signature,
+              write: previous ? undefined : { state: "flagged", score: input.score },
+            }
+          : decideHuman(target, previous, input.score, now);
+      }
 
-    const decided = { ...click, verdict: decision.verdict, reason: decision.reason };
-    if (!decision.write) {
-      await tx.insert(clicks).values(decided);
-      return view(input.score, previous);
-    }
-    const current = await writeResponse(txCtx, target, previous, decision.write, now, {
-      click: decided,
-      webhookTypes,
-    });
-    return view(input.score, current);
-  });
+      const decided = { ...click, verdict: decision.verdict, reason: decision.reason };
+      if (!decision.write) {
+        return [view(input.score, previous), beforeCommit(insertClick(tx, decided))];
+      }
+      const current = await writeResponse(txCtx, target, previous, decision.write, now, {
+        click: decided,
+        webhookTypes,
+      });
+      return [view(input.score, current)];
+    },
+  );
+  await settleWrite(lastWrite);
+  return outcome;
 }
 
-function isFinal(response: ResponseRow, target: TokenTarget, now: Date): boolean {
+function isFinal(response: ClickResponse, target: ClickTarget, now: Date): boolean {
   if (response.state !== "recorded") return false;
   return response.finalAt.getTime() <= now.getTime() || isClosed(target.invitation, now);
 }
 
 /** A click that is not part of a burst and carries no scanner signature: a person. */
 function decideHuman(
-  target: TokenTarget,
-  previous: ResponseRow | undefined,
+  target: ClickTarget,
+  previous: ClickResponse | undefined,
   score: number,
   now: Date,
 ): Decision {
@@ -168,8 +175,8 @@ function decideHuman(
  */
 async function decideBurst(
   ctx: ServiceContext,
-  target: TokenTarget,
-  previous: ResponseRow | undefined,
+  target: ClickTarget,
+  previous: ClickResponse | undefined,
   score: number,
   now: Date,
   recent: RecentClick[],
@@ -213,55 +220,4 @@ async function decideBurst(
   return before
     ? { ...quarantined, write: { state: "recorded", score: before.score, respondedAt: before.at } }
     : { ...quarantined, write: { state: "quarantined", score, respondedAt: now } };
-}
-
-/**
- * Inserts or updates the invitation's one response and tells follow-ups, in this transaction.
- * The upsert's conflict target is the unique invitation index: the database keeps it single.
- * A click that led to the write is inserted by the same statement.
- */
-export async function writeResponse(
-  ctx: ServiceContext,
-  target: TokenTarget,
-  previous: ResponseRow | undefined,
-  write: Decision["write"] & {},
-  now: Date,
-  extra: {
-    comment?: string | null;
-    click?: typeof clicks.$inferInsert;
-    webhookTypes?: ReadonlySet<WebhookEventType>;
-  } = {},
-): Promise<ResponseRow> {
-  const { comment, click } = extra;
-  const { invitation, survey } = target;
-  const values = {
-    ...write,
-    respondedAt: write.respondedAt ?? previous?.respondedAt ?? now,
-    finalAt: write.finalAt ?? previous?.finalAt ?? windowEnd(survey, now),
-    ...(comment === undefined ? {} : { comment }),
-    updatedAt: now,
-  };
-  const db = click
-    ? ctx.db.with(ctx.db.$with("click", {}).as(ctx.db.insert(clicks).values(click).getSQL()))
-    : ctx.db;
-  const [current] = await db
-    .insert(responses)
-    .values({
-      invitationId: invitation.id,
-      surveyId: survey.id,
-      workItemId: invitation.workItemId,
-      clientId: invitation.clientId,
-      contactId: invitation.contactId,
-      scale: survey.scale,
-      source: "email",
-      createdAt: now,
-      ...values,
-    })
-    .onConflictDoUpdate({ target: responses.invitationId, set: values })
-    .returning();
-  await onResponseChange({
-    ctx,
-    input: { previous, current: current!, webhookTypes: extra.webhookTypes },
-  });
-  return current!;
 }

@@ -5,8 +5,8 @@ import { localized, pageMessages } from "../pages/messages.ts";
 import { clientIpHash, publicPageGuard, sendMessage } from "../pages/public-guard.ts";
 import { sendPage } from "../pages/send-page.ts";
 import { ThankYouPage } from "../pages/thank-you.tsx";
+import type { ClickTarget } from "../responses/click-statements.ts";
 import { formToken, isSameSitePost, isValidFormToken } from "../responses/form-token.ts";
-import type { TokenTarget } from "../responses/invitation-access.ts";
 import { COMMENT_MAX_LENGTH, postComment } from "../responses/post-comment.ts";
 import { recordClick } from "../responses/record-click.ts";
 import { isLookAhead } from "../responses/request-evidence.ts";
@@ -18,12 +18,12 @@ type PageContext = Context<AppEnv>;
 const notFound = (c: PageContext) =>
   sendMessage(c, 404, (m) => ({ title: m.notFoundTitle, body: m.notFoundBody }));
 
-const expired = (c: PageContext, target: TokenTarget) =>
+const expired = (c: PageContext, target: ClickTarget) =>
   sendMessage(c, 410, (m) => ({ title: m.expiredTitle, body: m.expiredBody }), {
     contactLocale: target.contact.locale,
   });
 
-const invalidScore = (c: PageContext, target?: TokenTarget) =>
+const invalidScore = (c: PageContext, target?: ClickTarget) =>
   sendMessage(c, 400, (m) => ({ title: m.invalidScoreTitle, body: m.invalidScoreBody }), {
     contactLocale: target?.contact.locale ?? null,
   });
@@ -31,7 +31,7 @@ const invalidScore = (c: PageContext, target?: TokenTarget) =>
 async function thankYou(
   c: PageContext,
   token: string,
-  view: { target: TokenTarget; score: number; final: boolean; comment: string | null },
+  view: { target: ClickTarget; score: number; final: boolean; comment: string | null },
   commentSaved: boolean,
 ) {
   const { survey, contact, invitation } = view.target;

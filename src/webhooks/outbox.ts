@@ -26,8 +26,8 @@ export async function subscribedEventTypes(
   return new Set(rows.map((row) => row.type));
 }
 
-/** The same question as a scalar text array, for callers that fold it into a larger read. */
-export const subscribedTypesArray = sql<string[] | string | null>`(
+/** The same question as a scalar text array (SQL text), for a caller's fixed larger read. */
+export const subscribedTypesArrayText = `(
   select array_agg(distinct event_type) from webhook_subscriptions, unnest(event_types) as event_type
   where active)`;
 

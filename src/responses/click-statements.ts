@@ -1,0 +1,219 @@
+import { type Db, queryFixed } from "../db/client.ts";
+import type { Scale, WebhookEventType } from "../db/schema/index.ts";
+import { hashToken } from "../surveys/tokens.ts";
+import { eventTypesOf, subscribedTypesArrayText } from "../webhooks/outbox.ts";
+import type { RecentClick } from "./burst.ts";
+import type { InvitationRow, ResponseRow, SurveyRow } from "./invitation-access.ts";
+
+/*
+ * The statements every score-link click runs, as fixed text selecting only what a click decides
+ * on and its page shows: they run on every request of the busiest public path, so they skip the
+ * query builder and stay prepared on the connection.
+ */
+
+/** The invitation a click opens, with what its decision and page need of survey and contact. */
+export interface ClickTarget {
+  invitation: Pick<
+    InvitationRow,
+    | "id"
+    | "workItemId"
+    | "contactId"
+    | "clientId"
+    | "status"
+    | "expiresAt"
+    | "sentAt"
+    | "deliveredAt"
+  >;
+  survey: Pick<SurveyRow, "id" | "scale" | "editWindowMinutes" | "followUpQuestions">;
+  contact: { id: string; locale: string | null };
+}
+
+/** What a click needs of the invitation's response, whichever statement read it. */
+export type ClickResponse = Pick<
+  ResponseRow,
+  "id" | "state" | "score" | "comment" | "scale" | "respondedAt" | "finalAt"
+>;
+
+type Timestamp = Date | string;
+const dateOf = (value: Timestamp) => new Date(value);
+const dateOrNull = (value: Timestamp | null) => (value === null ? null : new Date(value));
+
+const targetColumns = `select i.id, i.work_item_id, i.contact_id, i.client_id, i.status,
+    i.expires_at, i.sent_at, i.delivered_at, s.id as survey_id, s.scale,
+    s.edit_window_minutes::int as edit_window_minutes, s.follow_up_questions, c.locale
+  from invitations i
+  join surveys s on s.id = i.survey_id
+  join contacts c on c.id = i.contact_id
+  where i.token_hash = $1`;
+const targetQuery = targetColumns;
+const lockedTargetQuery = `${targetColumns} for update of i`;
+
+interface TargetRow {
+  id: string;
+  work_item_id: string | null;
+  contact_id: string;
+  client_id: string;
+  status: InvitationRow["status"];
+  expires_at: Timestamp;
+  sent_at: Timestamp | null;
+  delivered_at: Timestamp | null;
+  survey_id: string;
+  scale: Scale;
+  edit_window_minutes: number;
+  follow_up_questions: Record<string, string>;
+  locale: string | null;
+}
+
+/**
+ * The click's invitation by its token. `lock` takes the invitation's row lock, so one
+ * invitation's clicks are decided one after another, whatever the number of server processes.
+ */
+export async function findClickTarget(
+  db: Db,
+  token: string,
+  options: { lock: boolean },
+): Promise<ClickTarget | undefined> {
+  const [row] = await queryFixed<TargetRow>(db, options.lock ? lockedTargetQuery : targetQuery, [
+    hashToken(token),
+  ]);
+  if (!row) return undefined;
+  return {
+    invitation: {
+      id: row.id,
+      workItemId: row.work_item_id,
+      contactId: row.contact_id,
+      clientId: row.client_id,
+      status: row.status,
+      expiresAt: dateOf(row.expires_at),
+      sentAt: dateOrNull(row.sent_at),
+      deliveredAt: dateOrNull(row.delivered_at),
+    },
+    survey: {
+      id: row.survey_id,
+      scale: row.scale,
+      editWindowMinutes: row.edit_window_minutes,
+      followUpQuestions: row.follow_up_questions,
+    },
+    contact: { id: row.contact_id, locale: row.locale },
+  };
+}
+
+/** What a click is decided on, besides its invitation. */
+export interface ClickState {
+  previous: ClickResponse | undefined;
+  /** The invitation's clicks since `since` that took part in a decision (not look-aheads). */
+  recent: RecentClick[];
+  /** The event types active webhook subscriptions want, read in the same statement. */
+  webhookTypes: Set<WebhookEventType>;
+}
+
+const stateQuery = `select r.id, r.state, r.score::int as score, r.comment, r.scale,
+    r.responded_at, r.final_at,
+    coalesce((
+      select json_agg(json_build_object('id', c.id, 'score', c.score, 'verdict', c.verdict,
+        'at', c.at, 'userAgent', c.user_agent, 'acceptLanguage', c.accept_language,
+        'ipHash', c.ip_hash))
+      from clicks c
+      where c.invitation_id = i.id and c.at > $2::timestamptz and c.verdict <> 'ignored'
+    ), '[]'::json) as recent,
+    ${subscribedTypesArrayText} as webhook_types
+  from invitations i
+  left join responses r on r.invitation_id = i.id
+  where i.token_hash = $1`;
+
+interface StateRow {
+  id: string | null;
+  state: ResponseRow["state"] | null;
+  score: number | null;
+  comment: string | null;
+  scale: Scale | null;
+  responded_at: Timestamp | null;
+  final_at: Timestamp | null;
+  recent: RecentClickJson[] | string;
+  webhook_types: string[] | string | null;
+}
+
+type RecentClickJson = Omit<RecentClick, "at"> & { at: string };
+
+/**
+ * The response and recent clicks of the invitation a token opens, in one statement. Sent right
+ * behind `findClickTarget` on the same connection, it runs once the row lock is held, with a
+ * fresh snapshot: it sees everything the clicks before it committed. (A single statement that
+ * both waits for the lock and reads the response would read from before the wait.)
+ */
+export async function clickStateOf(
+  db: Db,
+  token: string,
+  since: Date,
+): Promise<ClickState | undefined> {
+  const [row] = await queryFixed<StateRow>(db, stateQuery, [hashToken(token), since.toISOString()]);
+  if (!row) return undefined;
+  const recent = typeof row.recent === "string" ? JSON.parse(row.recent) : row.recent;
+  return {
+    previous:
+      row.id === null
+        ? undefined
+        : {
+            id: row.id,
+            state: row.state!,
+            score: row.score!,
+            comment: row.comment,
+            scale: row.scale!,
+            respondedAt: dateOf(row.responded_at!),
+            finalAt: dateOf(row.final_at!),
+          },
+    recent: (recent as RecentClickJson[]).map((click) => ({ ...click, at: new Date(click.at) })),
+    webhookTypes: eventTypesOf(row.webhook_types),
+  };
+}
+
+const insertClickQuery = `insert into clicks
+    (invitation_id, score, verdict, reason, user_agent, accept_language, ip_hash, at)
+  values ($1, $2::int, $3, $4, $5, $6, $7, $8::timestamptz)`;
+
+/** A click that changes no response, kept as evidence. */
+export interface ClickRecord {
+  invitationId: string;
+  score: number;
+  verdict: string;
+  reason: string | null;
+  userAgent: string | null;
+  acceptLanguage: string | null;
+  ipHash: string | null;
+  at: Date;
+}
+
+export async function insertClick(db: Db, click: ClickRecord): Promise<void> {
+  await queryFixed(db, insertClickQuery, [
+    click.invitationId,
+    click.score,
+    click.verdict,
+    click.reason,
+    click.userAgent,
+    click.acceptLanguage,
+    click.ipHash,
+    click.at.toISOString(),
+  ]);
+}
+
+/** A statement handed to the driver whose outcome is read later; never rejects. */
+export type PendingWrite = Promise<{ error: unknown } | undefined>;
+
+/**
+ * Starts a transaction's last statement, whose result nobody reads, without waiting for it:
+ * the transaction returns, and the driver sends it and COMMIT together, one round trip instead
+ * of two. It was queued on the transaction's connection first, so it runs first; if it fails,
+ * the transaction ends rolled back (COMMIT of a failed transaction rolls back) and
+ * `settleWrite` throws its error once the transaction is over.
+ */
+export function beforeCommit(write: Promise<void>): PendingWrite {
+  return write.then(
+    () => undefined,
+    (error: unknown) => ({ error }),
+  );
+}
+
+export async function settleWrite(pending: PendingWrite | undefined): Promise<void> {
+  const failure = await pending;
+  if (failure) throw failure.error;
+}
