@@ -152,6 +152,25 @@ describe("comments", () => {
   });
 });
 
+describe("a comment and a later change", () => {
+  it("a changed score within the window keeps the comment and the first answer's window", async () => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret);
+    const { csrf } = await openPage(token, 3);
+    const commented = await postComment(token, { csrf, score: "3", comment: "Quick and kind" });
+    expect(commented.status).toBeLessThan(400);
+    const first = await responseOf(invitation.id);
+    expect(first).toMatchObject({ score: 3, state: "recorded", comment: "Quick and kind" });
+
+    t.clock.advance(5 * 60_000);
+    const changed = await t.request(`/r/${token}/2`, { headers: PERSON });
+    expect(changed.status).toBe(200);
+    const after = await responseOf(invitation.id);
+    expect(after).toMatchObject({ score: 2, state: "recorded", comment: "Quick and kind" });
+    expect(after!.finalAt.getTime()).toBe(first!.finalAt.getTime());
+    expect(after!.updatedAt.getTime()).toBeGreaterThanOrEqual(first!.updatedAt.getTime());
+  });
+});
+
 describe("rate limit", () => {
   it("over the per-minute limit a client gets a friendly 429 with Retry-After", async () => {
     const limited = await createTestApp({ RATE_LIMIT_PER_MINUTE: "3", TRUST_PROXY: "true" });
