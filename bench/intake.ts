@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { freshDatabase, load, type LoadResult, ROOT, startChild } from "./support.ts";
+import { freshDatabase, type LoadResult, load, ROOT, startChild } from "./support.ts";
 
 const teams = ["help-desk", "projects", "centralized-services", "technical-alignment"];
 const CLIENTS = 200;
@@ -90,10 +90,14 @@ export async function benchIntake(options: {
   const theirs = await freshDatabase(options.serverUrl, "intake_base");
   try {
     const env = { DATABASE_URL: ours.url, WORKER_ENABLED: "false" };
-    const key = execFileSync(process.execPath, [cli, "keys", "create", "--name", "bench", "--scopes", "events:write"], {
-      env: { ...process.env, ...env },
-      encoding: "utf8",
-    }).trim();
+    const key = execFileSync(
+      process.execPath,
+      [cli, "keys", "create", "--name", "bench", "--scopes", "events:write"],
+      {
+        env: { ...process.env, ...env },
+        encoding: "utf8",
+      },
+    ).trim();
     execFileSync(process.execPath, [cli, "migrate"], {
       env: { ...process.env, DATABASE_URL: theirs.url },
       stdio: "ignore",

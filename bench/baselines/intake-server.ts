@@ -20,16 +20,19 @@ interface Touch {
 app.post("/v1/events", async (c) => {
   const event = await c.req.json();
   const result = await sql.begin(async (tx) => {
-    const [stored] = await tx`insert into events (source, external_id, type, occurred_at, payload, outcome)
+    const [stored] =
+      await tx`insert into events (source, external_id, type, occurred_at, payload, outcome)
       values ('api', ${event.id}, ${event.type}, ${event.occurredAt}, ${tx.json(event)}, '{}')
       on conflict (source, external_id) do nothing returning id`;
     if (!stored) return { duplicate: true };
-    const [client] = await tx`insert into clients (external_id, name) values (${event.client.externalId}, ${event.client.name})
+    const [client] =
+      await tx`insert into clients (external_id, name) values (${event.client.externalId}, ${event.client.name})
       on conflict (external_id) do update set name = excluded.name returning id`;
     const [contact] = await tx`insert into contacts (client_id, external_id, email, name)
       values (${client!.id}, ${event.contact.externalId}, ${event.contact.email}, ${event.contact.name})
       on conflict (external_id) do update set email = excluded.email returning id`;
-    const [item] = await tx`insert into work_items (kind, external_id, client_id, contact_id, summary, board, status, closed_at)
+    const [item] =
+      await tx`insert into work_items (kind, external_id, client_id, contact_id, summary, board, status, closed_at)
       values ('ticket', ${event.workItem.externalId}, ${client!.id}, ${contact!.id}, ${event.workItem.summary}, ${event.workItem.board}, 'closed', ${event.workItem.closedAt})
       on conflict (kind, external_id) do update set status = 'closed' returning id`;
     // Shared rows (teams, members) are created in key order so concurrent events cannot
@@ -56,7 +59,9 @@ app.post("/v1/events", async (c) => {
           on conflict (external_id) do nothing returning id, external_id)
       select id, external_id from created
       union all select id, external_id from members where external_id in (select external_id from wanted)`;
-    const memberIds = new Map(memberRows.map((row) => [row.external_id as string, row.id as string]));
+    const memberIds = new Map(
+      memberRows.map((row) => [row.external_id as string, row.id as string]),
+    );
     if (memberIds.size < memberKeys.length) {
       for (const row of await tx`select id, external_id from members where external_id in ${tx(memberKeys)}`) {
         memberIds.set(row.external_id, row.id);
@@ -74,7 +79,8 @@ app.post("/v1/events", async (c) => {
     )} on conflict do nothing`;
     const [survey] = await tx`select id from surveys where key = 'ticket-csat'`;
     const token = randomBytes(18).toString("base64url");
-    const [invitation] = await tx`insert into invitations (survey_id, work_item_id, contact_id, client_id, token_hash, token_nonce, send_at, next_attempt_at, expires_at)
+    const [invitation] =
+      await tx`insert into invitations (survey_id, work_item_id, contact_id, client_id, token_hash, token_nonce, send_at, next_attempt_at, expires_at)
       values (${survey!.id}, ${item!.id}, ${contact!.id}, ${client!.id}, ${token}, ${token}, now(), now(), now() + interval '14 days')
       on conflict do nothing returning id`;
     return { duplicate: false, invitation: invitation?.id ?? null };

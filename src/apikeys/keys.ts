@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
+import { queryPrepared } from "../db/client.ts";
 import { apiKeys } from "../db/schema/index.ts";
 import type { Scope } from "./scopes.ts";
 
@@ -82,9 +83,36 @@ export async function authenticateKey({
   input: { key: string };
 }): Promise<ApiKeyView | undefined> {
   if (!input.key.startsWith(KEY_PREFIX)) return undefined;
-  const [found] = await ctx.db
-    .select(view)
-    .from(apiKeys)
-    .where(and(eq(apiKeys.keyHash, hashKey(input.key)), isNull(apiKeys.revokedAt)));
-  return found;
+  // Every authenticated request runs this: a prepared statement is planned once per connection.
+  const [found] = await queryPrepared<KeyRow>(
+    ctx.db,
+    "authenticate_api_key",
+    sql`select id, name, prefix, scopes, created_at, last_used_at, revoked_at
+        from api_keys where key_hash = ${hashKey(input.key)} and revoked_at is null`,
+  );
+  return found && toView(found);
+}
+
+interface KeyRow {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  created_at: Date | string;
+  last_used_at: Date | string | null;
+  revoked_at: Date | string | null;
+}
+
+const dateOrNull = (value: Date | string | null) => (value === null ? null : new Date(value));
+
+function toView(row: KeyRow): ApiKeyView {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    scopes: row.scopes,
+    createdAt: new Date(row.created_at),
+    lastUsedAt: dateOrNull(row.last_used_at),
+    revokedAt: dateOrNull(row.revoked_at),
+  };
 }

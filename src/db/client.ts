@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import type { SQL } from "drizzle-orm";
-import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { type PgDatabase, PgDialect, type PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
@@ -119,4 +119,19 @@ export async function queryFixed<T>(db: Db, text: string, params: unknown[]): Pr
     return (await client.unsafe(text, params, { prepare: true })) as T[];
   }
   return (await client.query(text, params)).rows as T[];
+}
+
+// Raw SQL names no columns through the schema, so no casing applies.
+const rawDialect = new PgDialect();
+
+/**
+ * Rows of a drizzle `sql` query run as a named prepared statement, with drizzle's own type
+ * handling. `db.execute` sends an unnamed statement that postgres.js describes in a round trip
+ * of its own and PostgreSQL plans every time; a prepared one is described once per connection
+ * and its plan reused. For the few fixed statement shapes of hot paths only.
+ */
+export async function queryPrepared<T>(db: Db, name: string, query: SQL): Promise<T[]> {
+  const prepared = db._.session.prepareQuery(rawDialect.sqlToQuery(query), undefined, name, false);
+  const result = (await prepared.execute()) as unknown;
+  return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
 }

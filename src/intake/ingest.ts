@@ -1,10 +1,10 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
+import { queryPrepared } from "../db/client.ts";
 import { events } from "../db/schema/index.ts";
 import { appSecret } from "../security/app-secret.ts";
 import { chooseSurvey, type InvitationDecision, scheduleInvitation } from "../surveys/schedule.ts";
 import type { CanonicalEvent } from "./event.ts";
-import { queryPrepared } from "./prepared-query.ts";
 import { recordWork } from "./record-work.ts";
 
 export type { SkipReason } from "../surveys/schedule.ts";

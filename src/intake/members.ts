@@ -37,11 +37,7 @@ function memberInput(latest: Map<string, MemberMention>) {
  * events creating the same members wait for each other, never deadlock), and only once all
  * `teamCount` teams are resolved.
  */
-export function memberCtes(
-  latest: Map<string, MemberMention>,
-  teamCount: number,
-  at: string,
-): SQL {
+export function memberCtes(latest: Map<string, MemberMention>, teamCount: number, at: string): SQL {
   return sql`member_input as (
       select * from jsonb_to_recordset(${JSON.stringify(memberInput(latest))}::jsonb)
         as i(external_id text, name text, email text, team_key text, at timestamptz)),

@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
+import { queryPrepared } from "../db/client.ts";
 import { type SchedulingSurvey, type Survey, surveyCandidatesSql } from "../surveys/schedule.ts";
 import type { CanonicalEvent } from "./event.ts";
-import { queryPrepared } from "./prepared-query.ts";
 import { latestMentions, memberCtes, memberUpdateCtes } from "./members.ts";
 import {
   type ContactRow,
@@ -65,7 +65,11 @@ export async function recordWork(
 ): Promise<RecordedWork> {
   const at = ctx.clock.now().toISOString();
   const latest = latestMentions(
-    event.touches.map((touch) => ({ member: touch.member, team: touch.team, at: new Date(touch.at) })),
+    event.touches.map((touch) => ({
+      member: touch.member,
+      team: touch.team,
+      at: new Date(touch.at),
+    })),
   );
   const teamKeys = event.touches.map((touch) => touch.team);
   const touches = event.touches.map((touch) => ({

@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
-import { surveys } from "../db/schema/index.ts";
-import { queryPrepared } from "../intake/prepared-query.ts";
+import { queryPrepared } from "../db/client.ts";
+import type { surveys } from "../db/schema/index.ts";
 import { issueToken } from "./tokens.ts";
 
 export type SkipReason =
