@@ -1,8 +1,10 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import type { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
+import { timeout } from "hono/timeout";
 import type { Services } from "./context.ts";
 import { defaultBranding, loadBranding } from "./emails/branding.ts";
 import { type AppEnv, createRouter } from "./http/env.ts";
@@ -44,6 +46,16 @@ export function createApp(services: Services) {
     else requestLog.info(line, "request");
   });
   app.use(secureHeaders({ crossOriginResourcePolicy: "same-origin" }));
+  // A request that cannot finish (the database unreachable mid-query) gets a 503, never a hang.
+  app.use(
+    timeout(
+      services.config.REQUEST_TIMEOUT_MS,
+      () =>
+        new ApiError("unavailable", "The request could not finish in time; retry shortly.", {
+          headers: { "Retry-After": "2" },
+        }) as unknown as HTTPException,
+    ),
+  );
   app.use(
     bodyLimit({
       maxSize: services.config.BODY_LIMIT_BYTES,

@@ -33,6 +33,7 @@ const envSchema = z.object({
     .default(1024 * 1024),
   APP_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(8_000),
   WORKER_ENABLED: booleanFlag.default(true),
   WORKER_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
   RESEND_API_KEY: z.string().min(1).optional(),

@@ -47,6 +47,7 @@ export async function loadBranding({
  */
 export const PAGE_BRANDING_TTL_MS = 5_000;
 let pageBrandingCache = new WeakMap<object, { at: number; branding: Promise<Branding> }>();
+const lastKnownBranding = new WeakMap<object, Branding>();
 
 /** The branding for a page a person sees: read at most once per few seconds per process. */
 export function pageBranding({ ctx }: { ctx: Pick<ServiceContext, "db"> }): Promise<Branding> {
@@ -55,8 +56,27 @@ export function pageBranding({ ctx }: { ctx: Pick<ServiceContext, "db"> }): Prom
   if (cached && now - cached.at < PAGE_BRANDING_TTL_MS) return cached.branding;
   const branding = loadBranding({ ctx });
   pageBrandingCache.set(ctx.db, { at: now, branding });
+  branding.then((known) => lastKnownBranding.set(ctx.db, known)).catch(() => {});
   branding.catch(() => pageBrandingCache.delete(ctx.db));
   return branding;
+}
+
+/**
+ * The page branding, or within `ms` the last one known (else the defaults): error pages must
+ * render even while the database does not answer.
+ */
+export function pageBrandingWithin(
+  { ctx }: { ctx: Pick<ServiceContext, "db"> },
+  ms: number,
+): Promise<Branding> {
+  const fallback = () => lastKnownBranding.get(ctx.db) ?? defaultBranding;
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    pageBranding({ ctx }).catch(fallback),
+    new Promise<Branding>((resolve) => {
+      timer = setTimeout(() => resolve(fallback()), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** Replaces the branding as a whole (a PUT): fields left out go back to their default. */

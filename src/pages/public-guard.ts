@@ -1,7 +1,7 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Services } from "../context.ts";
-import { pageBranding } from "../emails/branding.ts";
+import { pageBrandingWithin } from "../emails/branding.ts";
 import type { AppEnv } from "../http/env.ts";
 import { toApiError } from "../http/errors.ts";
 import { FixedWindowLimiter } from "../responses/rate-limit.ts";
@@ -50,7 +50,7 @@ export async function sendMessage(
   options: { contactLocale?: string | null; headers?: Record<string, string> } = {},
 ): Promise<Response> {
   const messages = pageMessages(options.contactLocale, c.req.header("accept-language"));
-  const branding = await pageBranding({ ctx: { db: c.var.services.database.db } });
+  const branding = await pageBrandingWithin({ ctx: { db: c.var.services.database.db } }, 1000);
   const text = pick(messages);
   return sendPage(
     c,

@@ -28,7 +28,14 @@ export const healthRoutes = createRouter()
   .openapi(healthz, (c) => c.json({ status: "ok" as const }, 200))
   .openapi(readyz, async (c) => {
     try {
-      await c.var.services.database.ping();
+      // A database that does not answer within two seconds is as good as down.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        c.var.services.database.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error("ping timed out")), 2000);
+        }),
+      ]).finally(() => clearTimeout(timer));
     } catch (error) {
       throw new ApiError("unavailable", "The database does not answer.", {
         cause: error,
