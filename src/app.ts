@@ -6,7 +6,7 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { timeout } from "hono/timeout";
 import type { Services } from "./context.ts";
-import { defaultBranding, loadBranding } from "./emails/branding.ts";
+import { pageBrandingWithin } from "./emails/branding.ts";
 import { type AppEnv, createRouter } from "./http/env.ts";
 import { ApiError, payloadTooLarge, renderProblem, toApiError } from "./http/errors.ts";
 import { MessagePage } from "./pages/message-page.tsx";
@@ -120,9 +120,8 @@ function renderFailure(c: Context<AppEnv>, error: ApiError): Response | Promise<
 
 async function renderFailurePage(c: Context<AppEnv>, error: ApiError): Promise<Response> {
   const m = pageMessages(null, c.req.header("accept-language"));
-  const branding = await loadBranding({ ctx: { db: c.var.services.database.db } }).catch(
-    () => defaultBranding,
-  );
+  // The failure may be the database itself: wait for the branding a second at most.
+  const branding = await pageBrandingWithin({ ctx: { db: c.var.services.database.db } }, 1000);
   const german = m.lang === "de";
   const text =
     error.status === 404 || error.status === 405
