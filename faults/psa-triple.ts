@@ -6,6 +6,7 @@ import {
   autotaskSignature,
   startFakeAutotask,
 } from "../test/support/fake-autotask.ts";
+import { haloTicketClosed } from "../test/support/halopsa-sample.ts";
 import { connectwiseSignature, startKeyServer } from "../test/support/key-server.ts";
 import { freshDatabase, postgresServerUrl } from "./support/database.ts";
 import { type RapportProcess, startRapport, stopAll } from "./support/processes.ts";
@@ -212,35 +213,7 @@ function autotaskDelivery(integration: string, round: number): Delivery {
 
 function haloDelivery(integration: string, round: number): Delivery {
   const id = 80_000 + round;
-  const body = JSON.stringify({
-    id: `wh-fault-${id}`,
-    event: "Ticket Action Added",
-    ticket: {
-      id,
-      summary: "Printer offline on 2nd floor",
-      client_id: 41,
-      client_name: "Bayside Dental",
-      user_id: 900 + id,
-      user_name: "Mo Ahmed",
-      user_emailaddress: `mo.ahmed+${id}@bayside.example`,
-      team: "1st Line Support",
-      team_id: 3,
-      agent_id: 7,
-      agent_name: "Kim Lee",
-      status_id: 9,
-      dateoccurred: "2026-11-18T09:00:00Z",
-      datecleared: "2026-11-18T16:00:00Z",
-    },
-    action: {
-      id: 5001,
-      ticket_id: id,
-      outcome: "Closed",
-      who: "Ravi Patel",
-      who_agentid: 12,
-      timetaken: 0.5,
-      datetime: "2026-11-18T15:55:00Z",
-    },
-  });
+  const body = haloTicketClosed(id, { webhookId: `wh-fault-${id}` });
   const basic = Buffer.from(`${HALO_BASIC.basicUsername}:${HALO_BASIC.basicPassword}`).toString(
     "base64",
   );

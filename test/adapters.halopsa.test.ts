@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "../src/db/client.ts";
 import { events, invitations, workItems } from "../src/db/schema/index.ts";
 import { createTestApp, problemOf, type TestApp } from "./support/app.ts";
+import { haloTicketClosed } from "./support/halopsa-sample.ts";
 
 let t: TestApp;
 let basicUrl: string;
@@ -18,37 +19,7 @@ function halo(
     action: Record<string, unknown>;
   }) => void = () => {},
 ) {
-  const body = {
-    id: `wh-${id}`,
-    event: "Ticket Action Added",
-    ticket: {
-      id,
-      summary: "Printer offline on 2nd floor",
-      client_id: 41,
-      client_name: "Bayside Dental",
-      user_id: 900 + id,
-      user_name: "Mo Ahmed",
-      user_emailaddress: `mo.ahmed+${id}@bayside.example`,
-      team: "1st Line Support",
-      team_id: 3,
-      agent_id: 7,
-      agent_name: "Kim Lee",
-      status_id: 9,
-      dateoccurred: "2026-11-18T09:00:00Z",
-      datecleared: "2026-11-18T16:00:00Z",
-    },
-    action: {
-      id: 5001,
-      ticket_id: id,
-      outcome: "Closed",
-      who: "Ravi Patel",
-      who_agentid: 12,
-      timetaken: 0.5,
-      datetime: "2026-11-18T15:55:00Z",
-    },
-  };
-  edit(body);
-  return JSON.stringify(body);
+  return haloTicketClosed(id, { edit });
 }
 
 beforeAll(async () => {
