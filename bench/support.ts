@@ -1,9 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import postgres from "postgres";
+import { createServerDatabase } from "../test/support/database.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -15,19 +14,8 @@ export function benchServerUrl(): string {
 }
 
 /** A fresh database on the server; `drop` removes it. */
-export async function freshDatabase(serverUrl: string, label: string) {
-  const name = `rapport_bench_${label}_${randomBytes(4).toString("hex")}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
-  };
+export function freshDatabase(serverUrl: string, label: string) {
+  return createServerDatabase(serverUrl, `rapport_bench_${label}`);
 }
 
 export interface ChildServer {

@@ -1,5 +1,4 @@
 import { execFile, execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
@@ -7,6 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import postgres from "postgres";
 import { type Database, openDatabase } from "../../src/db/client.ts";
+import { createServerDatabase } from "../../test/support/database.ts";
 import { ROOT } from "./processes.ts";
 
 const run = promisify(execFile);
@@ -28,22 +28,20 @@ export interface FreshDatabase {
 
 /** A new, migrated database on the server, dropped (with its connections) by `drop`. */
 export async function freshDatabase(serverUrl: string, label: string): Promise<FreshDatabase> {
-  const name = `rapport_fault_${label.replaceAll("-", "_")}_${randomBytes(4).toString("hex")}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const database = await openDatabase({ driver: "postgres", url: url.toString(), poolSize: 4 });
-  const sql = postgres(url.toString(), { max: 2, onnotice: () => {} });
+  const server = await createServerDatabase(
+    serverUrl,
+    `rapport_fault_${label.replaceAll("-", "_")}`,
+  );
+  const database = await openDatabase({ driver: "postgres", url: server.url, poolSize: 4 });
+  const sql = postgres(server.url, { max: 2, onnotice: () => {} });
   return {
-    url: url.toString(),
+    url: server.url,
     database,
     sql,
     drop: async () => {
       await sql.end({ timeout: 5 }).catch(() => {});
       await database.close().catch(() => {});
-      await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
-      await admin.end({ timeout: 5 });
+      await server.drop().catch(() => {});
     },
   };
 }

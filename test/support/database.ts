@@ -2,37 +2,21 @@ import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 import { type Database, openDatabase } from "../../src/db/client.ts";
 
-/**
- * A fresh, migrated database for one test file: an in-memory PGlite, or a new database on
- * the PostgreSQL server named by TEST_DATABASE_URL (dropped again by `close`).
- */
-export async function createTestDatabase(): Promise<Database & { url?: string }> {
-  const serverUrl = process.env.TEST_DATABASE_URL;
-  if (!serverUrl) return openDatabase({ driver: "pglite" });
-  const name = `rapport_test_${randomBytes(6).toString("hex")}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const database = await openDatabase({ driver: "postgres", url: url.toString(), poolSize: 5 });
-  return {
-    ...database,
-    url: url.toString(),
-    close: async () => {
-      await database.close();
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
-  };
+export interface ServerDatabase {
+  url: string;
+  /** Drops the database, ending whatever connections are still on it. */
+  drop(): Promise<void>;
 }
 
-/** A connection string for a fresh, empty database, for tests that start processes. */
-export async function createEmptyServerDatabase(): Promise<
-  { url: string; drop(): Promise<void> } | undefined
-> {
-  const serverUrl = process.env.TEST_DATABASE_URL;
-  if (!serverUrl) return undefined;
-  const name = `rapport_test_${randomBytes(6).toString("hex")}`;
+/**
+ * A new, empty database on a PostgreSQL server, named `<prefix>_<random>`: the one way the
+ * tests, benches and fault scenarios get a database of their own.
+ */
+export async function createServerDatabase(
+  serverUrl: string,
+  prefix: string,
+): Promise<ServerDatabase> {
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
   const url = new URL(serverUrl);
@@ -40,8 +24,37 @@ export async function createEmptyServerDatabase(): Promise<
   return {
     url: url.toString(),
     drop: async () => {
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
+      try {
+        await admin.unsafe(`drop database if exists ${name} with (force)`);
+      } finally {
+        await admin.end({ timeout: 5 });
+      }
     },
   };
+}
+
+/**
+ * A fresh, migrated database for one test file: an in-memory PGlite, or a new database on
+ * the PostgreSQL server named by TEST_DATABASE_URL (dropped again by `close`).
+ */
+export async function createTestDatabase(): Promise<Database & { url?: string }> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (!serverUrl) return openDatabase({ driver: "pglite" });
+  const server = await createServerDatabase(serverUrl, "rapport_test");
+  const database = await openDatabase({ driver: "postgres", url: server.url, poolSize: 5 });
+  return {
+    ...database,
+    url: server.url,
+    close: async () => {
+      await database.close();
+      await server.drop();
+    },
+  };
+}
+
+/** A connection string for a fresh, empty database, for tests that start processes. */
+export async function createEmptyServerDatabase(): Promise<ServerDatabase | undefined> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (!serverUrl) return undefined;
+  return createServerDatabase(serverUrl, "rapport_test");
 }
