@@ -1,6 +1,8 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { clicks, responses } from "../src/db/schema/index.ts";
+import { clicks, invitations, responses } from "../src/db/schema/index.ts";
+import { insertClickIfUnchanged } from "../src/responses/click-statements.ts";
+import { postComment } from "../src/responses/post-comment.ts";
 import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import { createInvitation, createSurvey } from "./support/factories.ts";
@@ -185,5 +187,75 @@ describe("link scanners cannot answer for a person", () => {
       score: 2,
       comment: "Fixed quickly",
     });
+  });
+});
+
+describe("clicks decided on a snapshot", () => {
+  it("a scanner burst racing a person's repeat clicks ends as if every click came alone", async () => {
+    const survey = await createSurvey(t.ctx.db, { scale: "csat5" });
+    const { invitation, token } = await createInvitation(t.ctx.db, secret, { surveyId: survey.id });
+    await click(token, 3, PERSON);
+    t.clock.advance(60_000);
+    const scannerScores = [1, 2, 4, 5];
+    const pages = await Promise.all([
+      ...Array.from({ length: 12 }, () => click(token, 3, PERSON)),
+      ...scannerScores.map((score) => click(token, score, DISGUISED_SCANNER)),
+    ]);
+    expect(pages.map((page) => page.status)).toEqual(Array(16).fill(200));
+    const { rows, evidence } = await state(invitation.id);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ state: "recorded", score: 3 });
+    // Every click is kept once: none lost by a stale snapshot, none kept twice by its retry.
+    expect(evidence).toHaveLength(17);
+    const scanner = evidence.filter((row) => row.score !== 3);
+    expect(scanner.map((row) => row.verdict)).toEqual(Array(4).fill("quarantined"));
+    const person = evidence.filter((row) => row.score === 3);
+    expect(person.every((row) => ["recorded", "changed"].includes(row.verdict))).toBe(true);
+  });
+
+  it("a snapshot's click is kept only while the invitation's click version is unchanged", async () => {
+    const { invitation } = await createInvitation(t.ctx.db, secret);
+    const record = {
+      invitationId: invitation.id,
+      score: 2,
+      verdict: "recorded",
+      reason: "repeat",
+      userAgent: null,
+      acceptLanguage: null,
+      ipHash: null,
+      at: t.clock.now(),
+    };
+    expect(await insertClickIfUnchanged(t.ctx.db, record, 1)).toBe(false);
+    expect((await state(invitation.id)).evidence).toHaveLength(0);
+    expect(await insertClickIfUnchanged(t.ctx.db, record, 0)).toBe(true);
+    // The version moved on: the same snapshot cannot be used twice.
+    expect(await insertClickIfUnchanged(t.ctx.db, record, 0)).toBe(false);
+    const [row] = await t.ctx.db
+      .select()
+      .from(invitations)
+      .where(eq(invitations.id, invitation.id));
+    expect(row?.clickVersion).toBe(1);
+    expect((await state(invitation.id)).evidence).toHaveLength(1);
+
+    await t.ctx.db
+      .update(invitations)
+      .set({ status: "cancelled" })
+      .where(eq(invitations.id, invitation.id));
+    expect(await insertClickIfUnchanged(t.ctx.db, record, 1)).toBe(false);
+  });
+
+  it("a comment moves the click version, so a click read before it is decided again", async () => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret);
+    await click(token, 3, PERSON);
+    const before = await t.ctx.db
+      .select({ version: invitations.clickVersion })
+      .from(invitations)
+      .where(eq(invitations.id, invitation.id));
+    await postComment({ ctx: t.ctx, input: { token, score: 3, comment: "Thanks" } });
+    const after = await t.ctx.db
+      .select({ version: invitations.clickVersion })
+      .from(invitations)
+      .where(eq(invitations.id, invitation.id));
+    expect(after[0]!.version).toBeGreaterThan(before[0]!.version);
   });
 });

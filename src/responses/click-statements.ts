@@ -38,15 +38,29 @@ type Timestamp = Date | string;
 const dateOf = (value: Timestamp) => new Date(value);
 const dateOrNull = (value: Timestamp | null) => (value === null ? null : new Date(value));
 
-const targetColumns = `select i.id, i.work_item_id, i.contact_id, i.client_id, i.status,
+const targetSelect = `i.id, i.work_item_id, i.contact_id, i.client_id, i.status,
     i.expires_at, i.sent_at, i.delivered_at, s.id as survey_id, s.scale,
-    s.edit_window_minutes::int as edit_window_minutes, s.follow_up_questions, c.locale
-  from invitations i
-  join surveys s on s.id = i.survey_id
-  join contacts c on c.id = i.contact_id
-  where i.token_hash = $1`;
-const targetQuery = targetColumns;
-const lockedTargetQuery = `${targetColumns} for update of i`;
+    s.edit_window_minutes::int as edit_window_minutes, s.follow_up_questions, c.locale`;
+
+/**
+ * The invitation's row lock, taken by bumping its click version: a click decided on a snapshot
+ * taken before it can no longer commit (see `insertClickIfUnchanged`).
+ */
+const lockedTargetQuery = `update invitations i set click_version = i.click_version + 1
+  from surveys s, contacts c
+  where s.id = i.survey_id and c.id = i.contact_id and i.token_hash = $1
+  returning ${targetSelect}`;
+
+const responseSelect = `r.id as response_id, r.state, r.score::int as score, r.comment,
+    r.scale as response_scale, r.responded_at, r.final_at`;
+
+const recentSelect = `coalesce((
+      select json_agg(json_build_object('id', k.id, 'score', k.score, 'verdict', k.verdict,
+        'at', k.at, 'userAgent', k.user_agent, 'acceptLanguage', k.accept_language,
+        'ipHash', k.ip_hash))
+      from clicks k
+      where k.invitation_id = i.id and k.at > $2::timestamptz and k.verdict <> 'ignored'
+    ), '[]'::json) as recent`;
 
 interface TargetRow {
   id: string;
@@ -64,19 +78,7 @@ interface TargetRow {
   locale: string | null;
 }
 
-/**
- * The click's invitation by its token. `lock` takes the invitation's row lock, so one
- * invitation's clicks are decided one after another, whatever the number of server processes.
- */
-export async function findClickTarget(
-  db: Db,
-  token: string,
-  options: { lock: boolean },
-): Promise<ClickTarget | undefined> {
-  const [row] = await queryFixed<TargetRow>(db, options.lock ? lockedTargetQuery : targetQuery, [
-    hashToken(token),
-  ]);
-  if (!row) return undefined;
+function targetOf(row: TargetRow): ClickTarget {
   return {
     invitation: {
       id: row.id,
@@ -98,6 +100,15 @@ export async function findClickTarget(
   };
 }
 
+/**
+ * The click's invitation by its token, under its row lock: one invitation's clicks are decided
+ * one after another, whatever the number of server processes.
+ */
+export async function lockClickTarget(db: Db, token: string): Promise<ClickTarget | undefined> {
+  const [row] = await queryFixed<TargetRow>(db, lockedTargetQuery, [hashToken(token)]);
+  return row ? targetOf(row) : undefined;
+}
+
 /** What a click is decided on, besides its invitation. */
 export interface ClickState {
   previous: ClickResponse | undefined;
@@ -107,37 +118,47 @@ export interface ClickState {
   webhookTypes: Set<WebhookEventType>;
 }
 
-const stateQuery = `select r.id, r.state, r.score::int as score, r.comment, r.scale,
-    r.responded_at, r.final_at,
-    coalesce((
-      select json_agg(json_build_object('id', c.id, 'score', c.score, 'verdict', c.verdict,
-        'at', c.at, 'userAgent', c.user_agent, 'acceptLanguage', c.accept_language,
-        'ipHash', c.ip_hash))
-      from clicks c
-      where c.invitation_id = i.id and c.at > $2::timestamptz and c.verdict <> 'ignored'
-    ), '[]'::json) as recent,
+const stateQuery = `select ${responseSelect}, ${recentSelect},
     ${subscribedTypesArrayText} as webhook_types
   from invitations i
   left join responses r on r.invitation_id = i.id
   where i.token_hash = $1`;
 
 interface StateRow {
-  id: string | null;
+  response_id: string | null;
   state: ResponseRow["state"] | null;
   score: number | null;
   comment: string | null;
-  scale: Scale | null;
+  response_scale: Scale | null;
   responded_at: Timestamp | null;
   final_at: Timestamp | null;
   recent: RecentClickJson[] | string;
-  webhook_types: string[] | string | null;
 }
 
 type RecentClickJson = Omit<RecentClick, "at"> & { at: string };
 
+function stateOf(row: StateRow): Omit<ClickState, "webhookTypes"> {
+  const recent = typeof row.recent === "string" ? JSON.parse(row.recent) : row.recent;
+  return {
+    previous:
+      row.response_id === null
+        ? undefined
+        : {
+            id: row.response_id,
+            state: row.state!,
+            score: row.score!,
+            comment: row.comment,
+            scale: row.response_scale!,
+            respondedAt: dateOf(row.responded_at!),
+            finalAt: dateOf(row.final_at!),
+          },
+    recent: (recent as RecentClickJson[]).map((click) => ({ ...click, at: new Date(click.at) })),
+  };
+}
+
 /**
  * The response and recent clicks of the invitation a token opens, in one statement. Sent right
- * behind `findClickTarget` on the same connection, it runs once the row lock is held, with a
+ * behind `lockClickTarget` on the same connection, it runs once the row lock is held, with a
  * fresh snapshot: it sees everything the clicks before it committed. (A single statement that
  * both waits for the lock and reads the response would read from before the wait.)
  */
@@ -146,25 +167,42 @@ export async function clickStateOf(
   token: string,
   since: Date,
 ): Promise<ClickState | undefined> {
-  const [row] = await queryFixed<StateRow>(db, stateQuery, [hashToken(token), since.toISOString()]);
+  const [row] = await queryFixed<StateRow & { webhook_types: string[] | string | null }>(
+    db,
+    stateQuery,
+    [hashToken(token), since.toISOString()],
+  );
   if (!row) return undefined;
-  const recent = typeof row.recent === "string" ? JSON.parse(row.recent) : row.recent;
-  return {
-    previous:
-      row.id === null
-        ? undefined
-        : {
-            id: row.id,
-            state: row.state!,
-            score: row.score!,
-            comment: row.comment,
-            scale: row.scale!,
-            respondedAt: dateOf(row.responded_at!),
-            finalAt: dateOf(row.final_at!),
-          },
-    recent: (recent as RecentClickJson[]).map((click) => ({ ...click, at: new Date(click.at) })),
-    webhookTypes: eventTypesOf(row.webhook_types),
-  };
+  return { ...stateOf(row), webhookTypes: eventTypesOf(row.webhook_types) };
+}
+
+const snapshotQuery = `select ${targetSelect}, i.click_version, ${responseSelect}, ${recentSelect}
+  from invitations i
+  join surveys s on s.id = i.survey_id
+  join contacts c on c.id = i.contact_id
+  left join responses r on r.invitation_id = i.id
+  where i.token_hash = $1`;
+
+/** A click's invitation and what it is decided on, read together without a lock. */
+export interface ClickSnapshot {
+  target: ClickTarget;
+  state: Omit<ClickState, "webhookTypes">;
+  /** The invitation's click version the snapshot saw. */
+  version: number;
+}
+
+export async function clickSnapshot(
+  db: Db,
+  token: string,
+  since: Date,
+): Promise<ClickSnapshot | undefined> {
+  const [row] = await queryFixed<TargetRow & StateRow & { click_version: number }>(
+    db,
+    snapshotQuery,
+    [hashToken(token), since.toISOString()],
+  );
+  if (!row) return undefined;
+  return { target: targetOf(row), state: stateOf(row), version: row.click_version };
 }
 
 const insertClickQuery = `insert into clicks
@@ -183,17 +221,44 @@ export interface ClickRecord {
   at: Date;
 }
 
+const clickParams = (click: ClickRecord) => [
+  click.invitationId,
+  click.score,
+  click.verdict,
+  click.reason,
+  click.userAgent,
+  click.acceptLanguage,
+  click.ipHash,
+  click.at.toISOString(),
+];
+
 export async function insertClick(db: Db, click: ClickRecord): Promise<void> {
-  await queryFixed(db, insertClickQuery, [
-    click.invitationId,
-    click.score,
-    click.verdict,
-    click.reason,
-    click.userAgent,
-    click.acceptLanguage,
-    click.ipHash,
-    click.at.toISOString(),
-  ]);
+  await queryFixed(db, insertClickQuery, clickParams(click));
+}
+
+const insertClickIfUnchangedQuery = `with claimed as (
+    update invitations set click_version = click_version + 1
+    where id = $1 and click_version = $9::int and status <> 'cancelled'
+      and expires_at > $8::timestamptz
+    returning id
+  )
+  insert into clicks
+    (invitation_id, score, verdict, reason, user_agent, accept_language, ip_hash, at)
+  select id, $2::int, $3, $4, $5, $6, $7, $8::timestamptz from claimed
+  returning invitation_id`;
+
+/**
+ * Keeps a click decided on a snapshot, in one statement, if no decision and no change to the
+ * invitation came between: the bump waits for the row lock, then re-checks the version on the
+ * row's newest version. False when the click must be decided again under the lock.
+ */
+export async function insertClickIfUnchanged(
+  db: Db,
+  click: ClickRecord,
+  version: number,
+): Promise<boolean> {
+  const rows = await queryFixed(db, insertClickIfUnchangedQuery, [...clickParams(click), version]);
+  return rows.length === 1;
 }
 
 /** A statement handed to the driver whose outcome is read later; never rejects. */

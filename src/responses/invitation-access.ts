@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { contacts, invitations, responses, surveys } from "../db/schema/index.ts";
 import { hashToken, isWellFormedToken } from "../surveys/tokens.ts";
@@ -15,8 +15,8 @@ export interface TokenTarget {
 
 /**
  * The invitation a link token opens, with its survey and contact. `lock` takes the invitation's
- * row lock so that one invitation's clicks are decided one after another, whatever the number
- * of server processes.
+ * row lock, as a click's decision does, and bumps its click version: a click decided on an
+ * earlier snapshot is decided again after this transaction.
  */
 export async function findByToken(
   db: Db,
@@ -24,7 +24,14 @@ export async function findByToken(
   options: { lock?: boolean } = {},
 ): Promise<TokenTarget | undefined> {
   if (!isWellFormedToken(token)) return undefined;
-  const query = db
+  const tokenHash = hashToken(token);
+  if (options.lock) {
+    await db
+      .update(invitations)
+      .set({ clickVersion: sql`${invitations.clickVersion} + 1` })
+      .where(eq(invitations.tokenHash, tokenHash));
+  }
+  const [row] = await db
     .select({
       invitation: invitations,
       survey: surveys,
@@ -33,8 +40,7 @@ export async function findByToken(
     .from(invitations)
     .innerJoin(surveys, eq(surveys.id, invitations.surveyId))
     .innerJoin(contacts, eq(contacts.id, invitations.contactId))
-    .where(eq(invitations.tokenHash, hashToken(token)));
-  const [row] = options.lock ? await query.for("update", { of: invitations }) : await query;
+    .where(eq(invitations.tokenHash, tokenHash));
   return row;
 }
 

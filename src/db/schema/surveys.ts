@@ -82,6 +82,11 @@ export const invitations = pgTable(
      */
     batchKey: text(),
     expiresAt: timestamp({ withTimezone: true }).notNull(),
+    /**
+     * Bumped by every decision on a click of this invitation. A click decided on a snapshot,
+     * without the row lock, commits only while the version is still the one it read.
+     */
+    clickVersion: integer().notNull().default(0),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
