@@ -6,6 +6,13 @@ import { createServerDatabase } from "../test/support/database.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
+/** The node flags `npm start` runs the server with: the benches measure the server as it ships. */
+export const START_FLAGS: string[] = (
+  JSON.parse(readFileSync(`${ROOT}/package.json`, "utf8")).scripts.start as string
+)
+  .split(/\s+/)
+  .filter((word) => word.startsWith("--"));
+
 /** A PostgreSQL server for the benches: BENCH_DATABASE_URL, or the CI script's throwaway one. */
 export function benchServerUrl(): string {
   const configured = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;

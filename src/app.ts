@@ -56,13 +56,15 @@ export function createApp(services: Services) {
         }) as unknown as HTTPException,
     ),
   );
-  app.use(
-    bodyLimit({
-      maxSize: services.config.BODY_LIMIT_BYTES,
-      onError: () => {
-        throw payloadTooLarge();
-      },
-    }),
+  const limitBody = bodyLimit({
+    maxSize: services.config.BODY_LIMIT_BYTES,
+    onError: () => {
+      throw payloadTooLarge();
+    },
+  });
+  // No GET or HEAD handler reads a body; checking for one would build a full Request for nothing.
+  app.use((c, next) =>
+    c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next),
   );
 
   // Routers may extend the app's variables (the dashboard adds its session): mount them as is.
