@@ -135,3 +135,25 @@ export async function queryPrepared<T>(db: Db, name: string, query: SQL): Promis
   const result = (await prepared.execute()) as unknown;
   return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
 }
+
+/** A statement handed to the driver whose outcome is read later; never rejects. */
+export type PendingWrite = Promise<{ error: unknown } | undefined>;
+
+/**
+ * Starts a transaction's last statement, whose result nobody reads, without waiting for it:
+ * the transaction returns, and the driver sends it and COMMIT together, one round trip instead
+ * of two. It was queued on the transaction's connection first, so it runs first; if it fails,
+ * the transaction ends rolled back (COMMIT of a failed transaction rolls back) and
+ * `settleWrite` throws its error once the transaction is over.
+ */
+export function beforeCommit(write: Promise<void>): PendingWrite {
+  return write.then(
+    () => undefined,
+    (error: unknown) => ({ error }),
+  );
+}
+
+export async function settleWrite(pending: PendingWrite | undefined): Promise<void> {
+  const failure = await pending;
+  if (failure) throw failure.error;
+}

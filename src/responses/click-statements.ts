@@ -260,25 +260,3 @@ export async function insertClickIfUnchanged(
   const rows = await queryFixed(db, insertClickIfUnchangedQuery, [...clickParams(click), version]);
   return rows.length === 1;
 }
-
-/** A statement handed to the driver whose outcome is read later; never rejects. */
-export type PendingWrite = Promise<{ error: unknown } | undefined>;
-
-/**
- * Starts a transaction's last statement, whose result nobody reads, without waiting for it:
- * the transaction returns, and the driver sends it and COMMIT together, one round trip instead
- * of two. It was queued on the transaction's connection first, so it runs first; if it fails,
- * the transaction ends rolled back (COMMIT of a failed transaction rolls back) and
- * `settleWrite` throws its error once the transaction is over.
- */
-export function beforeCommit(write: Promise<void>): PendingWrite {
-  return write.then(
-    () => undefined,
-    (error: unknown) => ({ error }),
-  );
-}
-
-export async function settleWrite(pending: PendingWrite | undefined): Promise<void> {
-  const failure = await pending;
-  if (failure) throw failure.error;
-}

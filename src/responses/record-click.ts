@@ -1,10 +1,10 @@
 import { and, desc, eq, inArray } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
+import { beforeCommit, type PendingWrite, settleWrite } from "../db/client.ts";
 import { clicks } from "../db/schema/index.ts";
 import { isWellFormedToken } from "../surveys/tokens.ts";
 import { burstFingerprints, fingerprintOf, type RecentClick } from "./burst.ts";
 import {
-  beforeCommit,
   type ClickResponse,
   type ClickState,
   type ClickTarget,
@@ -13,8 +13,6 @@ import {
   insertClick,
   insertClickIfUnchanged,
   lockClickTarget,
-  type PendingWrite,
-  settleWrite,
 } from "./click-statements.ts";
 import { isClosed, windowEnd } from "./invitation-access.ts";
 import { type ClickEvidence, scannerSignature } from "./request-evidence.ts";
