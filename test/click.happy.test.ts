@@ -29,6 +29,42 @@ async function responseFor(invitationId: string) {
 }
 
 describe("a person's click", () => {
+  it("pages of the same shape carry each invitation's own links, form token and nonce", async () => {
+    const survey = await createSurvey(t.ctx.db, { scale: "csat5" });
+    const first = await createInvitation(t.ctx.db, secret, { surveyId: survey.id });
+    const second = await createInvitation(t.ctx.db, secret, { surveyId: survey.id });
+    const pages = [];
+    for (const { token } of [first, second, first]) {
+      const page = await click(token, 4);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      const nonce = /<style nonce="([^"]+)"/.exec(html)?.[1];
+      expect(page.headers.get("content-security-policy")).toContain(`'nonce-${nonce}'`);
+      pages.push({ token, html, nonce, csrf: /name="csrf" value="([^"]+)"/.exec(html)?.[1] });
+    }
+    const [a, b, again] = pages;
+    expect(b!.html).toContain(`href="/r/${second.token}/1"`);
+    expect(b!.html).toContain(`action="/r/${second.token}/comment"`);
+    expect(b!.html).not.toContain(first.token);
+    expect(again!.html).not.toContain(second.token);
+    expect(new Set(pages.map((page) => page.nonce)).size).toBe(3);
+    expect(a!.csrf).toBe(again!.csrf);
+    expect(a!.csrf).not.toBe(b!.csrf);
+    // The form token of the second page posts a comment on the second invitation.
+    const posted = await t.request(`/r/${second.token}/comment`, {
+      method: "POST",
+      body: new URLSearchParams({ csrf: b!.csrf!, score: "4", comment: "Quick fix" }).toString(),
+      headers: {
+        ...PERSON,
+        "content-type": "application/x-www-form-urlencoded",
+        origin: "http://rapport.test",
+      },
+    });
+    expect(posted.status).toBe(200);
+    const [stored] = await responseFor(second.invitation.id);
+    expect(stored?.comment).toBe("Quick fix");
+  });
+
   it("records the score and shows a thank-you page with a way to change it", async () => {
     const { invitation, token } = await createInvitation(t.ctx.db, secret);
     const page = await click(token, 3);

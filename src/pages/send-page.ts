@@ -18,6 +18,18 @@ function contentSecurityPolicy(nonce: string): string {
   ].join("; ");
 }
 
+function pageHeaders(nonce: string, headers: Record<string, string>): Record<string, string> {
+  return {
+    "Content-Security-Policy": contentSecurityPolicy(nonce),
+    "Cache-Control": "no-store",
+    // Not "no-referrer": browsers then send `Origin: null` with the page's own form posts.
+    "Referrer-Policy": "same-origin",
+    ...headers,
+  };
+}
+
+const newNonce = () => randomBytes(16).toString("base64");
+
 /** Renders a page for a person with its own CSP; nothing about it may be cached by proxies. */
 export async function sendPage(
   c: Context,
@@ -25,13 +37,66 @@ export async function sendPage(
   build: (nonce: string) => JSX.Element,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  const nonce = randomBytes(16).toString("base64");
+  const nonce = newNonce();
   const body = `<!doctype html>${await build(nonce).toString()}`;
-  return c.html(body, status, {
-    "Content-Security-Policy": contentSecurityPolicy(nonce),
-    "Cache-Control": "no-store",
-    // Not "no-referrer": browsers then send `Origin: null` with the page's own form posts.
-    "Referrer-Policy": "same-origin",
-    ...headers,
-  });
+  return c.html(body, status, pageHeaders(nonce, headers));
+}
+
+/** A page rendered once with markers where its per-request values go, split at the markers. */
+interface PageShape {
+  parts: string[];
+  /** Which value goes after each part but the last. */
+  slots: number[];
+}
+
+// Random per process, so no text in a template or in stored data can pose as a marker.
+const MARKER = `rapport-slot-${randomBytes(8).toString("hex")}-`;
+const MARKERS = new RegExp(`${MARKER}(\\d+)\\.`, "g");
+const SHAPES_PER_OWNER = 512;
+const shapes = new WeakMap<object, Map<string, PageShape>>();
+
+/**
+ * Sends a page that, for one `owner` (the branding in force) and `key`, differs only in a few
+ * values, such as a link token and a form token: it is rendered once with markers, and each
+ * request fills its values (and the CSP nonce) in. The values must be text the template would
+ * not escape (base64url), and `key` must name everything else the page depends on.
+ */
+export async function sendShapedPage(
+  c: Context,
+  status: ContentfulStatusCode,
+  shape: {
+    owner: object;
+    key: string;
+    values: string[];
+    build: (nonce: string, values: string[]) => JSX.Element;
+  },
+): Promise<Response> {
+  let byKey = shapes.get(shape.owner);
+  if (!byKey) {
+    byKey = new Map();
+    shapes.set(shape.owner, byKey);
+  }
+  let known = byKey.get(shape.key);
+  if (!known) {
+    const markers = [0, ...shape.values.map((_, i) => i + 1)].map((i) => `${MARKER}${i}.`);
+    const [nonceMarker, ...valueMarkers] = markers;
+    const html = `<!doctype html>${await shape.build(nonceMarker!, valueMarkers).toString()}`;
+    known = { parts: [], slots: [] };
+    let last = 0;
+    for (const match of html.matchAll(MARKERS)) {
+      known.parts.push(html.slice(last, match.index));
+      known.slots.push(Number(match[1]));
+      last = match.index + match[0].length;
+    }
+    known.parts.push(html.slice(last));
+    if (byKey.size >= SHAPES_PER_OWNER) byKey.clear();
+    byKey.set(shape.key, known);
+  }
+  const nonce = newNonce();
+  const values = [nonce, ...shape.values];
+  let body = known.parts[0]!;
+  for (let i = 0; i < known.slots.length; i++) {
+    body += values[known.slots[i]!]! + known.parts[i + 1]!;
+  }
+  return c.html(body, status, pageHeaders(nonce, {}));
 }

@@ -3,7 +3,7 @@ import { pageBranding } from "../emails/branding.ts";
 import { type AppEnv, createRouter, serviceContext } from "../http/env.ts";
 import { localized, pageMessages } from "../pages/messages.ts";
 import { clientIpHash, publicPageGuard, sendMessage } from "../pages/public-guard.ts";
-import { sendPage } from "../pages/send-page.ts";
+import { sendPage, sendShapedPage } from "../pages/send-page.ts";
 import { ThankYouPage } from "../pages/thank-you.tsx";
 import type { ClickTarget } from "../responses/click-statements.ts";
 import { formToken, isSameSitePost, isValidFormToken } from "../responses/form-token.ts";
@@ -42,26 +42,43 @@ async function thankYou(
     appSecret({ db: services.database.db, config: services.config }),
   ]);
   const closed = invitation.status === "cancelled" || invitation.expiresAt <= services.clock.now();
-  return sendPage(c, 200, (nonce) =>
+  const followUpQuestion = isUnhappy(survey.scale, view.score)
+    ? localized(survey.followUpQuestions, messages.lang)
+    : undefined;
+  const page = (nonce: string, pageToken: string, pageFormToken: string) =>
     ThankYouPage({
       branding,
       messages,
       nonce,
-      token,
+      token: pageToken,
       scale: survey.scale,
       scores: scoresOf(survey.scale),
       score: view.score,
       final: view.final,
-      followUpQuestion: isUnhappy(survey.scale, view.score)
-        ? localized(survey.followUpQuestions, messages.lang)
-        : undefined,
+      followUpQuestion,
       comment: view.comment,
       commentSaved,
-      formToken: formToken(secret, "comment", token),
+      formToken: pageFormToken,
       commentMaxLength: COMMENT_MAX_LENGTH,
       closed,
-    }),
-  );
+    });
+  const commentFormToken = formToken(secret, "comment", token);
+  // A page with a comment is the rare one: it is rendered whole, the rest by shape.
+  if (view.comment) return sendPage(c, 200, (nonce) => page(nonce, token, commentFormToken));
+  return sendShapedPage(c, 200, {
+    owner: branding,
+    key: [
+      messages.lang,
+      survey.scale,
+      view.score,
+      view.final,
+      closed,
+      commentSaved,
+      followUpQuestion ?? "",
+    ].join("\n"),
+    values: [token, commentFormToken],
+    build: (nonce, [pageToken, pageFormToken]) => page(nonce, pageToken!, pageFormToken!),
+  });
 }
 
 /** Browsers mark a navigation from our own page; scanners fetching email links cannot. */
