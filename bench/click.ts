@@ -154,13 +154,19 @@ async function seed(
   return tokens;
 }
 
-/** One click per invitation, the person's answer, before the load is measured. */
-async function prime(baseUrl: string, tokens: string[], connections: number) {
+/**
+ * Clicks the invitations in turn, each always with the same score, as a person would: the
+ * first pass answers them, later passes re-click.
+ */
+function clicks(
+  baseUrl: string,
+  tokens: string[],
+  load: { connections: number } & ({ amount: number } | { duration: number }),
+) {
   let n = 0;
-  const result = await autocannon({
+  return autocannon({
     url: baseUrl,
-    connections,
-    amount: tokens.length,
+    ...load,
     requests: [
       {
         method: "GET",
@@ -172,6 +178,11 @@ async function prime(baseUrl: string, tokens: string[], connections: number) {
       },
     ],
   });
+}
+
+/** One click per invitation, the person's answer, before the load is measured. */
+async function prime(baseUrl: string, tokens: string[], connections: number) {
+  const result = await clicks(baseUrl, tokens, { connections, amount: tokens.length });
   if (result.non2xx > 0 || result.errors > 0) throw new Error("click bench: priming clicks failed");
 }
 
@@ -180,21 +191,9 @@ async function drive(
   tokens: string[],
   options: { durationSeconds: number; connections: number },
 ): Promise<ClickBenchFigures> {
-  let n = 0;
-  const result = await autocannon({
-    url: baseUrl,
+  const result = await clicks(baseUrl, tokens, {
     connections: options.connections,
     duration: options.durationSeconds,
-    requests: [
-      {
-        method: "GET",
-        headers: PERSON,
-        setupRequest: (request) => {
-          const i = n++ % tokens.length;
-          return { ...request, path: `/r/${tokens[i]}/${i % 11}` };
-        },
-      },
-    ],
   });
   return {
     requestsPerSecond: Math.round(result.requests.average),
