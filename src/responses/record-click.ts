@@ -60,7 +60,8 @@ interface ClickPlan extends Decision {
 }
 
 /**
- * Records one click on a score link (see the README, "One click records the answer" and "Link scanners cannot answer for a person").
+ * Records one click on a score link (see the README, "One click records the answer" and "Link
+ * scanners cannot answer for a person").
  *
  * Every click is decided as if alone: one invitation's decisions are serialized. A click is first
  * decided on a snapshot; when it changes nothing but its own evidence (a repeat, a final answer,
