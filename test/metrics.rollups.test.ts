@@ -88,10 +88,26 @@ const op = fc.oneof(
     board: fc.constantFrom("A", "C", null),
   }),
   fc.record({ kind: fc.constant("untouch" as const), item: fc.nat() }),
+  // A touch's minutes corrected, or the touch moved to another item.
+  fc.record({
+    kind: fc.constant("retouch" as const),
+    item: fc.nat(),
+    to: fc.nat(),
+    minutes: fc.constantFrom(null, 0, 11, 60),
+  }),
   fc.record({ kind: fc.constant("fold" as const) }),
 );
 
 type Op = typeof op extends fc.Arbitrary<infer T> ? T : never;
+
+async function firstTouchOf(workItemId: string) {
+  const [touch] = await t.ctx.db
+    .select()
+    .from(touches)
+    .where(eq(touches.workItemId, workItemId))
+    .limit(1);
+  return touch;
+}
 
 async function apply(o: Op) {
   const db = t.ctx.db;
@@ -139,12 +155,17 @@ async function apply(o: Op) {
       .set({ board: o.board })
       .where(eq(workItems.id, item(o.item)));
   } else if (o.kind === "untouch") {
-    const [touch] = await db
-      .select()
-      .from(touches)
-      .where(eq(touches.workItemId, item(o.item)))
-      .limit(1);
+    const touch = await firstTouchOf(item(o.item));
     if (touch) await db.delete(touches).where(eq(touches.id, touch.id));
+  } else if (o.kind === "retouch") {
+    const touch = await firstTouchOf(item(o.item));
+    if (touch) {
+      await db
+        .update(touches)
+        .set({ workItemId: item(o.to), minutes: o.minutes })
+        .where(eq(touches.id, touch.id))
+        .catch(() => undefined); // the moved touch may already be on the other item
+    }
   } else if (o.kind === "fold") {
     await foldMetricRollups(t.ctx);
   }
