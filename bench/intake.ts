@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { freshDatabase, type LoadResult, load, ROOT, startChild } from "./support.ts";
+import { freshDatabase, type LoadResult, load, ROOT, START_FLAGS, startChild } from "./support.ts";
 
 const teams = ["help-desk", "projects", "centralized-services", "technical-alignment"];
 const CLIENTS = 200;
@@ -103,7 +103,11 @@ export async function benchIntake(options: {
       stdio: "ignore",
     });
 
-    const server = await startChild([cli, "serve"], { ...env, PORT: "0", HOST: "127.0.0.1" });
+    const server = await startChild([...START_FLAGS, cli, "serve"], {
+      ...env,
+      PORT: "0",
+      HOST: "127.0.0.1",
+    });
     const rapport = await drive(server.baseUrl, key, options.seconds, options.connections);
     await server.stop();
 

@@ -4,7 +4,6 @@ import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { createServices, describeDatabase } from "./runtime.ts";
-import { jobs } from "./worker/jobs.ts";
 import { startWorker } from "./worker/runner.ts";
 
 /**
@@ -16,6 +15,9 @@ export async function runServer(config: Config, logger: Logger): Promise<void> {
   const app = createApp(services);
   const background: Array<{ stop(): Promise<void> }> = [];
   if (config.WORKER_ENABLED) {
+    // Loaded only here: a server that leaves the jobs to worker processes never loads the email
+    // renderer (React and jsx-email, some 40 MB of memory).
+    const { jobs } = await import("./worker/jobs.ts");
     const ctx = { db: services.database.db, clock: services.clock, config, logger };
     background.push(startWorker(ctx, jobs, config.WORKER_INTERVAL_MS));
   }

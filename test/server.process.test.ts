@@ -1,6 +1,8 @@
 import { request as httpRequest } from "node:http";
 import { afterAll, describe, expect, it } from "vitest";
 import { createEmptyServerDatabase } from "./support/database.ts";
+import { canonicalEvent } from "./support/factories.ts";
+import { FakeResend } from "./support/fake-resend.ts";
 import { runCli, startServer, tempDataDir } from "./support/process.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -68,6 +70,40 @@ describe("the real server process on the embedded database", { timeout: 180_000 
     const revoked = await runCli(["keys", "revoke", id], { DATA_DIR: dataDir });
     expect(revoked.code).toBe(0);
     expect((await runCli(["keys", "list"], { DATA_DIR: dataDir })).stdout).toContain("revoked");
+  });
+
+  it("runs the worker in the server process: an event's survey goes out through Resend", async () => {
+    const dataDir = tempDataDir();
+    const resend = await new FakeResend().start();
+    cleanups.push(() => resend.stop());
+    const created = await runCli(["keys", "create", "--name", "psa", "--scopes", "events:write"], {
+      DATA_DIR: dataDir,
+    });
+    const server = await startServer({
+      DATA_DIR: dataDir,
+      WORKER_ENABLED: "true",
+      WORKER_INTERVAL_MS: "100",
+      RESEND_API_KEY: "re_process_test",
+      RESEND_BASE_URL: resend.url,
+    });
+    try {
+      const event = canonicalEvent();
+      const answer = await fetch(`${server.baseUrl}/v1/events`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${created.stdout.trim()}`,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify(event),
+      });
+      expect(answer.status).toBe(202);
+      const { invitation } = await answer.json();
+      expect(invitation.status).toBe("scheduled");
+      await expect.poll(() => resend.count(invitation.id), { timeout: 30_000 }).toBe(1);
+      expect(resend.sent[0]!.to).toBe(event.contact!.email);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
   });
 
   it("finishes a request in flight when SIGTERM arrives", async () => {
