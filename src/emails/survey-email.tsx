@@ -1,5 +1,6 @@
 /** @jsxImportSource react */
-import { Body, Column, Head, Html, Img, Link, Preview, Row, Section, Text } from "jsx-email";
+import { Body, Column, Head, Html, Img, Link, Row, Text } from "jsx-email";
+import { EmailCard } from "./card.tsx";
 import type { EmailContent } from "./content.ts";
 import { darkModeStyle, palette } from "./palette.ts";
 import { ScoreButtons } from "./score-buttons.tsx";
@@ -56,65 +57,38 @@ export function EmailShell({
  */
 export function SurveyBody({ content }: { content: EmailContent }) {
   return (
-    <>
-      <Preview>{content.preheader}</Preview>
-      <Section className="rp-page" style={{ backgroundColor: palette.page, padding: "16px 8px" }}>
-        <table
-          role="presentation"
-          align="center"
-          width="100%"
-          cellPadding={0}
-          cellSpacing={0}
-          border={0}
-          style={{ maxWidth: "600px", margin: "0 auto", tableLayout: "fixed", width: "100%" }}
-        >
-          <tbody>
-            <tr>
-              <td
-                className="rp-card rp-card-cell"
-                style={{
-                  backgroundColor: palette.card,
-                  border: `1px solid ${palette.rule}`,
-                  borderTop: `4px solid ${content.accentColor}`,
-                  borderRadius: "8px",
-                  padding: "28px 24px",
-                }}
-              >
-                <Header content={content} />
-                <Text className="rp-text" style={paragraph}>
-                  {content.greeting}
-                </Text>
-                {content.reminderNote && (
-                  <Text className="rp-text" style={paragraph}>
-                    {content.reminderNote}
-                  </Text>
-                )}
-                <Text className="rp-text" style={paragraph}>
-                  {content.intro}
-                </Text>
-                <Text
-                  className="rp-text"
-                  style={{ ...paragraph, fontSize: "18px", fontWeight: 700, margin: "8px 0 4px" }}
-                >
-                  {content.question}
-                </Text>
-                <Text
-                  className="rp-muted"
-                  style={{ ...small, fontSize: "14px", margin: "0 0 16px" }}
-                >
-                  {content.instruction}
-                </Text>
-                <ScoreButtons content={content} />
-                <Text className="rp-muted" style={{ ...small, margin: "20px 0 0" }}>
-                  {content.afterClick}
-                </Text>
-              </td>
-            </tr>
-          </tbody>
-        </table>
-        <Footer content={content} />
-      </Section>
-    </>
+    <EmailCard
+      preheader={content.preheader}
+      accentColor={content.accentColor}
+      padding="28px 24px"
+      after={<Footer content={content} />}
+    >
+      <Header content={content} />
+      <Text className="rp-text" style={paragraph}>
+        {content.greeting}
+      </Text>
+      {content.reminderNote && (
+        <Text className="rp-text" style={paragraph}>
+          {content.reminderNote}
+        </Text>
+      )}
+      <Text className="rp-text" style={paragraph}>
+        {content.intro}
+      </Text>
+      <Text
+        className="rp-text"
+        style={{ ...paragraph, fontSize: "18px", fontWeight: 700, margin: "8px 0 4px" }}
+      >
+        {content.question}
+      </Text>
+      <Text className="rp-muted" style={{ ...small, fontSize: "14px", margin: "0 0 16px" }}>
+        {content.instruction}
+      </Text>
+      <ScoreButtons content={content} />
+      <Text className="rp-muted" style={{ ...small, margin: "20px 0 0" }}>
+        {content.afterClick}
+      </Text>
+    </EmailCard>
   );
 }
 
