@@ -24,15 +24,7 @@ export function EmailCard({
     <>
       <Preview>{preheader}</Preview>
       <Section className="rp-page" style={{ backgroundColor: palette.page, padding: "16px 8px" }}>
-        <table
-          role="presentation"
-          align="center"
-          width="100%"
-          cellPadding={0}
-          cellSpacing={0}
-          border={0}
-          style={{ maxWidth: "600px", margin: "0 auto", tableLayout: "fixed", width: "100%" }}
-        >
+        <CentredTable fixed>
           <tbody>
             <tr>
               <td
@@ -49,9 +41,31 @@ export function EmailCard({
               </td>
             </tr>
           </tbody>
-        </table>
+        </CentredTable>
         {after}
       </Section>
     </>
+  );
+}
+
+/** A layout table centred in the email, at most 600 px wide (the width mail clients expect). */
+export function CentredTable({ fixed, children }: { fixed?: boolean; children?: React.ReactNode }) {
+  return (
+    <table
+      role="presentation"
+      align="center"
+      width="100%"
+      cellPadding={0}
+      cellSpacing={0}
+      border={0}
+      style={{
+        maxWidth: "600px",
+        margin: "0 auto",
+        ...(fixed ? { tableLayout: "fixed" as const } : {}),
+        width: "100%",
+      }}
+    >
+      {children}
+    </table>
   );
 }

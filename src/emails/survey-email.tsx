@@ -1,6 +1,6 @@
 /** @jsxImportSource react */
 import { Body, Column, Head, Html, Img, Link, Row, Text } from "jsx-email";
-import { EmailCard } from "./card.tsx";
+import { CentredTable, EmailCard } from "./card.tsx";
 import type { EmailContent } from "./content.ts";
 import { darkModeStyle, palette } from "./palette.ts";
 import { ScoreButtons } from "./score-buttons.tsx";
@@ -129,15 +129,7 @@ function Header({ content }: { content: EmailContent }) {
 
 function Footer({ content }: { content: EmailContent }) {
   return (
-    <table
-      role="presentation"
-      align="center"
-      width="100%"
-      cellPadding={0}
-      cellSpacing={0}
-      border={0}
-      style={{ maxWidth: "600px", margin: "0 auto", width: "100%" }}
-    >
+    <CentredTable>
       <tbody>
         <tr>
           <td className="rp-muted" style={{ padding: "16px 8px 0", textAlign: "center" }}>
@@ -167,6 +159,6 @@ function Footer({ content }: { content: EmailContent }) {
           </td>
         </tr>
       </tbody>
-    </table>
+    </CentredTable>
   );
 }
