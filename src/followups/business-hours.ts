@@ -3,7 +3,7 @@ const OPENING_HOUR = 9;
 const CLOSING_HOUR = 17;
 const HOUR_MS = 3_600_000;
 
-interface WallTime {
+export interface WallTime {
   year: number;
   month: number;
   day: number;
@@ -14,7 +14,8 @@ interface WallTime {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function wallTime(at: Date, zone: string): WallTime {
+/** The zone's wall clock at `at`, read through Intl (exact, and slow: microseconds a call). */
+export function formattedWallTime(at: Date, zone: string): WallTime {
   let format = formatters.get(zone);
   if (!format) {
     format = new Intl.DateTimeFormat("en-US", {
@@ -39,6 +40,51 @@ function wallTime(at: Date, zone: string): WallTime {
     hour: parts.hour!,
     minute: parts.minute!,
     second: parts.second!,
+  };
+}
+
+/*
+ * Zones change their UTC offset at local times such as 02:00, and every offset in use is a
+ * multiple of 15 minutes, so offsets change only at instants on a 15-minute UTC grid. A zone's
+ * offset is read once per grid slot and kept; a slot whose two ends disagree (a change inside it)
+ * is never kept, and its instants are read through Intl one by one.
+ */
+const SLOT_MS = 15 * 60_000;
+const offsets = new Map<string, number | null>();
+
+function offsetAt(ms: number, zone: string): number {
+  const wall = formattedWallTime(new Date(ms), zone);
+  const seconds = Math.floor(ms / 1000) * 1000;
+  return (
+    Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second) - seconds
+  );
+}
+
+function slotOffset(ms: number, zone: string): number | null {
+  const slot = Math.floor(ms / SLOT_MS);
+  const key = `${zone}\n${slot}`;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    const start = offsetAt(slot * SLOT_MS, zone);
+    offset = start === offsetAt((slot + 1) * SLOT_MS - 1000, zone) ? start : null;
+    if (offsets.size >= 10_000) offsets.clear();
+    offsets.set(key, offset);
+  }
+  return offset;
+}
+
+/** The zone's wall clock at `at`, to the second, the same as `formattedWallTime` answers. */
+export function wallTime(at: Date, zone: string): WallTime {
+  const offset = slotOffset(at.getTime(), zone);
+  if (offset === null) return formattedWallTime(at, zone);
+  const shifted = new Date(Math.floor(at.getTime() / 1000) * 1000 + offset);
+  return {
+    year: shifted.getUTCFullYear(),
+    month: shifted.getUTCMonth() + 1,
+    day: shifted.getUTCDate(),
+    hour: shifted.getUTCHours(),
+    minute: shifted.getUTCMinutes(),
+    second: shifted.getUTCSeconds(),
   };
 }
 
