@@ -37,7 +37,8 @@ export function createApp(services: Services) {
     const line = {
       requestId: c.var.requestId,
       method: c.req.method,
-      path: redactPath(new URL(c.req.url).pathname),
+      // The path as the router saw it (percent-decoded), so an encoded `/r/` is redacted too.
+      path: redactPath(c.req.path),
       status,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
       ...c.var.logFields,

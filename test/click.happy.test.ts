@@ -29,6 +29,29 @@ async function responseFor(invitationId: string) {
 }
 
 describe("a person's click", () => {
+  it("every page gets a nonce of its own, across the random block nonces are cut from", async () => {
+    // An app of its own: these requests must not use up the others' per-minute limit.
+    const own = await createTestApp({ RATE_LIMIT_PER_MINUTE: "1000" });
+    const { token } = await createInvitation(own.ctx.db, await appSecret(own.ctx));
+    const nonces = new Set<string>();
+    for (let n = 0; n < 300; n++) {
+      const page = await own.request(`/u/${token}`, { headers: PERSON });
+      expect(page.status).toBe(200);
+      const nonce = /'nonce-([^']+)'/.exec(page.headers.get("content-security-policy") ?? "")?.[1];
+      expect(nonce).toMatch(/^[A-Za-z0-9+/]{22}==$/);
+      expect(await page.text()).toContain(`nonce="${nonce}"`);
+      nonces.add(nonce!);
+    }
+    expect(nonces.size).toBe(300);
+    // No random byte serves twice: the 600 half-nonces are all different.
+    const halves = [...nonces].flatMap((nonce) => {
+      const bytes = Buffer.from(nonce, "base64");
+      return [bytes.subarray(0, 8).toString("hex"), bytes.subarray(8).toString("hex")];
+    });
+    expect(new Set(halves).size).toBe(600);
+    await own.close();
+  });
+
   it("pages of the same shape carry each invitation's own links, form token and nonce", async () => {
     const survey = await createSurvey(t.ctx.db, { scale: "csat5" });
     const first = await createInvitation(t.ctx.db, secret, { surveyId: survey.id });

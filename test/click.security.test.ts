@@ -1,6 +1,8 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createApp } from "../src/app.ts";
 import { responses } from "../src/db/schema/index.ts";
+import { createLogger } from "../src/logger.ts";
 import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import { createInvitation } from "./support/factories.ts";
@@ -191,5 +193,29 @@ describe("rate limit", () => {
     } finally {
       await limited.close();
     }
+  });
+});
+
+describe("request log", () => {
+  it("never carries a link token, however the path is encoded", async () => {
+    const lines: string[] = [];
+    const logged = createApp({
+      ...t.services,
+      logger: createLogger("info", { write: (line: string) => void lines.push(line) }),
+    });
+    const { token } = await createInvitation(t.ctx.db, secret);
+    // `%72` and `%75` are `r` and `u`: the router decodes them, so these reach the pages too.
+    for (const path of [`/r/${token}/3`, `/%72/${token}/2`, `/u/${token}`, `/%75/${token}`]) {
+      const page = await logged.request(path, { headers: PERSON });
+      expect(page.status).toBe(200);
+    }
+    expect(lines).toHaveLength(4);
+    expect(lines.join("\n")).not.toContain(token);
+    expect(lines.map((line) => JSON.parse(line).path)).toEqual([
+      "/r/~/3",
+      "/r/~/2",
+      "/u/~",
+      "/u/~",
+    ]);
   });
 });
