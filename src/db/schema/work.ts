@@ -67,8 +67,9 @@ export const touches = pgTable(
     uniqueIndex().on(t.workItemId, t.memberId, t.teamId, t.role, t.at),
     // Attribution of one work item's responses: `where work_item_id = $1`.
     index().on(t.workItemId),
-    // Member pages: `where member_id = $1`.
-    index().on(t.memberId),
+    // Member pages (`where member_id = $1`), and intake's check for a later touch of a member
+    // (`where member_id = $1 and at > $2`), one probe however many touches the member has.
+    index().on(t.memberId, t.at),
   ],
 );
 
