@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { settings } from "../db/schema/index.ts";
+import { within } from "../deadline.ts";
 
 /** How survey emails look and whom they come from; one per instance, kept in `settings`. */
 export interface Branding {
@@ -70,13 +71,7 @@ export function pageBrandingWithin(
   ms: number,
 ): Promise<Branding> {
   const fallback = () => lastKnownBranding.get(ctx.db) ?? defaultBranding;
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    pageBranding({ ctx }).catch(fallback),
-    new Promise<Branding>((resolve) => {
-      timer = setTimeout(() => resolve(fallback()), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  return within(pageBranding({ ctx }).catch(fallback), ms, fallback);
 }
 
 /** Replaces the branding as a whole (a PUT): fields left out go back to their default. */

@@ -92,9 +92,9 @@ export async function sendShapedPage(
   }
   let known = byKey.get(shape.key);
   if (!known) {
-    const markers = [0, ...shape.values.map((_, i) => i + 1)].map((i) => `${MARKER}${i}.`);
-    const [nonceMarker, ...valueMarkers] = markers;
-    const html = `<!doctype html>${await shape.build(nonceMarker!, valueMarkers).toString()}`;
+    // Slot 0 is the nonce, slot i the i-th value.
+    const valueMarkers = shape.values.map((_, i) => `${MARKER}${i + 1}.`);
+    const html = `<!doctype html>${await shape.build(`${MARKER}0.`, valueMarkers).toString()}`;
     known = { parts: [], slots: [] };
     let last = 0;
     for (const match of html.matchAll(MARKERS)) {

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { within } from "../deadline.ts";
 import { createRouter } from "../http/env.ts";
 import { ApiError } from "../http/errors.ts";
 import { errorResponses, jsonContent } from "../http/openapi.ts";
@@ -29,13 +30,9 @@ export const healthRoutes = createRouter()
   .openapi(readyz, async (c) => {
     try {
       // A database that does not answer within two seconds is as good as down.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        c.var.services.database.ping(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error("ping timed out")), 2000);
-        }),
-      ]).finally(() => clearTimeout(timer));
+      await within(c.var.services.database.ping(), 2000, () => {
+        throw new Error("ping timed out");
+      });
     } catch (error) {
       throw new ApiError("unavailable", "The database does not answer.", {
         cause: error,
