@@ -1,16 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { within } from "../src/deadline.ts";
 
-const after = <T>(ms: number, value: T) =>
+const resolveAfter = <T>(ms: number, value: T) =>
   new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
 
 describe("within", () => {
   it("answers the work's result when it comes first", async () => {
-    expect(await within(after(5, "work"), 1000, () => "late")).toBe("work");
+    expect(await within(resolveAfter(5, "work"), 1000, () => "late")).toBe("work");
   });
 
   it("answers the fallback when the work is slower than the deadline", async () => {
-    expect(await within(after(1000, "work"), 10, () => "late")).toBe("late");
+    expect(await within(resolveAfter(1000, "work"), 10, () => "late")).toBe("late");
   });
 
   it("rejects with the fallback's error, as a health check needs", async () => {
