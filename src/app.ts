@@ -2,13 +2,12 @@ import { Scalar } from "@scalar/hono-api-reference";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { HTTPException } from "hono/http-exception";
-import { requestId } from "hono/request-id";
-import { secureHeaders } from "hono/secure-headers";
 import { timeout } from "hono/timeout";
 import type { Services } from "./context.ts";
 import { pageBrandingWithin } from "./emails/branding.ts";
 import { type AppEnv, createRouter } from "./http/env.ts";
 import { ApiError, payloadTooLarge, renderProblem, toApiError } from "./http/errors.ts";
+import { responseHeaders } from "./http/response-headers.ts";
 import { MessagePage } from "./pages/message-page.tsx";
 import { pageMessages } from "./pages/messages.ts";
 import { sendPage } from "./pages/send-page.ts";
@@ -27,7 +26,7 @@ export function createApp(services: Services) {
   const app = createRouter();
   const requestLog = services.logger.child({ kind: "request" });
 
-  app.use(requestId({ limitLength: 64, generator: () => crypto.randomUUID() }));
+  app.use(responseHeaders());
   app.use(async (c, next) => {
     const started = performance.now();
     c.set("services", services);
@@ -35,18 +34,17 @@ export function createApp(services: Services) {
     await next();
     const status = c.res.status;
     const line = {
-      requestId: c.var.requestId,
+      requestId: c.get("requestId"),
       method: c.req.method,
       // The path as the router saw it (percent-decoded), so an encoded `/r/` is redacted too.
       path: redactPath(c.req.path),
       status,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
-      ...c.var.logFields,
+      ...c.get("logFields"),
     };
     if (status >= 500) requestLog.error(line, "request failed");
     else requestLog.info(line, "request");
   });
-  app.use(secureHeaders({ crossOriginResourcePolicy: "same-origin" }));
   // A request that cannot finish (the database unreachable mid-query) gets a 503, never a hang.
   app.use(
     timeout(
@@ -102,7 +100,7 @@ export function createApp(services: Services) {
   app.onError((error, c) => {
     const apiError = toApiError(error);
     if (apiError.status >= 500) {
-      c.var.logFields.error = describeError(error);
+      c.get("logFields").error = describeError(error);
     }
     return renderFailure(c, apiError);
   });
@@ -124,7 +122,7 @@ function renderFailure(c: Context<AppEnv>, error: ApiError): Response | Promise<
 async function renderFailurePage(c: Context<AppEnv>, error: ApiError): Promise<Response> {
   const m = pageMessages(null, c.req.header("accept-language"));
   // The failure may be the database itself: wait for the branding a second at most.
-  const branding = await pageBrandingWithin({ ctx: { db: c.var.services.database.db } }, 1000);
+  const branding = await pageBrandingWithin({ ctx: { db: c.get("services").database.db } }, 1000);
   const german = m.lang === "de";
   const text =
     error.status === 404 || error.status === 405

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SECURITY_HEADERS } from "../src/http/response-headers.ts";
 import { createTestApp, problemOf, type TestApp } from "./support/app.ts";
 
 let t: TestApp;
@@ -60,10 +61,25 @@ describe("errors are RFC 9457 problem details", () => {
   });
 
   it("every response carries a request id and security headers", async () => {
-    const response = await t.request("/healthz");
-    expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
-    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
-    expect(response.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+    for (const path of ["/healthz", "/no/such/thing", `/r/${"A".repeat(24)}/3`]) {
+      const response = await t.request(path);
+      expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+        // Pages keep their own referrer policy, so their forms post with their origin.
+        const expected =
+          name === "Referrer-Policy" && path.startsWith("/r/") ? "same-origin" : value;
+        expect(response.headers.get(name), `${path} ${name}`).toBe(expected);
+      }
+    }
+  });
+
+  it("echoes a caller's plain request id and replaces any other", async () => {
+    const echoed = await t.request("/healthz", { headers: { "x-request-id": "psa-delivery-42" } });
+    expect(echoed.headers.get("x-request-id")).toBe("psa-delivery-42");
+    for (const given of ["has space", "x".repeat(65), "semi;colon"]) {
+      const replaced = await t.request("/healthz", { headers: { "x-request-id": given } });
+      expect(replaced.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    }
   });
 });
 

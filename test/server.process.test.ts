@@ -28,6 +28,16 @@ describe("the real server process on the embedded database", { timeout: 180_000 
       expect(missing.status).toBe(404);
       expect(missing.headers.get("content-type")).toBe("application/problem+json");
 
+      // A page for people, written from its plain header object, carries the same headers.
+      const page = await fetch(`${server.baseUrl}/r/${"A".repeat(24)}/3`);
+      expect(page.status).toBe(404);
+      expect(page.headers.get("content-type")).toBe("text/html; charset=UTF-8");
+      expect(page.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+      expect(page.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+      expect(page.headers.get("referrer-policy")).toBe("same-origin");
+      expect(page.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+      expect(Number(page.headers.get("content-length"))).toBe(Buffer.byteLength(await page.text()));
+
       const docs = await fetch(`${server.baseUrl}/docs`);
       expect(docs.status).toBe(200);
       expect(await docs.text()).toContain("/openapi.json");

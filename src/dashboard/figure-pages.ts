@@ -14,7 +14,7 @@ import { type PageFrame, renderPage } from "./layout.tsx";
 import { csrfTokenFor } from "./sessions.ts";
 
 function frame(c: Context<DashboardEnv>, title: string, section: PageFrame["section"]): PageFrame {
-  const session = c.var.session;
+  const session = c.get("session");
   return {
     title,
     section,
@@ -42,7 +42,7 @@ function allTeams(ctx: ReturnType<typeof serviceContext>) {
 export const dashboardPages = new OpenAPIHono<DashboardEnv>();
 
 dashboardPages.get("/dashboard", requireSession, async (c) => {
-  const ctx = serviceContext(c.var.services);
+  const ctx = serviceContext(c.get("services"));
   const window = windowAt(ctx.clock.now());
   const [cards, teamRows, byTeam, goals, followups] = await Promise.all([
     metricCards(ctx, window, {}, ["csat", "nps", "response-rate", "retention"]),
@@ -64,7 +64,7 @@ dashboardPages.get("/dashboard", requireSession, async (c) => {
 });
 
 dashboardPages.get("/dashboard/teams", requireSession, async (c) => {
-  const ctx = serviceContext(c.var.services);
+  const ctx = serviceContext(c.get("services"));
   const window = windowAt(ctx.clock.now());
   const [teamRows, byTeam] = await Promise.all([allTeams(ctx), figuresBy(ctx, window, "team", {})]);
   const page = TeamsPage({ ...frame(c, "Teams", "teams"), window, teams: teamRows, byTeam });
@@ -72,7 +72,7 @@ dashboardPages.get("/dashboard/teams", requireSession, async (c) => {
 });
 
 dashboardPages.get("/dashboard/teams/:key", requireSession, async (c) => {
-  const ctx = serviceContext(c.var.services);
+  const ctx = serviceContext(c.get("services"));
   const key = c.req.param("key");
   const [team] = await ctx.db
     .select({ id: teams.id, key: teams.key, name: teams.name, leadEmail: teams.leadEmail })
@@ -106,7 +106,7 @@ dashboardPages.get("/dashboard/teams/:key", requireSession, async (c) => {
 });
 
 dashboardPages.get("/dashboard/members/:externalId", requireSession, async (c) => {
-  const ctx = serviceContext(c.var.services);
+  const ctx = serviceContext(c.get("services"));
   const [row] = await ctx.db
     .select({
       externalId: members.externalId,
@@ -130,7 +130,7 @@ dashboardPages.get("/dashboard/members/:externalId", requireSession, async (c) =
 });
 
 dashboardPages.get("/dashboard/escalations", requireSession, async (c) => {
-  const ctx = serviceContext(c.var.services);
+  const ctx = serviceContext(c.get("services"));
   const window = windowAt(ctx.clock.now());
   const result = await escalationFigures(ctx, window);
   const page = EscalationsPage({

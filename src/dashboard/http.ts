@@ -24,7 +24,7 @@ export const securityHeaders: MiddlewareHandler<DashboardEnv> = async (c, next) 
 
 /** Behind HTTPS the cookie is `Secure` and takes the `__Host-` prefix (no Domain, Path=/). */
 function isHttps(c: Context<DashboardEnv>): boolean {
-  const config = c.var.services.config;
+  const config = c.get("services").config;
   if (new URL(c.req.url).protocol === "https:") return true;
   if (config.TRUST_PROXY && c.req.header("x-forwarded-proto") === "https") return true;
   return config.PUBLIC_BASE_URL.startsWith("https:");
@@ -46,7 +46,7 @@ export function setSessionCookie(c: Context<DashboardEnv>, token: string) {
     secure: isHttps(c),
     sameSite: "Lax",
     // Relative, so the browser's clock cannot disagree; the server enforces `expiresAt` anyway.
-    maxAge: c.var.services.config.DASHBOARD_SESSION_HOURS * 3600,
+    maxAge: c.get("services").config.DASHBOARD_SESSION_HOURS * 3600,
   });
 }
 
@@ -62,7 +62,7 @@ export function sessionToken(c: Context<DashboardEnv>): string | undefined {
 export const requireSession: MiddlewareHandler<DashboardEnv> = async (c, next) => {
   const token = sessionToken(c);
   const session = token
-    ? await findSession({ ctx: serviceContext(c.var.services), input: { token } })
+    ? await findSession({ ctx: serviceContext(c.get("services")), input: { token } })
     : undefined;
   if (!session) {
     if (token) clearSessionCookie(c);
@@ -103,7 +103,7 @@ export function isSameOrigin(c: Context<DashboardEnv>): boolean {
   if (!origin || origin === "null") return origin !== "null";
   const ours = new Set([
     new URL(c.req.url).origin,
-    new URL(c.var.services.config.PUBLIC_BASE_URL).origin,
+    new URL(c.get("services").config.PUBLIC_BASE_URL).origin,
   ]);
   return ours.has(origin);
 }

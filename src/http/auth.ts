@@ -15,7 +15,7 @@ export function requireScope(scope: Scope): MiddlewareHandler<AppEnv> {
       });
     }
     const apiKey = await authenticateKey({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: { key: match[1]! },
     });
     if (!apiKey) {
@@ -24,7 +24,7 @@ export function requireScope(scope: Scope): MiddlewareHandler<AppEnv> {
       });
     }
     c.set("apiKey", apiKey);
-    c.var.logFields.apiKeyId = apiKey.id;
+    c.get("logFields").apiKeyId = apiKey.id;
     if (!grants(apiKey.scopes, scope)) {
       throw new ApiError("forbidden", `This API key lacks the \`${scope}\` scope.`);
     }

@@ -4,6 +4,10 @@ import type { ApiKeyView } from "../apikeys/keys.ts";
 import type { ServiceContext, Services } from "../context.ts";
 import { validationHook } from "./validation.ts";
 
+/**
+ * Handlers read these with `c.get(name)`: hono's `c.var` builds a new object holding every
+ * variable on each access.
+ */
 export interface AppEnv {
   Variables: RequestIdVariables & {
     services: Services;

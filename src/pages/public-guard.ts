@@ -15,7 +15,7 @@ const limiters = new WeakMap<Services, FixedWindowLimiter>();
 
 /** The client's address: the proxy's last X-Forwarded-For entry when TRUST_PROXY is set. */
 export function clientIp(c: Context<AppEnv>): string {
-  if (c.var.services.config.TRUST_PROXY) {
+  if (c.get("services").config.TRUST_PROXY) {
     const forwarded = c.req.header("x-forwarded-for")?.split(",").at(-1)?.trim();
     if (forwarded) return forwarded;
   }
@@ -36,7 +36,10 @@ const ipHashes = new WeakMap<Request, string>();
 export async function clientIpHash(c: Context<AppEnv>): Promise<string> {
   const known = ipHashes.get(c.req.raw);
   if (known) return known;
-  const secret = await appSecret({ db: c.var.services.database.db, config: c.var.services.config });
+  const secret = await appSecret({
+    db: c.get("services").database.db,
+    config: c.get("services").config,
+  });
   const hash = hashIp(secret, clientIp(c));
   ipHashes.set(c.req.raw, hash);
   return hash;
@@ -50,7 +53,7 @@ export async function sendMessage(
   options: { contactLocale?: string | null; headers?: Record<string, string> } = {},
 ): Promise<Response> {
   const messages = pageMessages(options.contactLocale, c.req.header("accept-language"));
-  const branding = await pageBrandingWithin({ ctx: { db: c.var.services.database.db } }, 1000);
+  const branding = await pageBrandingWithin({ ctx: { db: c.get("services").database.db } }, 1000);
   const text = pick(messages);
   return sendPage(
     c,
@@ -66,7 +69,7 @@ export async function sendMessage(
  */
 export function publicPageGuard(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const services = c.var.services;
+    const services = c.get("services");
     let limiter = limiters.get(services);
     if (!limiter) {
       limiter = new FixedWindowLimiter(services.config.RATE_LIMIT_PER_MINUTE, services.clock);

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Context } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { completeResponse } from "../http/response-headers.ts";
 
 /**
  * Pages run no script at all; their one stylesheet is inline, allowed by a nonce fresh for
@@ -20,6 +21,7 @@ function contentSecurityPolicy(nonce: string): string {
 
 function pageHeaders(nonce: string, headers: Record<string, string>): Record<string, string> {
   return {
+    "Content-Type": "text/html; charset=UTF-8",
     "Content-Security-Policy": contentSecurityPolicy(nonce),
     "Cache-Control": "no-store",
     // Not "no-referrer": browsers then send `Origin: null` with the page's own form posts.
@@ -53,7 +55,7 @@ export async function sendPage(
 ): Promise<Response> {
   const nonce = newNonce();
   const body = `<!doctype html>${await build(nonce).toString()}`;
-  return c.html(body, status, pageHeaders(nonce, headers));
+  return completeResponse(c, body, status, pageHeaders(nonce, headers));
 }
 
 /** A page rendered once with markers where its per-request values go, split at the markers. */
@@ -112,5 +114,5 @@ export async function sendShapedPage(
   for (let i = 0; i < known.slots.length; i++) {
     body += values[known.slots[i]!]! + known.parts[i + 1]!;
   }
-  return c.html(body, status, pageHeaders(nonce, {}));
+  return completeResponse(c, body, status, pageHeaders(nonce, {}));
 }

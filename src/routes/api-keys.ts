@@ -82,19 +82,19 @@ function toJson(row: KeyRow) {
 
 export const apiKeyRoutes = createRouter()
   .openapi(list, async (c) => {
-    const rows = await listApiKeys({ ctx: serviceContext(c.var.services) });
+    const rows = await listApiKeys({ ctx: serviceContext(c.get("services")) });
     return c.json({ data: rows.map(toJson) }, 200);
   })
   .openapi(create, async (c) => {
     const { key, apiKey } = await createApiKey({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("json"),
     });
     return c.json({ ...toJson(apiKey), key }, 201);
   })
   .openapi(revoke, async (c) => {
     const revoked = await revokeApiKey({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("param"),
     });
     if (!revoked) throw new ApiError("not_found", "No API key has this id.");

@@ -90,12 +90,12 @@ const put = createRoute({
 
 export const brandingRoutes = createRouter()
   .openapi(get, async (c) => {
-    return c.json(await loadBranding({ ctx: serviceContext(c.var.services) }), 200);
+    return c.json(await loadBranding({ ctx: serviceContext(c.get("services")) }), 200);
   })
   .openapi(put, async (c) => {
     const input = c.req.valid("json");
     const saved = await saveBranding({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: {
         ...input,
         footerAddress: input.footerAddress || null,

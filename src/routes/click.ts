@@ -35,7 +35,7 @@ async function thankYou(
   commentSaved: boolean,
 ) {
   const { survey, contact, invitation } = view.target;
-  const services = c.var.services;
+  const services = c.get("services");
   const messages = pageMessages(contact.locale, c.req.header("accept-language"));
   const [branding, secret] = await Promise.all([
     pageBranding({ ctx: { db: services.database.db } }),
@@ -97,7 +97,7 @@ clickRoutes.use("/r/*", publicPageGuard());
 
 clickRoutes.post("/r/:token/comment", async (c) => {
   const token = c.req.param("token");
-  const services = c.var.services;
+  const services = c.get("services");
   const secret = await appSecret({ db: services.database.db, config: services.config });
   const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
   const origins = [new URL(services.config.PUBLIC_BASE_URL).origin, new URL(c.req.url).origin];
@@ -132,7 +132,7 @@ clickRoutes.get("/r/:token/:score", async (c) => {
   const header = (name: string) => c.req.header(name);
   const lookAhead = isLookAhead(c.req.method, header);
   const outcome = await recordClick({
-    ctx: serviceContext(c.var.services),
+    ctx: serviceContext(c.get("services")),
     input: {
       token,
       // Out-of-range numbers are refused by the scale check after the token is known.

@@ -25,7 +25,7 @@ import { toApiError } from "../http/errors.ts";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function frame(c: Context<DashboardEnv>, title: string, section?: PageFrame["section"]): PageFrame {
-  const session = c.var.session;
+  const session = c.get("session");
   return {
     title,
     section,
@@ -59,7 +59,7 @@ dashboardRoutes.get("/dashboard/sign-in", (c) =>
 dashboardRoutes.post("/dashboard/sign-in", async (c) => {
   const form = await formOf(c);
   const session = await signIn({
-    ctx: serviceContext(c.var.services),
+    ctx: serviceContext(c.get("services")),
     input: { key: form.key ?? "" },
   });
   if (!session) {
@@ -72,14 +72,17 @@ dashboardRoutes.post("/dashboard/sign-in", async (c) => {
       401,
     );
   }
-  c.var.logFields.apiKeyId = session.apiKey.id;
+  c.get("logFields").apiKeyId = session.apiKey.id;
   setSessionCookie(c, session.token);
   return c.redirect(safeNext(form.next), 303);
 });
 
 dashboardRoutes.post("/dashboard/sign-out", requireSession, async (c) => {
   await formOf(c);
-  await signOut({ ctx: serviceContext(c.var.services), input: { token: c.var.session.token } });
+  await signOut({
+    ctx: serviceContext(c.get("services")),
+    input: { token: c.get("session").token },
+  });
   clearSessionCookie(c);
   return c.redirect("/dashboard/sign-in", 303);
 });
@@ -91,7 +94,7 @@ dashboardRoutes.get("/dashboard/followups", requireSession, async (c) => {
       (value) => value === wanted,
     ) ?? "open";
   const { data } = await listFollowups({
-    ctx: serviceContext(c.var.services),
+    ctx: serviceContext(c.get("services")),
     input: {
       state: filter === "all" || filter === "overdue" ? undefined : filter,
       overdue: filter === "overdue" ? true : undefined,
@@ -105,7 +108,7 @@ dashboardRoutes.get("/dashboard/followups", requireSession, async (c) => {
       ...frame(c, "Follow-ups", "followups"),
       filter,
       followups: data,
-      csrf: csrfTokenFor(c.var.session.token),
+      csrf: csrfTokenFor(c.get("session").token),
       notice: c.req.query("done") === "1" ? "Saved." : undefined,
     }),
   );
@@ -114,13 +117,13 @@ dashboardRoutes.get("/dashboard/followups", requireSession, async (c) => {
 dashboardRoutes.get("/dashboard/followups/:id", requireSession, async (c) => {
   const id = c.req.param("id");
   if (!UUID.test(id)) return notFoundPage(c);
-  const followup = await getFollowup({ ctx: serviceContext(c.var.services), input: { id } });
+  const followup = await getFollowup({ ctx: serviceContext(c.get("services")), input: { id } });
   return html(
     c,
     FollowupPage({
       ...frame(c, "Follow-up", "followups"),
       followup,
-      csrf: csrfTokenFor(c.var.session.token),
+      csrf: csrfTokenFor(c.get("session").token),
     }),
   );
 });
@@ -135,10 +138,10 @@ dashboardRoutes.post("/dashboard/followups/:id", requireSession, async (c) => {
   }
   const note = form.note?.trim().slice(0, 2000) || undefined;
   await updateFollowup({
-    ctx: serviceContext(c.var.services),
+    ctx: serviceContext(c.get("services")),
     input: {
       id,
-      author: `dashboard: ${c.var.session.apiKey.name}`,
+      author: `dashboard: ${c.get("session").apiKey.name}`,
       state: action === "acknowledge" ? "acknowledged" : "resolved",
       note,
     },
@@ -147,7 +150,7 @@ dashboardRoutes.post("/dashboard/followups/:id", requireSession, async (c) => {
 });
 
 dashboardRoutes.get("/dashboard/goals", requireSession, async (c) => {
-  const ctx = serviceContext(c.var.services);
+  const ctx = serviceContext(c.get("services"));
   const asked = c.req.query("period");
   const period = asked ? parsePeriod(asked) : undefined;
   if (asked && !period) return errorPage(c, 400, "A period looks like 2026-11 or 2026-Q4.");
@@ -175,7 +178,7 @@ dashboardRoutes.onError((error, c) => {
   if (error instanceof CsrfRefused) return errorPage(c, 403, error.message);
   const apiError = toApiError(error);
   if (apiError.status >= 500)
-    c.var.logFields.error = { name: error.name, message: error.message, stack: error.stack };
+    c.get("logFields").error = { name: error.name, message: error.message, stack: error.stack };
   const message =
     apiError.status >= 500
       ? "The dashboard could not show this page. Try again shortly."

@@ -87,14 +87,14 @@ function toJson(row: DeadLetterRow) {
 export const deadLetterRoutes = createRouter()
   .openapi(list, async (c) => {
     const page = await listDeadLetters({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("query"),
     });
     return c.json({ data: page.data.map(toJson), nextCursor: page.nextCursor }, 200);
   })
   .openapi(replay, async (c) => {
     const { deadLetter, outcome } = await replayDeadLetter({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("param"),
     });
     return c.json({ deadLetter: toJson(deadLetter), outcome }, 200);

@@ -220,14 +220,14 @@ const page = <T, U>(result: { data: T[]; nextCursor: string | null }, present: (
 
 export const directoryRoutes = createRouter()
   .openapi(putClientRoute, async (c) => {
-    const ctx = serviceContext(c.var.services);
+    const ctx = serviceContext(c.get("services"));
     const input = { ...c.req.valid("json"), ...c.req.valid("param") };
     const { client, created } = await putClient({ ctx, input });
     return c.json(presentClient(client), created ? 201 : 200);
   })
   .openapi(getClientRoute, async (c) => {
     const found = await getClient({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("param"),
     });
     if (!found) throw notFound("client");
@@ -235,20 +235,20 @@ export const directoryRoutes = createRouter()
   })
   .openapi(listClientsRoute, async (c) => {
     const result = await listClients({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("query"),
     });
     return c.json(page(result, presentClient), 200);
   })
   .openapi(putContactRoute, async (c) => {
-    const ctx = serviceContext(c.var.services);
+    const ctx = serviceContext(c.get("services"));
     const input = { ...c.req.valid("json"), ...c.req.valid("param") };
     const { contact, created } = await putContact({ ctx, input });
     return c.json(presentContact(contact), created ? 201 : 200);
   })
   .openapi(getContactRoute, async (c) => {
     const contact = await getContact({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("param"),
     });
     if (!contact) throw notFound("contact");
@@ -256,28 +256,28 @@ export const directoryRoutes = createRouter()
   })
   .openapi(listContactsRoute, async (c) => {
     const result = await listContacts({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("query"),
     });
     return c.json(page(result, presentContact), 200);
   })
   .openapi(eraseContactRoute, async (c) => {
     const contact = await eraseContact({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("param"),
     });
     if (!contact) throw notFound("contact");
     return c.json(presentContact(contact), 200);
   })
   .openapi(putTeamRoute, async (c) => {
-    const ctx = serviceContext(c.var.services);
+    const ctx = serviceContext(c.get("services"));
     const input = { ...c.req.valid("json"), ...c.req.valid("param") };
     const { team, created } = await putTeam({ ctx, input });
     return c.json(presentTeam(team), created ? 201 : 200);
   })
   .openapi(getTeamRoute, async (c) => {
     const team = await getTeam({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("param"),
     });
     if (!team) throw notFound("team");
@@ -285,20 +285,20 @@ export const directoryRoutes = createRouter()
   })
   .openapi(listTeamsRoute, async (c) => {
     const result = await listTeams({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("query"),
     });
     return c.json(page(result, presentTeam), 200);
   })
   .openapi(putMemberRoute, async (c) => {
-    const ctx = serviceContext(c.var.services);
+    const ctx = serviceContext(c.get("services"));
     const input = { ...c.req.valid("json"), ...c.req.valid("param") };
     const { member, created } = await putMember({ ctx, input });
     return c.json(presentMember(member), created ? 201 : 200);
   })
   .openapi(getMemberRoute, async (c) => {
     const member = await getMember({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("param"),
     });
     if (!member) throw notFound("member");
@@ -306,7 +306,7 @@ export const directoryRoutes = createRouter()
   })
   .openapi(listMembersRoute, async (c) => {
     const result = await listMembers({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("query"),
     });
     return c.json(page(result, presentMember), 200);

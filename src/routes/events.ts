@@ -84,9 +84,9 @@ const post = createRoute({
 
 export const eventRoutes = createRouter().openapi(post, async (c) => {
   const result = await ingestEvent({
-    ctx: serviceContext(c.var.services),
+    ctx: serviceContext(c.get("services")),
     input: { source: "api", event: c.req.valid("json") },
   });
-  c.var.logFields.eventId = result.eventId;
+  c.get("logFields").eventId = result.eventId;
   return c.json(result, 202);
 });

@@ -170,22 +170,22 @@ function toJson(view: FollowupView) {
 export const followupRoutes = createRouter()
   .openapi(list, async (c) => {
     const page = await listFollowups({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("query"),
     });
     return c.json({ data: page.data.map(toJson), nextCursor: page.nextCursor }, 200);
   })
   .openapi(getOne, async (c) => {
     const view = await getFollowup({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("param"),
     });
     return c.json(toJson(view), 200);
   })
   .openapi(update, async (c) => {
     const view = await updateFollowup({
-      ctx: serviceContext(c.var.services),
-      input: { ...c.req.valid("json"), id: c.req.valid("param").id, author: c.var.apiKey.name },
+      ctx: serviceContext(c.get("services")),
+      input: { ...c.req.valid("json"), id: c.req.valid("param").id, author: c.get("apiKey").name },
     });
     return c.json(toJson(view), 200);
   });

@@ -248,13 +248,13 @@ function notFound(): never {
 
 export const goalRoutes = createRouter()
   .openapi(list, async (c) => {
-    const ctx = serviceContext(c.var.services);
+    const ctx = serviceContext(c.get("services"));
     const teamId = await teamIdOf(ctx, c.req.valid("query").team);
     const rows = await listGoals({ ctx, input: { teamId } });
     return c.json({ data: rows.map(goalJson) }, 200);
   })
   .openapi(attainment, async (c) => {
-    const ctx = serviceContext(c.var.services);
+    const ctx = serviceContext(c.get("services"));
     const query = c.req.valid("query");
     const period = parsePeriod(query.period);
     if (!period) {
@@ -268,14 +268,14 @@ export const goalRoutes = createRouter()
   })
   .openapi(get, async (c) => {
     const goal = await getGoal({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("param"),
     });
     return goal ? c.json(goalJson(goal), 200) : notFound();
   })
   .openapi(create, async (c) => {
     const goal = await createGoal({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("json"),
     });
     return c.json(goalJson(goal), 201);
@@ -283,14 +283,14 @@ export const goalRoutes = createRouter()
   .openapi(update, async (c) => {
     const changes = c.req.valid("json");
     const goal = await updateGoal({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: { id: c.req.valid("param").id, changes },
     });
     return goal ? c.json(goalJson(goal), 200) : notFound();
   })
   .openapi(remove, async (c) => {
     const goal = await updateGoal({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: { id: c.req.valid("param").id, changes: { active: false } },
     });
     return goal ? c.json(goalJson(goal), 200) : notFound();

@@ -30,7 +30,7 @@ export const healthRoutes = createRouter()
   .openapi(readyz, async (c) => {
     try {
       // A database that does not answer within two seconds is as good as down.
-      await within(c.var.services.database.ping(), 2000, () => {
+      await within(c.get("services").database.ping(), 2000, () => {
         throw new Error("ping timed out");
       });
     } catch (error) {

@@ -135,19 +135,19 @@ const notFound = () => new ApiError("not_found", "No integration has this id.");
 
 export const integrationRoutes = createRouter()
   .openapi(list, async (c) => {
-    const rows = await listIntegrations({ ctx: serviceContext(c.var.services) });
+    const rows = await listIntegrations({ ctx: serviceContext(c.get("services")) });
     return c.json({ data: rows.map(toJson) }, 200);
   })
   .openapi(create, async (c) => {
     const created = await createIntegration({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("json"),
     });
     return c.json(toJson(created), 201);
   })
   .openapi(get, async (c) => {
     const found = await getIntegration({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("param"),
     });
     if (!found) throw notFound();
@@ -155,7 +155,7 @@ export const integrationRoutes = createRouter()
   })
   .openapi(update, async (c) => {
     const updated = await updateIntegration({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: { id: c.req.valid("param").id, changes: c.req.valid("json") },
     });
     if (!updated) throw notFound();
@@ -163,7 +163,7 @@ export const integrationRoutes = createRouter()
   })
   .openapi(remove, async (c) => {
     const deleted = await deleteIntegration({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("param"),
     });
     if (!deleted) throw notFound();

@@ -75,7 +75,7 @@ const iso = (value: Date | null) => value?.toISOString() ?? null;
 export const invitationRoutes = createRouter().openapi(list, async (c) => {
   const query = c.req.valid("query");
   const history = await invitationHistory({
-    ctx: serviceContext(c.var.services),
+    ctx: serviceContext(c.get("services")),
     input: { externalId: query.workItem, kind: query.kind },
   });
   if (!history) throw new ApiError("not_found", `No ${query.kind} has this externalId.`);

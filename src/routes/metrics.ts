@@ -114,15 +114,15 @@ const escalation = createRoute({
 export const metricRoutes = createRouter()
   .openapi(csat, async (c) => {
     const input = toMetricQuery(c.req.valid("query"));
-    return c.json(await csatMetric({ ctx: serviceContext(c.var.services), input }), 200);
+    return c.json(await csatMetric({ ctx: serviceContext(c.get("services")), input }), 200);
   })
   .openapi(nps, async (c) => {
     const input = toMetricQuery(c.req.valid("query"));
-    return c.json(await npsMetric({ ctx: serviceContext(c.var.services), input }), 200);
+    return c.json(await npsMetric({ ctx: serviceContext(c.get("services")), input }), 200);
   })
   .openapi(responseRate, async (c) => {
     const input = toMetricQuery(c.req.valid("query"));
-    return c.json(await responseRateMetric({ ctx: serviceContext(c.var.services), input }), 200);
+    return c.json(await responseRateMetric({ ctx: serviceContext(c.get("services")), input }), 200);
   })
   .openapi(retention, async (c) => {
     const input = toMetricQuery(c.req.valid("query"));
@@ -143,9 +143,9 @@ export const metricRoutes = createRouter()
         },
       );
     }
-    return c.json(await retentionMetric({ ctx: serviceContext(c.var.services), input }), 200);
+    return c.json(await retentionMetric({ ctx: serviceContext(c.get("services")), input }), 200);
   })
   .openapi(escalation, async (c) => {
     const input = toMetricQuery(c.req.valid("query"));
-    return c.json(await escalationMetric({ ctx: serviceContext(c.var.services), input }), 200);
+    return c.json(await escalationMetric({ ctx: serviceContext(c.get("services")), input }), 200);
   });

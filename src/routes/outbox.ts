@@ -62,7 +62,7 @@ export const outboxRoutes = createRouter().openapi(list, async (c) => {
     });
   }
   const page = await listOutbox({
-    ctx: serviceContext(c.var.services),
+    ctx: serviceContext(c.get("services")),
     input: { limit: query.limit, after, to: query.to },
   });
   return c.json({ data: page.emails.map(toJson), nextCursor: page.next }, 200);

@@ -117,7 +117,7 @@ joined by \`;\`).`,
 export const responsesFeedRoutes = createRouter().openapi(feed, async (c) => {
   const query = c.req.valid("query");
   const page = await readFeed({
-    ctx: serviceContext(c.var.services),
+    ctx: serviceContext(c.get("services")),
     input: {
       cursor: query.cursor,
       updatedSince: query.updatedSince,

@@ -121,7 +121,7 @@ export function responseJson(row: ResponseRow) {
 export const responseRoutes = createRouter()
   .openapi(getOne, async (c) => {
     const row = await getResponse({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("param"),
     });
     if (!row) throw new ApiError("not_found", "No response has this id.");
@@ -129,7 +129,7 @@ export const responseRoutes = createRouter()
   })
   .openapi(create, async (c) => {
     const { response, created } = await recordExternalResponse({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("json"),
     });
     return created ? c.json(responseJson(response), 201) : c.json(responseJson(response), 200);

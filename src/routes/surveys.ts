@@ -178,19 +178,19 @@ function toJson(row: SurveyRow) {
 
 export const surveyRoutes = createRouter()
   .openapi(list, async (c) => {
-    const rows = await listSurveys({ ctx: serviceContext(c.var.services) });
+    const rows = await listSurveys({ ctx: serviceContext(c.get("services")) });
     return c.json({ data: rows.map(toJson) }, 200);
   })
   .openapi(create, async (c) => {
     const row = await createSurvey({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("json"),
     });
     return c.json(toJson(row), 201);
   })
   .openapi(fetch, async (c) => {
     const row = await getSurvey({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("param"),
     });
     if (!row) throw new ApiError("not_found", "No survey has this key.");
@@ -198,14 +198,14 @@ export const surveyRoutes = createRouter()
   })
   .openapi(put, async (c) => {
     const { survey, created } = await putSurvey({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: { ...c.req.valid("json"), key: c.req.valid("param").key },
     });
     return created ? c.json(toJson(survey), 201) : c.json(toJson(survey), 200);
   })
   .openapi(campaign, async (c) => {
     const result = await runCampaign({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: { surveyKey: c.req.valid("param").key, ...c.req.valid("json") },
     });
     const skipped: Partial<Record<SkipReason, number>> = result.skipped;

@@ -15,7 +15,7 @@ unsubscribeRoutes.use("/u/*", publicPageGuard());
 
 unsubscribeRoutes.get("/u/:token", async (c) => {
   const token = c.req.param("token");
-  const services = c.var.services;
+  const services = c.get("services");
   const target = await findByToken(services.database.db, token);
   if (!target) {
     return sendMessage(c, 404, (m) => ({ title: m.notFoundTitle, body: m.notFoundBody }));
@@ -39,7 +39,7 @@ unsubscribeRoutes.get("/u/:token", async (c) => {
 
 unsubscribeRoutes.post("/u/:token", async (c) => {
   const token = c.req.param("token");
-  const services = c.var.services;
+  const services = c.get("services");
   const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
   // RFC 8058: the mail client posts exactly this body, with no page and no form token.
   const oneClick = form["List-Unsubscribe"] === "One-Click";

@@ -125,21 +125,21 @@ function toJson(row: DeliveryRow, attempts?: AttemptRow[]) {
 export const webhookDeliveryRoutes = createRouter()
   .openapi(list, async (c) => {
     const page = await listDeliveries({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("query"),
     });
     return c.json({ data: page.data.map((row) => toJson(row)), nextCursor: page.nextCursor }, 200);
   })
   .openapi(getOne, async (c) => {
     const { delivery, attempts } = await getDelivery({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("param"),
     });
     return c.json(toJson(delivery, attempts), 200);
   })
   .openapi(replay, async (c) => {
     const row = await replayDelivery({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("param"),
     });
     return c.json(toJson(row), 202);

@@ -146,25 +146,25 @@ function toJson(row: Subscription) {
 export const webhookSubscriptionRoutes = createRouter()
   .openapi(create, async (c) => {
     const { subscription, secret } = await createSubscription({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("json"),
     });
     return c.json({ ...toJson(subscription), secret }, 201);
   })
   .openapi(list, async (c) => {
-    const rows = await listSubscriptions({ ctx: serviceContext(c.var.services) });
+    const rows = await listSubscriptions({ ctx: serviceContext(c.get("services")) });
     return c.json({ data: rows.map(toJson) }, 200);
   })
   .openapi(getOne, async (c) => {
     const row = await getSubscription({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: c.req.valid("param"),
     });
     return c.json(toJson(row), 200);
   })
   .openapi(update, async (c) => {
     const row = await updateSubscription({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: { ...c.req.valid("json"), id: c.req.valid("param").id },
     });
     return c.json(toJson(row), 200);

@@ -65,14 +65,14 @@ export const psaWebhookRoutes = createRouter();
 for (const vendor of vendors) {
   const [byQuery, byPath] = routesFor(vendor);
   const handle = async (c: Context<AppEnv>, integrationId: string) => {
-    c.var.logFields.integrationId = integrationId;
+    c.get("logFields").integrationId = integrationId;
     // The signature covers the exact bytes: read them once, parse JSON ourselves.
     const body = new Uint8Array(await c.req.arrayBuffer());
     const outcome = await receiveWebhook({
-      ctx: serviceContext(c.var.services),
+      ctx: serviceContext(c.get("services")),
       input: { vendor, integrationId, body, headers: c.req.raw.headers },
     });
-    c.var.logFields.webhook = outcome.status;
+    c.get("logFields").webhook = outcome.status;
     return c.json(outcome, 202);
   };
   psaWebhookRoutes.openapi(byQuery!, (c) => handle(c, c.req.query("integration")!));

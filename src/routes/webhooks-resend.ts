@@ -25,7 +25,7 @@ and ignored. Without \`RESEND_WEBHOOK_SECRET\` the endpoint answers 503.`,
 });
 
 export const resendWebhookRoutes = createRouter().openapi(receive, async (c) => {
-  const ctx = serviceContext(c.var.services);
+  const ctx = serviceContext(c.get("services"));
   const secret = ctx.config.RESEND_WEBHOOK_SECRET;
   if (!secret) {
     throw new ApiError(
@@ -68,8 +68,8 @@ export const resendWebhookRoutes = createRouter().openapi(receive, async (c) => 
     ctx,
     input: { event: event.data, deliveryId: deliveryId ?? "" },
   });
-  c.var.logFields.resendEvent = event.data.type;
-  c.var.logFields.outcome = outcome;
+  c.get("logFields").resendEvent = event.data.type;
+  c.get("logFields").outcome = outcome;
   if (outcome === "unknown_email") {
     ctx.logger.info(
       { emailId: event.data.data?.email_id, type: event.data.type },
