@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { boundedMemo } from "../memo.ts";
 import { purposeKey } from "./purpose-keys.ts";
 
 /** What a click leaves behind for audit: never the raw IP, only a keyed hash of it. */
@@ -8,12 +9,18 @@ export interface ClickEvidence {
   ipHash: string | null;
 }
 
+/** A keyed hash of a client address; an address seen again is not hashed again. */
 export function hashIp(secret: string, ip: string): string {
-  return createHmac("sha256", purposeKey(secret, "ip-hash"))
-    .update(ip)
-    .digest("base64url")
-    .slice(0, 22);
+  if (secret !== ipHashes.secret) ipHashes = { secret, of: ipHashMemo(secret) };
+  return ipHashes.of(ip);
 }
+
+const ipHashMemo = (secret: string) =>
+  boundedMemo(4096, (ip) =>
+    createHmac("sha256", purposeKey(secret, "ip-hash")).update(ip).digest("base64url").slice(0, 22),
+  );
+// A process knows one instance secret (tests: one per file).
+let ipHashes = { secret: "", of: ipHashMemo("") };
 
 /** Requests that only look ahead (HEAD, browser and proxy prefetch) never record an answer. */
 export function isLookAhead(method: string, header: (name: string) => string | undefined) {
@@ -42,6 +49,12 @@ const scannerAgents: Array<[RegExp, string]> = [
   ],
 ];
 
+/** The scanner a user agent names (`agent:<name>`), or "" for none; few agents recur. */
+const scannerAgentOf = boundedMemo(1024, (agent) => {
+  for (const [pattern, name] of scannerAgents) if (pattern.test(agent)) return `agent:${name}`;
+  return "";
+});
+
 /** The reason a request looks automated, or undefined when it looks like a person's browser. */
 export function scannerSignature(
   evidence: ClickEvidence,
@@ -51,7 +64,8 @@ export function scannerSignature(
 ): string | undefined {
   const agent = evidence.userAgent ?? "";
   if (!agent) return "no-user-agent";
-  for (const [pattern, name] of scannerAgents) if (pattern.test(agent)) return `agent:${name}`;
+  const scanner = scannerAgentOf(agent);
+  if (scanner) return scanner;
   if (!evidence.acceptLanguage) return "no-accept-language";
   if (deliveredAt && arrivedAt.getTime() - deliveredAt.getTime() < graceSeconds * 1000) {
     return "too-soon-after-delivery";
