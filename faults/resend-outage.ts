@@ -2,8 +2,8 @@
 // nothing sent twice, the retries spaced as the backoff schedule and Retry-After say, and the
 // number of requests during the outage bounded by that schedule (no hot loop).
 import { backoffMs } from "../src/delivery/backoff.ts";
+import { FakeResend } from "../test/support/fake-resend.ts";
 import { freshDatabase, postgresServerUrl } from "./support/database.ts";
-import { FaultResend } from "./support/fake-resend.ts";
 import { type RapportProcess, startRapport, stopAll, waitFor } from "./support/processes.ts";
 import { scenarioSecret, seedInvitations } from "./support/seed.ts";
 import {
@@ -30,7 +30,7 @@ export async function scenario(options: ResendOutageOptions = {}): Promise<Scena
   const retryAfter = options.retryAfterSeconds ?? 5;
   const log = options.log ?? (() => {});
   const checks = new Checks();
-  const fake = await new FaultResend().start();
+  const fake = await new FakeResend().start();
   const db = await freshDatabase(postgresServerUrl(), "resend_outage");
   const processes: RapportProcess[] = [];
   try {
@@ -85,7 +85,7 @@ export async function scenario(options: ResendOutageOptions = {}): Promise<Scena
 
     await checkBackoff(checks, db.sql, retryAfter);
     checks.note(
-      `fake Resend: ${fake.requests.length} batch requests, ${fake.emails.length} emails accepted`,
+      `fake Resend: ${fake.requests.length} batch requests, ${fake.sent.length} emails accepted`,
     );
     return checks.result();
   } finally {

@@ -2,8 +2,8 @@
 // and every click sent to both servers at once, intake running during the clicks: no duplicate
 // event, work item, touch, invitation, email, response or follow-up.
 import { randomBytes } from "node:crypto";
+import { FakeResend } from "../test/support/fake-resend.ts";
 import { freshDatabase, postgresServerUrl } from "./support/database.ts";
-import { FaultResend } from "./support/fake-resend.ts";
 import { type RapportProcess, sleep, startRapport, stopAll, waitFor } from "./support/processes.ts";
 import { scenarioSecret, seedApiKey } from "./support/seed.ts";
 import {
@@ -36,7 +36,7 @@ export async function scenario(options: TwoInstancesOptions = {}): Promise<Scena
   const concurrency = options.concurrency ?? 8;
   const log = options.log ?? (() => {});
   const checks = new Checks();
-  const fake = await new FaultResend().start();
+  const fake = await new FakeResend().start();
   const db = await freshDatabase(postgresServerUrl(), "two_instances");
   const processes: RapportProcess[] = [];
   try {
@@ -80,15 +80,11 @@ export async function scenario(options: TwoInstancesOptions = {}): Promise<Scena
     };
     log(`two-instances: ${first} events to both servers`);
     await intake(0, first);
-    const sentFirst = await waitFor(() => fake.emails.length >= first, 120_000, 200);
-    checks.expect(
-      "the first emails went out",
-      sentFirst,
-      `${fake.emails.length} of ${first} emails`,
-    );
+    const sentFirst = await waitFor(() => fake.sent.length >= first, 120_000, 200);
+    checks.expect("the first emails went out", sentFirst, `${fake.sent.length} of ${first} emails`);
     await sleep(1500);
 
-    const links = fake.emails.flatMap((email, i) => {
+    const links = fake.sent.flatMap((email, i) => {
       // Every third person is unhappy (a follow-up case), the others happy.
       const wanted = i % 3 === 0 ? 1 : 3;
       const link = scoreLinks(email.text).find((candidate) => candidate.score === wanted);
@@ -111,12 +107,12 @@ export async function scenario(options: TwoInstancesOptions = {}): Promise<Scena
     ]);
     const total = first + second;
     const drained = await waitFor(
-      async () => fake.emails.length >= total && (await pendingInvitations(db.sql)) === 0,
+      async () => fake.sent.length >= total && (await pendingInvitations(db.sql)) === 0,
       120_000,
       250,
     );
     await stopAll(processes);
-    checks.expect("every email went out", drained, `${fake.emails.length} of ${total} emails`);
+    checks.expect("every email went out", drained, `${fake.sent.length} of ${total} emails`);
 
     const failed = answers.filter((a) => a.status < 200 || a.status >= 300);
     checks.expect(

@@ -1,7 +1,8 @@
 // `kill -9` of a worker while Resend holds the answer to a batch it already accepted, then a
 // restart: every invitation must be sent exactly once, none lost, the attempts recorded.
+
+import { FakeResend } from "../test/support/fake-resend.ts";
 import { freshDatabase, postgresServerUrl } from "./support/database.ts";
-import { FaultResend } from "./support/fake-resend.ts";
 import { type RapportProcess, startRapport, stopAll, waitFor } from "./support/processes.ts";
 import { scenarioSecret, seedInvitations } from "./support/seed.ts";
 import {
@@ -28,7 +29,7 @@ export async function scenario(options: WorkerKillOptions = {}): Promise<Scenari
   const count = options.invitations ?? 300;
   const log = options.log ?? (() => {});
   const checks = new Checks();
-  const fake = await new FaultResend({ answerDelayMs: options.answerDelayMs ?? 3000 }).start();
+  const fake = await new FakeResend({ answerDelayMs: options.answerDelayMs ?? 3000 }).start();
   const db = await freshDatabase(postgresServerUrl(), "worker_kill");
   const processes: RapportProcess[] = [];
   try {
@@ -109,7 +110,7 @@ export async function scenario(options: WorkerKillOptions = {}): Promise<Scenari
       );
     }
     checks.note(
-      `fake Resend: ${fake.requests.length} batch requests, ${fake.emails.length} emails accepted`,
+      `fake Resend: ${fake.requests.length} batch requests, ${fake.sent.length} emails accepted`,
     );
     return checks.result();
   } finally {

@@ -1,5 +1,5 @@
 import type postgres from "postgres";
-import type { FaultResend } from "./fake-resend.ts";
+import type { FakeResend } from "../../test/support/fake-resend.ts";
 
 /** What every scenario answers: a verdict and the observations behind it. */
 export interface ScenarioResult {
@@ -34,7 +34,7 @@ export class Checks {
 export async function checkDeliveredOnce(
   checks: Checks,
   sql: postgres.Sql,
-  fake: FaultResend,
+  fake: FakeResend,
   recipients: string[],
 ): Promise<void> {
   const counts = fake.countsByRecipient("survey");

@@ -1,10 +1,11 @@
+import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
 /** How the fake answers one request. */
 export type FakeBehaviour =
   | "ok"
-  /** 429 with `Retry-After: 1`, nothing sent. */
+  /** 429 with `Retry-After`, nothing sent. */
   | "rate-limit"
   /** 500 problem JSON, nothing sent. */
   | "server-error"
@@ -17,6 +18,7 @@ export type FakeBehaviour =
   /** Sends, then closes the connection without an answer. */
   | "close";
 
+/** One email the fake sent (a replayed idempotent request sends nothing new). */
 export interface SentEmail {
   idempotencyKey: string | null;
   id: string;
@@ -26,6 +28,24 @@ export interface SentEmail {
   kind: string | null;
   headers: Record<string, string>;
   text: string;
+  at: number;
+}
+
+/** One `POST /emails/batch` as the fake saw it. */
+export interface BatchRequest {
+  at: number;
+  idempotencyKey: string | null;
+  behaviour: FakeBehaviour;
+  size: number;
+  /** The status answered, or null while unanswered (slow answer, hang, or the client left). */
+  status: number | null;
+  /** Answered with an earlier request's result: same idempotency key, same body. */
+  replayed: boolean;
+}
+
+export interface FakeResendOptions {
+  /** Sends a batch at once but answers it only after this long (the window for a crash). */
+  answerDelayMs?: number;
 }
 
 interface ApiEmail {
@@ -37,23 +57,28 @@ interface ApiEmail {
 }
 
 /**
- * A stand-in for the Resend API on loopback, for the real SDK. Like Resend, it replays the
- * answer of an idempotency key it has seen (sending nothing again) and refuses a key reused
- * with another body; `script` queues behaviours for the next requests (then "ok").
+ * A stand-in for the Resend API on loopback, for the real SDK, in the test process or beside
+ * separate server and worker processes. Like Resend, a batch is sent (and counted) the moment it
+ * arrives, while its answer may come late; a request repeating an idempotency key with the same
+ * body answers the original result and sends nothing; the same key with another body is a 409,
+ * and so is a key whose first request is still being answered. Failures come from `script`
+ * (behaviours for the next requests, then "ok") or from `startOutage` (429, then 500, for a
+ * time).
  */
 export class FakeResend {
   readonly sent: SentEmail[] = [];
-  readonly requests: Array<{
-    idempotencyKey: string | null;
-    behaviour: FakeBehaviour;
-    size: number;
-  }> = [];
+  readonly requests: BatchRequest[] = [];
+  url = "";
   private queue: FakeBehaviour[] = [];
-  private readonly replies = new Map<string, { body: string; answer: string }>();
+  private readonly replies = new Map<string, { bodyHash: string; answer: string }>();
+  private readonly inFlight = new Set<string>();
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
+  private outage: { rateLimitedUntil: number; until: number } | undefined;
+  private retryAfterSeconds = 1;
   private nextId = 1;
-  url = "";
+
+  constructor(private readonly options: FakeResendOptions = {}) {}
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -70,15 +95,58 @@ export class FakeResend {
     this.queue.push(...behaviours);
   }
 
+  /**
+   * From now on, for `seconds`: the first half answers 429 with `Retry-After`, the second half
+   * 500. Nothing is sent meanwhile.
+   */
+  startOutage(seconds: number, retryAfterSeconds: number): { from: number; until: number } {
+    const from = Date.now();
+    this.retryAfterSeconds = retryAfterSeconds;
+    this.outage = { rateLimitedUntil: from + (seconds * 1000) / 2, until: from + seconds * 1000 };
+    return { from, until: this.outage.until };
+  }
+
+  setAnswerDelay(ms: number): void {
+    this.options.answerDelayMs = ms;
+  }
+
   /** Emails really sent to this invitation (of one kind), replays not counted. */
   count(invitationId: string, kind = "survey"): number {
     return this.sent.filter((email) => email.invitationId === invitationId && email.kind === kind)
       .length;
   }
 
+  /** Emails sent per recipient. */
+  countsByRecipient(kind = "survey"): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const email of this.sent) {
+      if (email.kind !== kind) continue;
+      counts.set(email.to, (counts.get(email.to) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  /** Batches received whose answer has not gone out. */
+  unanswered(): number {
+    return this.requests.filter((request) => request.status === null).length;
+  }
+
+  answered(): number {
+    return this.requests.filter((request) => request.status !== null).length;
+  }
+
   async stop(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+
+  /** What answers the next request: an outage first, then the script. */
+  private nextBehaviour(): FakeBehaviour {
+    const now = Date.now();
+    if (this.outage && now < this.outage.until) {
+      return now < this.outage.rateLimitedUntil ? "rate-limit" : "server-error";
+    }
+    return this.queue.shift() ?? "ok";
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse) {
@@ -87,73 +155,90 @@ export class FakeResend {
     // Decoded once: a character split between two chunks must not be mangled.
     const body = Buffer.concat(chunks).toString("utf8");
     if (req.method !== "POST" || req.url !== "/emails/batch") {
-      return json(res, 404, { statusCode: 404, name: "not_found", message: "No such route." });
+      return json(res, 404, error(404, "not_found", "No such route."));
     }
     if (!/^Bearer re_/.test(req.headers.authorization ?? "")) {
-      return json(res, 401, { statusCode: 401, name: "missing_api_key", message: "No key." });
+      return json(res, 401, error(401, "missing_api_key", "No key."));
     }
     const key = (req.headers["idempotency-key"] as string | undefined) ?? null;
-    const behaviour = this.queue.shift() ?? "ok";
+    const behaviour = this.nextBehaviour();
     const emails = JSON.parse(body) as ApiEmail[];
-    this.requests.push({ idempotencyKey: key, behaviour, size: emails.length });
+    const request: BatchRequest = {
+      at: Date.now(),
+      idempotencyKey: key,
+      behaviour,
+      size: emails.length,
+      status: null,
+      replayed: false,
+    };
+    this.requests.push(request);
+    const answer = (status: number, value: string, headers: Record<string, string> = {}) => {
+      request.status = status;
+      if (res.destroyed) return;
+      res.writeHead(status, { "content-type": "application/json", ...headers });
+      res.end(value);
+    };
 
     if (behaviour === "rate-limit") {
-      res.setHeader("retry-after", "1");
-      return json(res, 429, {
-        statusCode: 429,
-        name: "rate_limit_exceeded",
-        message: "Too many requests.",
+      return answer(429, error(429, "rate_limit_exceeded", "Too many requests."), {
+        "retry-after": String(this.retryAfterSeconds),
       });
     }
     if (behaviour === "server-error") {
-      return json(res, 500, {
-        statusCode: 500,
-        name: "internal_server_error",
-        message: "Unexpected.",
-      });
+      return answer(500, error(500, "internal_server_error", "Unexpected."));
     }
     if (behaviour === "bad-gateway-html") {
+      request.status = 502;
       res.writeHead(502, { "content-type": "text/html" });
       return res.end("<html><body>Bad gateway</body></html>");
     }
     if (behaviour === "validation-error") {
-      return json(res, 422, {
-        statusCode: 422,
-        name: "validation_error",
-        message: "The `from` field must be a valid email address.",
-      });
+      const message = "The `from` field must be a valid email address.";
+      return answer(422, error(422, "validation_error", message));
     }
 
-    const answer = this.process(key, body, emails, req.headers["x-batch-validation"]);
-    if (behaviour === "hang") return; // sent, never answered
+    const bodyHash = createHash("sha256").update(body).digest("hex");
+    let reply: string | undefined;
+    if (key) {
+      if (this.inFlight.has(key)) {
+        return answer(409, error(409, "concurrent_idempotent_requests", "Still processing."));
+      }
+      const earlier = this.replies.get(key);
+      if (earlier && earlier.bodyHash !== bodyHash) {
+        const message = "Same idempotency key used with a different request payload.";
+        return answer(409, error(409, "invalid_idempotent_request", message));
+      }
+      if (earlier) {
+        request.replayed = true;
+        reply = earlier.answer;
+      }
+    }
+    const fresh = reply === undefined;
+    if (reply === undefined) {
+      reply = this.send(key, emails, req.headers["x-batch-validation"]);
+      if (key) this.replies.set(key, { bodyHash, answer: reply });
+    }
+    // A scripted failure after sending hits a replay too: the client never learns the result.
+    if (behaviour === "hang") return;
     if (behaviour === "close") {
       req.socket.destroy();
       return;
     }
-    res.writeHead(answer.status, { "content-type": "application/json" });
-    res.end(answer.body);
+    const delay = fresh ? (this.options.answerDelayMs ?? 0) : 0;
+    if (delay > 0) {
+      if (key) this.inFlight.add(key);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (key) this.inFlight.delete(key);
+    }
+    answer(200, reply);
   }
 
-  private process(
+  /** Sends the batch's valid emails; the answer Resend gives for it. */
+  private send(
     key: string | null,
-    body: string,
     emails: ApiEmail[],
     validation: string | string[] | undefined,
-  ): { status: number; body: string } {
-    if (key) {
-      const earlier = this.replies.get(key);
-      if (earlier && earlier.body !== body) {
-        return {
-          status: 409,
-          body: JSON.stringify({
-            statusCode: 409,
-            name: "invalid_idempotent_request",
-            message: "Same idempotency key used with a different request payload.",
-          }),
-        };
-      }
-      if (earlier) return { status: 200, body: earlier.answer };
-    }
+  ): string {
     const data: Array<{ id: string }> = [];
     const errors: Array<{ index: number; message: string }> = [];
     for (const [index, email] of emails.entries()) {
@@ -174,15 +259,18 @@ export class FakeResend {
         kind: tag("email_kind"),
         headers: email.headers ?? {},
         text: email.text ?? "",
+        at: Date.now(),
       });
     }
-    const answer = JSON.stringify(validation === "permissive" ? { data, errors } : { data });
-    if (key) this.replies.set(key, { body, answer });
-    return { status: 200, body: answer };
+    return JSON.stringify(validation === "permissive" ? { data, errors } : { data });
   }
 }
 
-function json(res: ServerResponse, status: number, value: unknown) {
+function error(statusCode: number, name: string, message: string): string {
+  return JSON.stringify({ statusCode, name, message });
+}
+
+function json(res: ServerResponse, status: number, value: string) {
   res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(value));
+  res.end(value);
 }
