@@ -47,7 +47,11 @@ export function responseHeaders(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** A response with every standard header, its own `headers` taking precedence. */
+/**
+ * A response with every standard header, its own `headers` taking precedence. It is built
+ * directly, not through the context: headers set earlier with `c.header()` are not carried
+ * over, so a handler using it passes all of its headers here.
+ */
 export function completeResponse(
   c: Context,
   body: string,
