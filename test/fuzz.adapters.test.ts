@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { like } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contacts } from "../src/db/schema/index.ts";
 import { signDelivery } from "../src/delivery/webhook-signature.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import {
@@ -179,6 +181,48 @@ describe("PSA adapters and the Resend webhook under bad input", () => {
       );
     });
   }
+
+  it("a HaloPSA name with an unpaired surrogate is ingested, the character replaced", async () => {
+    const payload = {
+      ...halopsaSample,
+      ticket: { ...halopsaSample.ticket, id: 7002, user_name: "\ud800Mo" },
+    };
+    const response = await send(t.app, signed("halopsa", payload));
+    expect(response.status).toBe(202);
+    const rows = await t.ctx.db
+      .select({ name: contacts.name })
+      .from(contacts)
+      .where(like(contacts.name, "%Mo"));
+    expect(rows.map((row) => row.name)).toEqual(["\ufffdMo"]);
+  });
+
+  it("an Autotask id that is not a number is refused with a dead letter, never sent to Autotask", async () => {
+    const payload = fixture("psa/autotask-ticket-completed.json");
+    const fields = payload.Fields as Record<string, unknown>;
+    const request = signed("autotask", {
+      ...payload,
+      Fields: { ...fields, AssignedResourceID: "\u{1F642}".repeat(50) },
+    });
+    const before = await tableCounts(t.ctx.db);
+    const response = await send(t.app, request);
+    expect(response.status).toBe(400);
+    expect((await response.json()).errors?.[0]?.path).toBe("Fields.AssignedResourceID");
+    expectUnchanged(before, await tableCounts(t.ctx.db), request, { dead_letters: 1 });
+  });
+
+  it("an Autotask date in the year 0 is refused with a dead letter, not a database error", async () => {
+    const payload = fixture("psa/autotask-ticket-completed.json");
+    const fields = payload.Fields as Record<string, unknown>;
+    const request = signed("autotask", {
+      ...payload,
+      Fields: { ...fields, CompletedDate: "0000-01-01T00:00:00Z" },
+    });
+    const before = await tableCounts(t.ctx.db);
+    const response = await send(t.app, request);
+    expect(response.status).toBe(400);
+    expect((await response.json()).errors?.[0]?.path).toBe("Fields.CompletedDate");
+    expectUnchanged(before, await tableCounts(t.ctx.db), request, { dead_letters: 1 });
+  });
 
   it("an unauthenticated delivery to any adapter is refused and writes nothing", async () => {
     const cases = fc.record({

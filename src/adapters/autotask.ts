@@ -60,10 +60,13 @@ export async function translateAutotask(
     : undefined;
   const occurredAt = closedAt ?? requireInstant(payload.EventTime, "EventTime");
 
-  const companyId = requireText(fields.CompanyID, "Fields.CompanyID");
-  const contactId = text(fields.ContactID);
-  const ownerId = text(fields.AssignedResourceID);
-  const personId = text(payload.PersonId);
+  const companyId = autotaskId(
+    requireText(fields.CompanyID, "Fields.CompanyID"),
+    "Fields.CompanyID",
+  );
+  const contactId = autotaskId(text(fields.ContactID), "Fields.ContactID");
+  const ownerId = autotaskId(text(fields.AssignedResourceID), "Fields.AssignedResourceID");
+  const personId = autotaskId(text(payload.PersonId), "PersonId");
   const [company, contact, owner, person] = await Promise.all([
     directory.get("Companies", companyId),
     contactId ? directory.get("Contacts", contactId) : undefined,
@@ -131,4 +134,12 @@ export async function translateAutotask(
 function fullName(record: Record<string, unknown>): string | undefined {
   const name = [text(record.firstName), text(record.lastName)].filter(Boolean).join(" ");
   return name === "" ? undefined : name;
+}
+
+/** Autotask ids are integers: anything else is refused before it reaches Autotask's API. */
+function autotaskId<T extends string | undefined>(value: T, field: string): T {
+  if (value !== undefined && !/^\d{1,18}$/.test(value)) {
+    throw new MappingError(field, `${JSON.stringify(value.slice(0, 40))} is not an Autotask id.`);
+  }
+  return value;
 }

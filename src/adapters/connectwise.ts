@@ -12,6 +12,7 @@ import {
   MappingError,
   mappedStatus,
   memberTeam,
+  parseVendorJson,
   requireInstant,
   requireText,
   type Touch,
@@ -53,7 +54,7 @@ function parseEntity(value: unknown): Record<string, unknown> {
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(value);
+    parsed = parseVendorJson(value);
   } catch {
     throw new MappingError("Entity", "`Entity` is not valid JSON.");
   }

@@ -18,7 +18,7 @@ import { translateConnectwise } from "./connectwise.ts";
 import { verifyConnectwise } from "./connectwise-signature.ts";
 import { translateHalopsa } from "./halopsa.ts";
 import { verifyAutotask, verifyHalopsa } from "./signatures.ts";
-import { MappingError, type Translation } from "./translation.ts";
+import { MappingError, parseVendorJson, type Translation } from "./translation.ts";
 
 export type WebhookOutcome =
   | ({ status: "ingested" } & IngestResult)
@@ -114,7 +114,7 @@ export async function replayDeadLetter({
 async function translate(integration: IntegrationConfig, body: string): Promise<Translation> {
   let payload: unknown;
   try {
-    payload = JSON.parse(body);
+    payload = parseVendorJson(body);
   } catch {
     throw new MappingError("(body)", "The body is not valid JSON.");
   }

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { isPlausibleInstant } from "../instant.ts";
 import type { CanonicalEventInput, eventTypes } from "../intake/event.ts";
 import type { IntegrationConfig } from "../integrations/integrations.ts";
 import type { StatusTarget } from "../integrations/model.ts";
@@ -21,6 +22,16 @@ export type Translation =
 
 export type EventType = (typeof eventTypes)[number];
 export type Touch = NonNullable<CanonicalEventInput["touches"]>[number];
+
+/**
+ * JSON from a PSA, its strings made well-formed: an unpaired surrogate (broken encoding in a
+ * name, say) becomes U+FFFD, as it would in any UTF-8 text, rather than failing the whole event.
+ */
+export function parseVendorJson(text: string): unknown {
+  return JSON.parse(text, (_key, value: unknown) =>
+    typeof value === "string" ? value.toWellFormed() : value,
+  );
+}
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -46,7 +57,7 @@ export function instant(value: unknown, field: string): string | undefined {
   if (raw === undefined) return undefined;
   const withZone = /^\d{4}-\d{2}-\d{2}T[\d:.]+$/.test(raw) ? `${raw}Z` : raw;
   const parsed = new Date(withZone);
-  if (Number.isNaN(parsed.getTime())) {
+  if (!isPlausibleInstant(parsed)) {
     throw new MappingError(field, `\`${field}\` is not a date-time: "${raw.slice(0, 40)}".`);
   }
   return parsed.toISOString();

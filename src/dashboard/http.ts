@@ -85,7 +85,8 @@ export class CsrfRefused extends Error {
  */
 export async function formOf(c: Context<DashboardEnv>): Promise<Record<string, string>> {
   if (!isSameOrigin(c)) throw new CsrfRefused("The form came from another site.");
-  const body = await c.req.parseBody();
+  // A body that is not a form at all (broken multipart, say) is read as an empty form.
+  const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
   const form: Record<string, string> = {};
   for (const [name, value] of Object.entries(body)) {
     if (typeof value === "string") form[name] = value;

@@ -1,11 +1,12 @@
 import { z } from "@hono/zod-openapi";
+import { instantInput } from "../instant.ts";
 import type { ClientRow, ContactRow } from "./clients.ts";
 import type { ContactView } from "./contacts.ts";
 import type { MemberView, TeamRow } from "./people.ts";
 
 /** The directory's request and response shapes, and how rows become them. */
 
-const instant = z.iso.datetime({ offset: true });
+const instant = instantInput();
 const externalId = z.string().trim().min(1).max(200);
 const teamKey = z
   .string()

@@ -15,16 +15,46 @@ export function fieldErrors(error: ZodError): FieldError[] {
   });
 }
 
-/** The OpenAPI routes' validation hook: every failure becomes a 400 naming its fields. */
-export function validationHook(result: { success: boolean; error?: unknown; target?: string }) {
-  if (result.success) return;
-  const errors = fieldErrors(result.error as ZodError);
+/**
+ * Where a value holds a string that is not well-formed Unicode (an unpaired surrogate, which JSON
+ * can carry as `\ud800` but no text column or JSON document in PostgreSQL can store), if it does.
+ */
+export function illFormedPath(value: unknown, path: string[] = []): string[] | undefined {
+  if (typeof value === "string") return value.isWellFormed() ? undefined : path;
+  if (value === null || typeof value !== "object") return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    if (!key.isWellFormed()) return [...path, key.toWellFormed()];
+    const found = illFormedPath(item, [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * The OpenAPI routes' validation hook: every failure becomes a 400 naming its fields, and so does
+ * a valid request holding a string that is not well-formed Unicode.
+ */
+export function validationHook(result: {
+  success: boolean;
+  data?: unknown;
+  error?: unknown;
+  target?: string;
+}) {
   const where =
     result.target === "json"
       ? "body"
       : result.target === "param"
         ? "path"
         : (result.target ?? "request");
+  if (result.success) {
+    const path = illFormedPath(result.data)?.join(".");
+    if (path === undefined) return;
+    const message = "is not valid Unicode text (it holds an unpaired surrogate)";
+    throw new ApiError("validation_failed", `Invalid ${where}: ${path || "(root)"} ${message}`, {
+      errors: [{ path, message, in: where }],
+    });
+  }
+  const errors = fieldErrors(result.error as ZodError);
   const first = errors[0];
   throw new ApiError(
     "validation_failed",

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { instantInput } from "../instant.ts";
 
 export const eventTypes = [
   "ticket.closed",
@@ -10,8 +11,8 @@ export const eventTypes = [
 
 export const touchRoles = ["owner", "resource", "time-entry", "note", "escalation"] as const;
 
-const instant = z.iso.datetime({ offset: true }).openapi({
-  description: "RFC 3339 date-time with an offset or Z.",
+const instant = instantInput().openapi({
+  description: "RFC 3339 date-time with an offset or Z, between the years 1900 and 9999.",
   example: "2026-11-18T16:42:10Z",
 });
 

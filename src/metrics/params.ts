@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { instantOrDateInput } from "../instant.ts";
 import {
   creditModes,
   type FilterDim,
@@ -9,16 +10,7 @@ import {
   type MetricQuery,
 } from "./query.ts";
 
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-
-const instantOrDate = z
-  .string()
-  .refine(
-    (v) =>
-      (DATE_ONLY.test(v) && z.iso.date().safeParse(v).success) ||
-      z.iso.datetime({ offset: true }).safeParse(v).success,
-    "must be an RFC 3339 date-time with offset, or a YYYY-MM-DD date",
-  );
+const instantOrDate = instantOrDateInput();
 
 const commaList = z.string().transform((v) =>
   v
