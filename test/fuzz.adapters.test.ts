@@ -196,31 +196,21 @@ describe("PSA adapters and the Resend webhook under bad input", () => {
     expect(rows.map((row) => row.name)).toEqual(["\ufffdMo"]);
   });
 
-  it("an Autotask id that is not a number is refused with a dead letter, never sent to Autotask", async () => {
+  it.each([
+    [
+      "an id that is not a number (never sent to Autotask)",
+      "AssignedResourceID",
+      "\u{1F642}".repeat(50),
+    ],
+    ["a date in the year 0 (not a database error)", "CompletedDate", "0000-01-01T00:00:00Z"],
+  ])("Autotask: %s is refused with a dead letter naming the field", async (_, field, value) => {
     const payload = fixture("psa/autotask-ticket-completed.json");
     const fields = payload.Fields as Record<string, unknown>;
-    const request = signed("autotask", {
-      ...payload,
-      Fields: { ...fields, AssignedResourceID: "\u{1F642}".repeat(50) },
-    });
+    const request = signed("autotask", { ...payload, Fields: { ...fields, [field]: value } });
     const before = await tableCounts(t.ctx.db);
     const response = await send(t.app, request);
     expect(response.status).toBe(400);
-    expect((await response.json()).errors?.[0]?.path).toBe("Fields.AssignedResourceID");
-    expectUnchanged(before, await tableCounts(t.ctx.db), request, { dead_letters: 1 });
-  });
-
-  it("an Autotask date in the year 0 is refused with a dead letter, not a database error", async () => {
-    const payload = fixture("psa/autotask-ticket-completed.json");
-    const fields = payload.Fields as Record<string, unknown>;
-    const request = signed("autotask", {
-      ...payload,
-      Fields: { ...fields, CompletedDate: "0000-01-01T00:00:00Z" },
-    });
-    const before = await tableCounts(t.ctx.db);
-    const response = await send(t.app, request);
-    expect(response.status).toBe(400);
-    expect((await response.json()).errors?.[0]?.path).toBe("Fields.CompletedDate");
+    expect((await response.json()).errors?.[0]?.path).toBe(`Fields.${field}`);
     expectUnchanged(before, await tableCounts(t.ctx.db), request, { dead_letters: 1 });
   });
 
