@@ -36,10 +36,8 @@ const ipHashes = new WeakMap<Request, string>();
 export async function clientIpHash(c: Context<AppEnv>): Promise<string> {
   const known = ipHashes.get(c.req.raw);
   if (known) return known;
-  const secret = await appSecret({
-    db: c.get("services").database.db,
-    config: c.get("services").config,
-  });
+  const services = c.get("services");
+  const secret = await appSecret({ db: services.database.db, config: services.config });
   const hash = hashIp(secret, clientIp(c));
   ipHashes.set(c.req.raw, hash);
   return hash;
