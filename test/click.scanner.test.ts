@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { clicks, invitations, responses } from "../src/db/schema/index.ts";
+import { type ClickWindowEntry, clicks, invitations, responses } from "../src/db/schema/index.ts";
 import { insertClickIfUnchanged } from "../src/responses/click-statements.ts";
 import { postComment } from "../src/responses/post-comment.ts";
 import { appSecret } from "../src/security/app-secret.ts";
@@ -225,23 +225,88 @@ describe("clicks decided on a snapshot", () => {
       ipHash: null,
       at: t.clock.now(),
     };
-    expect(await insertClickIfUnchanged(t.ctx.db, record, 1)).toBe(false);
+    const window: ClickWindowEntry[] = [["sender", 2, record.at.getTime()]];
+    expect(await insertClickIfUnchanged(t.ctx.db, record, { version: 1, window })).toBe(false);
     expect((await state(invitation.id)).evidence).toHaveLength(0);
-    expect(await insertClickIfUnchanged(t.ctx.db, record, 0)).toBe(true);
+    expect(await insertClickIfUnchanged(t.ctx.db, record, { version: 0, window })).toBe(true);
     // The version moved on: the same snapshot cannot be used twice.
-    expect(await insertClickIfUnchanged(t.ctx.db, record, 0)).toBe(false);
+    expect(await insertClickIfUnchanged(t.ctx.db, record, { version: 0, window: [] })).toBe(false);
     const [row] = await t.ctx.db
       .select()
       .from(invitations)
       .where(eq(invitations.id, invitation.id));
     expect(row?.clickVersion).toBe(1);
+    // The window is written with the click it was decided with.
+    expect(row?.clickWindow).toEqual(window);
     expect((await state(invitation.id)).evidence).toHaveLength(1);
 
     await t.ctx.db
       .update(invitations)
       .set({ status: "cancelled" })
       .where(eq(invitations.id, invitation.id));
-    expect(await insertClickIfUnchanged(t.ctx.db, record, 1)).toBe(false);
+    expect(await insertClickIfUnchanged(t.ctx.db, record, { version: 1, window })).toBe(false);
+  });
+
+  it("an invitation whose click window is unknown is decided from its clicks, and gets a window", async () => {
+    const survey = await createSurvey(t.ctx.db, { scale: "csat5" });
+    const { invitation, token } = await createInvitation(t.ctx.db, secret, { surveyId: survey.id });
+    const forget = () =>
+      t.ctx.db
+        .update(invitations)
+        .set({ clickWindow: null })
+        .where(eq(invitations.id, invitation.id));
+    const windowOf = async () => {
+      const [row] = await t.ctx.db
+        .select({ window: invitations.clickWindow })
+        .from(invitations)
+        .where(eq(invitations.id, invitation.id));
+      return row!.window;
+    };
+    expect(await windowOf()).toEqual([]);
+    await click(token, 3, PERSON);
+    t.clock.advance(60_000);
+    await click(token, 1, DISGUISED_SCANNER);
+    t.clock.advance(1_000);
+    await click(token, 2, DISGUISED_SCANNER);
+    await forget();
+    t.clock.advance(1_000);
+    // The person's own score again: alone a repeat, but the sender opened three scores within
+    // the burst window. The clicks tell, since the window does not.
+    await click(token, 3, DISGUISED_SCANNER);
+    let { rows, evidence } = await state(invitation.id);
+    expect(rows[0]).toMatchObject({ state: "recorded", score: 3 });
+    expect(evidence.map((row) => row.verdict)).toEqual([
+      "recorded",
+      "quarantined",
+      "quarantined",
+      "quarantined",
+    ]);
+    const now = t.clock.now().getTime();
+    expect((await windowOf())?.map(([, score, at]) => [score, at])).toEqual([
+      [1, now - 2_000],
+      [2, now - 1_000],
+      [3, now],
+    ]);
+
+    // A person's repeat clicks are then decided on the window and kept with it.
+    t.clock.advance(60_000);
+    await click(token, 5, PERSON);
+    await forget();
+    t.clock.advance(1_000);
+    await click(token, 5, PERSON);
+    t.clock.advance(1_000);
+    await click(token, 5, PERSON);
+    ({ rows, evidence } = await state(invitation.id));
+    expect(rows[0]).toMatchObject({ state: "recorded", score: 5 });
+    expect(evidence.slice(4).map((row) => [row.verdict, row.reason])).toEqual([
+      ["changed", null],
+      ["recorded", "repeat"],
+      ["recorded", "repeat"],
+    ]);
+    // The scanner's entries are past the window and its margin: only the person's remains.
+    expect((await windowOf())?.map(([, score, at]) => [score, at])).toEqual([
+      [5, t.clock.now().getTime()],
+    ]);
   });
 
   it("a comment moves the click version, so a click read before it is decided again", async () => {

@@ -170,6 +170,12 @@ describe("contacts", () => {
       .from(clicks)
       .where(eq(clicks.invitationId, invitation.id));
     expect(click).toMatchObject({ score: 3, userAgent: null, acceptLanguage: null, ipHash: null });
+    // The click window named senders by those details: unknown now, for the next click to rebuild.
+    const [after] = await t.ctx.db
+      .select({ window: invitations.clickWindow, version: invitations.clickVersion })
+      .from(invitations)
+      .where(eq(invitations.id, invitation.id));
+    expect(after).toEqual({ window: null, version: invitation.clickVersion + 1 });
     const body = await erased.json();
     expect(body).toMatchObject({
       id: created.id,

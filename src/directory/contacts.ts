@@ -175,6 +175,12 @@ export async function eraseContact({
       .update(clicks)
       .set({ userAgent: null, acceptLanguage: null, ipHash: null })
       .where(inArray(clicks.invitationId, theirInvitations));
+    // The click windows name senders by those details: unknown now, rebuilt by the next click
+    // (the version bump makes a click decided on an earlier snapshot decide again).
+    await db
+      .update(invitations)
+      .set({ clickWindow: null, clickVersion: sql`${invitations.clickVersion} + 1` })
+      .where(eq(invitations.contactId, erased.id));
     const cancelled = await db
       .update(invitations)
       .set({ status: "cancelled", updatedAt: now })

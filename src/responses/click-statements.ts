@@ -1,8 +1,8 @@
 import { type Db, queryFixed } from "../db/client.ts";
-import type { Scale, WebhookEventType } from "../db/schema/index.ts";
+import type { ClickWindowEntry, Scale, WebhookEventType } from "../db/schema/index.ts";
 import { hashToken } from "../surveys/tokens.ts";
 import { eventTypesOf, subscribedTypesArrayText } from "../webhooks/outbox.ts";
-import type { RecentClick } from "./burst.ts";
+import { type RecentClick, senderOf } from "./burst.ts";
 import type { InvitationRow, ResponseRow, SurveyRow } from "./invitation-access.ts";
 
 /*
@@ -124,7 +124,7 @@ const stateQuery = `select ${responseSelect}, ${recentSelect},
   left join responses r on r.invitation_id = i.id
   where i.token_hash = $1`;
 
-interface StateRow {
+interface ResponseSqlRow {
   response_id: string | null;
   state: ResponseRow["state"] | null;
   score: number | null;
@@ -132,28 +132,40 @@ interface StateRow {
   response_scale: Scale | null;
   responded_at: Timestamp | null;
   final_at: Timestamp | null;
-  recent: RecentClickJson[] | string;
 }
 
-type RecentClickJson = Omit<RecentClick, "at"> & { at: string };
+function previousOf(row: ResponseSqlRow): ClickResponse | undefined {
+  return row.response_id === null
+    ? undefined
+    : {
+        id: row.response_id,
+        state: row.state!,
+        score: row.score!,
+        comment: row.comment,
+        scale: row.response_scale!,
+        respondedAt: dateOf(row.responded_at!),
+        finalAt: dateOf(row.final_at!),
+      };
+}
 
-function stateOf(row: StateRow): Omit<ClickState, "webhookTypes"> {
-  const recent = typeof row.recent === "string" ? JSON.parse(row.recent) : row.recent;
-  return {
-    previous:
-      row.response_id === null
-        ? undefined
-        : {
-            id: row.response_id,
-            state: row.state!,
-            score: row.score!,
-            comment: row.comment,
-            scale: row.response_scale!,
-            respondedAt: dateOf(row.responded_at!),
-            finalAt: dateOf(row.final_at!),
-          },
-    recent: (recent as RecentClickJson[]).map((click) => ({ ...click, at: new Date(click.at) })),
-  };
+/** json columns arrive parsed from one driver and as text from another. */
+function parsedJson<T>(value: T | string): T {
+  return typeof value === "string" ? (JSON.parse(value) as T) : value;
+}
+
+interface RecentClickJson {
+  id: string;
+  score: number;
+  verdict: string;
+  at: string;
+  userAgent: string | null;
+  acceptLanguage: string | null;
+  ipHash: string | null;
+}
+
+interface StateRow extends ResponseSqlRow {
+  recent: RecentClickJson[] | string;
+  webhook_types: string[] | string | null;
 }
 
 /**
@@ -167,42 +179,52 @@ export async function clickStateOf(
   token: string,
   since: Date,
 ): Promise<ClickState | undefined> {
-  const [row] = await queryFixed<StateRow & { webhook_types: string[] | string | null }>(
-    db,
-    stateQuery,
-    [hashToken(token), since.toISOString()],
-  );
+  const [row] = await queryFixed<StateRow>(db, stateQuery, [hashToken(token), since.toISOString()]);
   if (!row) return undefined;
-  return { ...stateOf(row), webhookTypes: eventTypesOf(row.webhook_types) };
+  return {
+    previous: previousOf(row),
+    recent: parsedJson(row.recent).map((click) => ({
+      id: click.id,
+      score: click.score,
+      verdict: click.verdict,
+      at: new Date(click.at),
+      sender: senderOf(click),
+    })),
+    webhookTypes: eventTypesOf(row.webhook_types),
+  };
 }
 
-const snapshotQuery = `select ${targetSelect}, i.click_version, ${responseSelect}, ${recentSelect}
+const snapshotQuery = `select ${targetSelect}, i.click_version, i.click_window, ${responseSelect}
   from invitations i
   join surveys s on s.id = i.survey_id
   join contacts c on c.id = i.contact_id
   left join responses r on r.invitation_id = i.id
   where i.token_hash = $1`;
 
-/** A click's invitation and what it is decided on, read together without a lock. */
+/** A click's invitation, its response and click window, read together without a lock. */
 export interface ClickSnapshot {
   target: ClickTarget;
-  state: Omit<ClickState, "webhookTypes">;
+  previous: ClickResponse | undefined;
+  /** The invitation's click window (see `burst.ts`); null when unknown. */
+  window: ClickWindowEntry[] | null;
   /** The invitation's click version the snapshot saw. */
   version: number;
 }
 
-export async function clickSnapshot(
-  db: Db,
-  token: string,
-  since: Date,
-): Promise<ClickSnapshot | undefined> {
-  const [row] = await queryFixed<TargetRow & StateRow & { click_version: number }>(
-    db,
-    snapshotQuery,
-    [hashToken(token), since.toISOString()],
-  );
+interface SnapshotRow extends TargetRow, ResponseSqlRow {
+  click_version: number;
+  click_window: ClickWindowEntry[] | string | null;
+}
+
+export async function clickSnapshot(db: Db, token: string): Promise<ClickSnapshot | undefined> {
+  const [row] = await queryFixed<SnapshotRow>(db, snapshotQuery, [hashToken(token)]);
   if (!row) return undefined;
-  return { target: targetOf(row), state: stateOf(row), version: row.click_version };
+  return {
+    target: targetOf(row),
+    previous: previousOf(row),
+    window: row.click_window === null ? null : parsedJson(row.click_window),
+    version: row.click_version,
+  };
 }
 
 const insertClickQuery = `insert into clicks
@@ -236,8 +258,23 @@ export async function insertClick(db: Db, click: ClickRecord): Promise<void> {
   await queryFixed(db, insertClickQuery, clickParams(click));
 }
 
+/** The window as a parameter: text, cast in the statement (drivers differ on json parameters). */
+const windowParam = (window: ClickWindowEntry[] | null) =>
+  window === null ? null : JSON.stringify(window);
+
+const setClickWindowQuery = `update invitations set click_window = $2::text::jsonb where id = $1`;
+
+/** Writes an invitation's click window; under its row lock, like every click decision. */
+export async function setClickWindow(
+  db: Db,
+  invitationId: string,
+  window: ClickWindowEntry[] | null,
+): Promise<void> {
+  await queryFixed(db, setClickWindowQuery, [invitationId, windowParam(window)]);
+}
+
 const insertClickIfUnchangedQuery = `with claimed as (
-    update invitations set click_version = click_version + 1
+    update invitations set click_version = click_version + 1, click_window = $10::text::jsonb
     where id = $1 and click_version = $9::int and status <> 'cancelled'
       and expires_at > $8::timestamptz
     returning id
@@ -248,15 +285,20 @@ const insertClickIfUnchangedQuery = `with claimed as (
   returning invitation_id`;
 
 /**
- * Keeps a click decided on a snapshot, in one statement, if no decision and no change to the
- * invitation came between: the bump waits for the row lock, then re-checks the version on the
- * row's newest version. False when the click must be decided again under the lock.
+ * Keeps a click decided on a snapshot, with the invitation's click window after it, in one
+ * statement, if no decision and no change to the invitation came between: the bump waits for the
+ * row lock, then re-checks the version on the row's newest version. False when the click must be
+ * decided again under the lock.
  */
 export async function insertClickIfUnchanged(
   db: Db,
   click: ClickRecord,
-  version: number,
+  snapshot: { version: number; window: ClickWindowEntry[] | null },
 ): Promise<boolean> {
-  const rows = await queryFixed(db, insertClickIfUnchangedQuery, [...clickParams(click), version]);
+  const rows = await queryFixed(db, insertClickIfUnchangedQuery, [
+    ...clickParams(click),
+    snapshot.version,
+    windowParam(snapshot.window),
+  ]);
   return rows.length === 1;
 }

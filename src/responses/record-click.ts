@@ -3,16 +3,24 @@ import type { ServiceContext } from "../context.ts";
 import { beforeCommit, type PendingWrite, settleWrite } from "../db/client.ts";
 import { clicks } from "../db/schema/index.ts";
 import { isWellFormedToken } from "../surveys/tokens.ts";
-import { burstFingerprints, fingerprintOf, type RecentClick } from "./burst.ts";
+import {
+  burstSenders,
+  type RecentClick,
+  type SenderScore,
+  senderOf,
+  WINDOW_MARGIN_MS,
+  windowSince,
+  windowWith,
+} from "./burst.ts";
 import {
   type ClickResponse,
-  type ClickState,
   type ClickTarget,
   clickSnapshot,
   clickStateOf,
   insertClick,
   insertClickIfUnchanged,
   lockClickTarget,
+  setClickWindow,
 } from "./click-statements.ts";
 import { isClosed, windowEnd } from "./invitation-access.ts";
 import { type ClickEvidence, scannerSignature } from "./request-evidence.ts";
@@ -51,6 +59,12 @@ export type ClickOutcome =
 /** The response a click leads to: nothing changes, or these fields are written. */
 type Decision = { verdict: Verdict; reason: string | null; write?: ResponseWrite };
 
+/** The sender of a click that behaved like a scanner, and the window's clicks it was seen in. */
+interface Burst {
+  senders: Set<string>;
+  recent: RecentClick[];
+}
+
 /** A decision, and what it changes besides the response. */
 interface ClickPlan extends Decision {
   /** Clicks of a burst's sender that were taken for a person's: re-marked quarantined. */
@@ -64,11 +78,13 @@ interface ClickPlan extends Decision {
  * scanners cannot answer for a person").
  *
  * Every click is decided as if alone: one invitation's decisions are serialized. A click is first
- * decided on a snapshot; when it changes nothing but its own evidence (a repeat, a final answer,
- * a flagged or quarantined click beside a recorded answer) it is kept by one statement that
+ * decided on a snapshot, whose click window (see `burst.ts`) tells whether its sender may be part
+ * of a burst; when it may not, and the click changes nothing but its own evidence (a repeat, a
+ * final answer, a flagged click beside a recorded answer), it is kept by one statement that
  * commits only if the invitation's click version is still the one the snapshot saw. Any other
- * click, and one whose snapshot went stale, is decided again under the invitation's row lock, so
- * concurrent clicks queue up and the unique index on `responses.invitation_id` is never raced.
+ * click, and one whose snapshot went stale, is decided again under the invitation's row lock from
+ * the clicks themselves, so concurrent clicks queue up and the unique index on
+ * `responses.invitation_id` is never raced.
  */
 export async function recordClick({
   ctx,
@@ -80,21 +96,27 @@ export async function recordClick({
   if (!isWellFormedToken(input.token)) return { kind: "unknown" };
   const now = ctx.clock.now();
   const since = new Date(now.getTime() - ctx.config.SCANNER_BURST_SECONDS * 1000);
-  const seen = await clickSnapshot(ctx.db, input.token, since);
+  const seen = await clickSnapshot(ctx.db, input.token);
   if (!seen) return { kind: "unknown" };
-  const { target, state } = seen;
-  const settled = settledWithoutDecision(target, state.previous, input.score, now);
+  const { target, previous, window } = seen;
+  const settled = settledWithoutDecision(target, previous, input.score, now);
   if (settled) return settled;
   const click = clickRecord(target, input, now);
   if (input.lookAhead) {
     await insertClick(ctx.db, { ...click, verdict: "ignored", reason: input.lookAhead });
-    return shown(target, input.score, state.previous, now);
+    return shown(target, input.score, previous, now);
   }
-  const plan = planClick(ctx, target, state, input, now);
-  if (!plan.write && plan.mistaken.length === 0 && !plan.restoreEarlier) {
-    const decided = { ...click, verdict: plan.verdict, reason: plan.reason };
-    if (await insertClickIfUnchanged(ctx.db, decided, seen.version)) {
-      return shown(target, input.score, state.previous, now);
+  const current: SenderScore = { sender: senderOf(input.evidence), score: input.score, at: now };
+  const mayBurst =
+    !input.fromPage && burstSenders(windowSince(window ?? [], since), current).has(current.sender);
+  if (window && !mayBurst) {
+    const plan = planClick(ctx, target, previous, input, now, undefined);
+    if (!plan.write) {
+      const decided = { ...click, verdict: plan.verdict, reason: plan.reason };
+      const next = { version: seen.version, window: windowWith(window, [current], since) };
+      if (await insertClickIfUnchanged(ctx.db, decided, next)) {
+        return shown(target, input.score, previous, now);
+      }
     }
   }
   return decideUnderLock(ctx, input, now, since);
@@ -106,38 +128,57 @@ async function decideUnderLock(
   now: Date,
   since: Date,
 ): Promise<ClickOutcome> {
-  // A click that changes no response ends with its evidence insert, which goes out together
-  // with COMMIT (`beforeCommit`): its outcome is read once the transaction is over.
+  // A decision ends with the click window's write (and the click's evidence, when it changes no
+  // response), which goes out together with COMMIT (`beforeCommit`): its outcome is read once the
+  // transaction is over.
   const [outcome, lastWrite] = await ctx.db.transaction(
     async (tx): Promise<[ClickOutcome, PendingWrite?]> => {
       const txCtx = { ...ctx, db: tx };
       // Both go out together (one round trip on a pipelining driver); the state is read once the
       // lock is held, so it sees every click decided before this one.
+      // The clicks the window keeps are read, not only the burst window's: the window is
+      // written anew from them.
       const [target, state] = await Promise.all([
         lockClickTarget(tx, input.token),
-        clickStateOf(tx, input.token, since),
+        clickStateOf(tx, input.token, new Date(since.getTime() - WINDOW_MARGIN_MS)),
       ]);
       if (!target || !state) return [{ kind: "unknown" }];
       const settled = settledWithoutDecision(target, state.previous, input.score, now);
       if (settled) return [settled];
-      const plan = planClick(ctx, target, state, input, now);
+      const current: SenderScore = {
+        sender: senderOf(input.evidence),
+        score: input.score,
+        at: now,
+      };
+      const recent = state.recent.filter((click) => click.at.getTime() > since.getTime());
+      const plan = planClick(
+        ctx,
+        target,
+        state.previous,
+        input,
+        now,
+        burstOf(recent, current, input),
+      );
       const decided = {
         ...clickRecord(target, input, now),
         verdict: plan.verdict,
         reason: plan.reason,
       };
+      const keepWindow = () =>
+        setClickWindow(tx, target.invitation.id, windowWith([], [...state.recent, current], since));
       const write = await carryOut(txCtx, target, plan, input.score, now);
       if (!write) {
+        const keep = Promise.all([insertClick(tx, decided), keepWindow()]);
         return [
           shown(target, input.score, state.previous, now),
-          beforeCommit(insertClick(tx, decided)),
+          beforeCommit(keep.then(() => undefined)),
         ];
       }
-      const current = await writeResponse(txCtx, target, state.previous, write, now, {
+      const response = await writeResponse(txCtx, target, state.previous, write, now, {
         click: decided,
         webhookTypes: state.webhookTypes,
       });
-      return [shown(target, input.score, current, now)];
+      return [shown(target, input.score, response, now), beforeCommit(keepWindow())];
     },
   );
   await settleWrite(lastWrite);
@@ -181,19 +222,33 @@ function shown(
   };
 }
 
-/** Decides a click that is not a look-ahead, on the state it was read with. Changes nothing. */
+/**
+ * The burst the click's sender takes part in within `recent` (the burst window's clicks), if any.
+ * A click from the thank-you page's own links is a person changing their answer.
+ */
+function burstOf(
+  recent: RecentClick[],
+  current: SenderScore,
+  input: ClickInput,
+): Burst | undefined {
+  if (input.fromPage) return undefined;
+  const senders = burstSenders(recent, current);
+  return senders.has(current.sender) ? { senders, recent } : undefined;
+}
+
+/**
+ * Decides a click that is not a look-ahead, on the response it was read with and the burst its
+ * sender takes part in. Changes nothing.
+ */
 function planClick(
   ctx: ServiceContext,
   target: ClickTarget,
-  state: Pick<ClickState, "previous" | "recent">,
+  previous: ClickResponse | undefined,
   input: ClickInput,
   now: Date,
+  burst: Burst | undefined,
 ): ClickPlan {
-  const { previous, recent } = state;
-  const senders = burstFingerprints(recent, { ...input.evidence, score: input.score });
-  if (!input.fromPage && senders.has(fingerprintOf(input.evidence))) {
-    return planBurst(previous, input.score, recent, senders);
-  }
+  if (burst) return planBurst(previous, input.score, burst);
   const { invitation } = target;
   const signature = scannerSignature(
     input.evidence,
@@ -283,14 +338,12 @@ function decideHuman(
 function planBurst(
   previous: ClickResponse | undefined,
   score: number,
-  recent: RecentClick[],
-  senders: Set<string>,
+  { senders, recent }: Burst,
 ): ClickPlan {
   const quarantined = { verdict: "quarantined" as const, reason: "burst" };
   const mistaken = recent.filter(
     (click) =>
-      senders.has(fingerprintOf(click)) &&
-      (click.verdict === "recorded" || click.verdict === "changed"),
+      senders.has(click.sender) && (click.verdict === "recorded" || click.verdict === "changed"),
   );
   if (previous?.state !== "recorded") {
     return {

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import {
   boolean,
   index,
@@ -34,6 +35,12 @@ export const surveys = pgTable("surveys", {
   createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * One entry of an invitation's click window: a sender (a hash of the click's user agent,
+ * languages and address hash), a score it opened, and when it last did (epoch milliseconds).
+ */
+export type ClickWindowEntry = [sender: string, score: number, at: number];
 
 export const invitationStatuses = ["scheduled", "sending", "sent", "failed", "cancelled"] as const;
 
@@ -87,6 +94,13 @@ export const invitations = pgTable(
      * without the row lock, commits only while the version is still the one it read.
      */
     clickVersion: integer().notNull().default(0),
+    /**
+     * Who opened which score of this invitation lately, kept with each click decision so a click
+     * can be checked against the scanner burst window without reading the clicks (see
+     * `src/responses/click-window.ts`). Null when unknown: the next click is decided under the
+     * row lock, from the clicks themselves, and writes it again.
+     */
+    clickWindow: jsonb().$type<ClickWindowEntry[] | null>().default(sql`'[]'::jsonb`),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
