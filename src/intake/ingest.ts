@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
-import { queryPrepared } from "../db/client.ts";
+import { beforeCommit, type PendingWrite, queryPrepared, settleWrite } from "../db/client.ts";
 import { events } from "../db/schema/index.ts";
 import { appSecret } from "../security/app-secret.ts";
 import { chooseSurvey, type InvitationDecision, scheduleInvitation } from "../surveys/schedule.ts";
@@ -47,54 +47,63 @@ export async function ingestEvent({
 }): Promise<IngestResult> {
   const { source, event } = input;
   const secret = await appSecret(ctx);
-  return ctx.db.transaction(async (db) => {
-    const tx = { ...ctx, db };
-    const now = ctx.clock.now().toISOString();
-    const [stored] = await queryPrepared<{ id: string }>(
-      db,
-      "intake_event",
-      sql`insert into events (source, external_id, type, occurred_at, received_at, payload, outcome)
+  // The outcome's update is the transaction's last statement: it goes out together with COMMIT
+  // (`beforeCommit`), one round trip instead of two, and its outcome is read once it is over.
+  const [result, lastWrite] = await ctx.db.transaction(
+    async (db): Promise<[IngestResult, PendingWrite?]> => {
+      const tx = { ...ctx, db };
+      const now = ctx.clock.now().toISOString();
+      const [stored] = await queryPrepared<{ id: string }>(
+        db,
+        "intake_event",
+        sql`insert into events (source, external_id, type, occurred_at, received_at, payload, outcome)
         values (${source}::text, ${event.id}::text, ${event.type}::text,
           ${new Date(event.occurredAt).toISOString()}::timestamptz, ${now}::timestamptz,
           ${JSON.stringify(event)}::jsonb, '{}'::jsonb)
         on conflict (source, external_id) do nothing
         returning id`,
-    );
-    if (!stored) return answerDuplicate(tx, source, event.id);
+      );
+      if (!stored) return [await answerDuplicate(tx, source, event.id)];
 
-    const trigger = surveyTriggers[event.type as keyof typeof surveyTriggers] ?? null;
-    const work = await recordWork({ ctx: tx }, event, trigger);
+      const trigger = surveyTriggers[event.type as keyof typeof surveyTriggers] ?? null;
+      const work = await recordWork({ ctx: tx }, event, trigger);
 
-    let invitation: InvitationDecision | null = null;
-    if (trigger) {
-      const choice = chooseSurvey(work.candidates, {
-        board: event.workItem.board ?? null,
-        teamKeys: [...new Set(event.touches.map((touch) => touch.team))],
-      });
-      invitation =
-        "skip" in choice
-          ? choice.skip
-          : await scheduleInvitation(
-              { ctx: tx },
-              {
-                survey: choice.survey,
-                contact: work.contact,
-                client: work.client,
-                target: { workItemId: work.workItemId },
-                secret,
-              },
-            );
-    }
+      let invitation: InvitationDecision | null = null;
+      if (trigger) {
+        const choice = chooseSurvey(work.candidates, {
+          board: event.workItem.board ?? null,
+          teamKeys: [...new Set(event.touches.map((touch) => touch.team))],
+        });
+        invitation =
+          "skip" in choice
+            ? choice.skip
+            : await scheduleInvitation(
+                { ctx: tx },
+                {
+                  survey: choice.survey,
+                  contact: work.contact,
+                  client: work.client,
+                  target: { workItemId: work.workItemId },
+                  secret,
+                },
+              );
+      }
 
-    const outcome: StoredOutcome = { touchesRecorded: work.touchesRecorded, invitation };
-    await queryPrepared(
-      db,
-      "intake_outcome",
-      sql`update events set work_item_id = ${work.workItemId}::uuid,
+      const outcome: StoredOutcome = { touchesRecorded: work.touchesRecorded, invitation };
+      const recorded = queryPrepared(
+        db,
+        "intake_outcome",
+        sql`update events set work_item_id = ${work.workItemId}::uuid,
         outcome = ${JSON.stringify(outcome)}::jsonb where id = ${stored.id}::uuid`,
-    );
-    return { eventId: stored.id, duplicate: false, workItemId: work.workItemId, ...outcome };
-  });
+      );
+      return [
+        { eventId: stored.id, duplicate: false, workItemId: work.workItemId, ...outcome },
+        beforeCommit(recorded.then(() => undefined)),
+      ];
+    },
+  );
+  await settleWrite(lastWrite);
+  return result;
 }
 
 async function answerDuplicate(
