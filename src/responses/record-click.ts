@@ -59,7 +59,7 @@ export type ClickOutcome =
 /** The response a click leads to: nothing changes, or these fields are written. */
 type Decision = { verdict: Verdict; reason: string | null; write?: ResponseWrite };
 
-/** The sender of a click that behaved like a scanner, and the window's clicks it was seen in. */
+/** The senders that behaved like scanners, and the burst window's clicks they were seen in. */
 interface Burst {
   senders: Set<string>;
   recent: RecentClick[];
@@ -119,15 +119,16 @@ export async function recordClick({
       }
     }
   }
-  return decideUnderLock(ctx, input, now, since);
+  return decideUnderLock(ctx, input, current, since);
 }
 
 async function decideUnderLock(
   ctx: ServiceContext,
   input: ClickInput,
-  now: Date,
+  current: SenderScore,
   since: Date,
 ): Promise<ClickOutcome> {
+  const now = current.at;
   // A decision ends with the click window's write (and the click's evidence, when it changes no
   // response), which goes out together with COMMIT (`beforeCommit`): its outcome is read once the
   // transaction is over.
@@ -135,9 +136,8 @@ async function decideUnderLock(
     async (tx): Promise<[ClickOutcome, PendingWrite?]> => {
       const txCtx = { ...ctx, db: tx };
       // Both go out together (one round trip on a pipelining driver); the state is read once the
-      // lock is held, so it sees every click decided before this one.
-      // The clicks the window keeps are read, not only the burst window's: the window is
-      // written anew from them.
+      // lock is held, so it sees every click decided before this one. It holds the clicks the
+      // click window keeps, not only the burst window's: the window is written anew from them.
       const [target, state] = await Promise.all([
         lockClickTarget(tx, input.token),
         clickStateOf(tx, input.token, new Date(since.getTime() - WINDOW_MARGIN_MS)),
@@ -145,11 +145,6 @@ async function decideUnderLock(
       if (!target || !state) return [{ kind: "unknown" }];
       const settled = settledWithoutDecision(target, state.previous, input.score, now);
       if (settled) return [settled];
-      const current: SenderScore = {
-        sender: senderOf(input.evidence),
-        score: input.score,
-        at: now,
-      };
       const recent = state.recent.filter((click) => click.at.getTime() > since.getTime());
       const plan = planClick(
         ctx,
