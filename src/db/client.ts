@@ -136,6 +136,14 @@ export async function queryPrepared<T>(db: Db, name: string, query: SQL): Promis
   return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
 }
 
+/**
+ * A json column's value from a raw query: postgres.js answers it parsed, PGlite (for some
+ * statements) as text.
+ */
+export function parsedJson<T>(value: T | string): T {
+  return typeof value === "string" ? (JSON.parse(value) as T) : value;
+}
+
 /** A statement handed to the driver whose outcome is read later; never rejects. */
 export type PendingWrite = Promise<{ error: unknown } | undefined>;
 

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
-import { queryPrepared } from "../db/client.ts";
+import { parsedJson, queryPrepared } from "../db/client.ts";
 import { type SchedulingSurvey, type Survey, surveyCandidatesSql } from "../surveys/schedule.ts";
 import type { CanonicalEvent } from "./event.ts";
 import { latestMentions, memberCtes, memberUpdateCtes } from "./members.ts";
@@ -44,11 +44,6 @@ interface RecordedRow {
  * resolves at least one more of the four kinds (client, contact, teams, members).
  */
 const ATTEMPTS = 5;
-
-/** json columns arrive parsed from one driver and as text from another. */
-function parsed<T>(value: T | string | null): T | null {
-  return typeof value === "string" ? (JSON.parse(value) as T) : value;
-}
 
 /**
  * Records what one event says in one statement: its client, contact, teams and members, the
@@ -113,13 +108,13 @@ export async function recordWork(
   for (let attempt = 1; ; attempt++) {
     const [row] = await queryPrepared<RecordedRow>(ctx.db, "intake_record_work", statement);
     if (row?.resolved && row.workItemId) {
-      const contactRow = parsed(row.contact);
+      const contactRow = parsedJson(row.contact);
       return {
         client: { id: row.clientId, excludeFromSurveys: row.excludeFromSurveys },
         contact: contactRow ? contactState(contactRow) : null,
         workItemId: row.workItemId,
         touchesRecorded: row.touchesRecorded,
-        candidates: parsed(row.candidates) ?? [],
+        candidates: parsedJson(row.candidates) ?? [],
       };
     }
     if (attempt === ATTEMPTS) throw new Error("intake could not resolve the event's parties");

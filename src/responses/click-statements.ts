@@ -1,4 +1,4 @@
-import { type Db, queryFixed } from "../db/client.ts";
+import { type Db, parsedJson, queryFixed } from "../db/client.ts";
 import type { ClickWindowEntry, Scale, WebhookEventType } from "../db/schema/index.ts";
 import { hashToken } from "../surveys/tokens.ts";
 import { eventTypesOf, subscribedTypesArrayText } from "../webhooks/outbox.ts";
@@ -146,11 +146,6 @@ function previousOf(row: ResponseSqlRow): ClickResponse | undefined {
         respondedAt: dateOf(row.responded_at!),
         finalAt: dateOf(row.final_at!),
       };
-}
-
-/** json columns arrive parsed from one driver and as text from another. */
-function parsedJson<T>(value: T | string): T {
-  return typeof value === "string" ? (JSON.parse(value) as T) : value;
 }
 
 interface RecentClickJson {

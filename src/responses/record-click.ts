@@ -107,9 +107,11 @@ export async function recordClick({
     return shown(target, input.score, previous, now);
   }
   const current: SenderScore = { sender: senderOf(input.evidence), score: input.score, at: now };
-  const mayBurst =
-    !input.fromPage && burstSenders(windowSince(window ?? [], since), current).has(current.sender);
-  if (window && !mayBurst) {
+  // Decided on the snapshot only when the window is known and rules out a burst of this sender.
+  const onSnapshot =
+    window !== null &&
+    (input.fromPage || !burstSenders(windowSince(window, since), current).has(current.sender));
+  if (onSnapshot) {
     const plan = planClick(ctx, target, previous, input, now, undefined);
     if (!plan.write) {
       const decided = { ...click, verdict: plan.verdict, reason: plan.reason };
