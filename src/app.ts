@@ -7,6 +7,7 @@ import type { Services } from "./context.ts";
 import { pageBrandingWithin } from "./emails/branding.ts";
 import { type AppEnv, createRouter } from "./http/env.ts";
 import { ApiError, payloadTooLarge, renderProblem, toApiError } from "./http/errors.ts";
+import type { InFlightRequests } from "./http/in-flight.ts";
 import { responseHeaders } from "./http/response-headers.ts";
 import { MessagePage } from "./pages/message-page.tsx";
 import { pageMessages } from "./pages/messages.ts";
@@ -21,17 +22,21 @@ Scopes: \`events:write\`, \`directory:write\`, \`surveys:write\`, \`responses:re
 \`metrics:read\`, \`admin\` (admin implies all). Errors are RFC 9457 problem details
 (\`application/problem+json\`) carrying the request id and, for validation, the field paths.`;
 
-/** Builds the HTTP application around its services; no I/O happens until a request arrives. */
-export function createApp(services: Services) {
+/**
+ * Builds the HTTP application around its services; no I/O happens until a request arrives.
+ * `inFlight`, when given, counts every request until its handler is done.
+ */
+export function createApp(services: Services, options: { inFlight?: InFlightRequests } = {}) {
   const app = createRouter();
   const requestLog = services.logger.child({ kind: "request" });
+  const { inFlight } = options;
 
   app.use(responseHeaders());
   app.use(async (c, next) => {
     const started = performance.now();
     c.set("services", services);
     c.set("logFields", {});
-    await next();
+    await (inFlight ? inFlight.track(next) : next());
     const status = c.res.status;
     const line = {
       requestId: c.get("requestId"),

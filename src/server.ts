@@ -2,17 +2,20 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
+import { InFlightRequests } from "./http/in-flight.ts";
 import type { Logger } from "./logger.ts";
 import { createServices, describeDatabase } from "./runtime.ts";
 import { startWorker } from "./worker/runner.ts";
 
 /**
  * Runs the HTTP server until SIGTERM or SIGINT, then stops accepting connections, lets
- * in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), and closes the database.
+ * in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), and closes the database. A request
+ * counts as in flight until its handler is done, also when its client has gone away.
  */
 export async function runServer(config: Config, logger: Logger): Promise<void> {
   const services = await createServices(config, logger);
-  const app = createApp(services);
+  const inFlight = new InFlightRequests();
+  const app = createApp(services, { inFlight });
   const background: Array<{ stop(): Promise<void> }> = [];
   if (config.WORKER_ENABLED) {
     // Loaded only here: a server that leaves the jobs to worker processes never loads the email
@@ -49,11 +52,19 @@ export async function runServer(config: Config, logger: Logger): Promise<void> {
           resolve();
         }, config.SHUTDOWN_TIMEOUT_MS).unref(),
       );
-      await Promise.race([closed, timeout]);
+      // The sockets may all be gone while handlers still hold transactions: closing the
+      // database under them would leave their connections open until the driver's idle timeout.
+      await Promise.race([Promise.all([closed, inFlight.drained()]), timeout]);
       clearInterval(reaper);
+      if (inFlight.active > 0) {
+        logger.warn({ requests: inFlight.active }, "shutting down with requests still in flight");
+      }
       await Promise.all(background.map((task) => task.stop()));
       await services.database.close();
       logger.info("stopped");
+      // Whatever still holds the process open now (a connection of a request that outlived
+      // the shutdown timeout) must not keep a stopped server alive.
+      setTimeout(() => process.exit(), 1000).unref();
     })();
     return stopping;
   };

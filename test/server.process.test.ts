@@ -1,4 +1,5 @@
 import { request as httpRequest } from "node:http";
+import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { createEmptyServerDatabase } from "./support/database.ts";
 import { canonicalEvent } from "./support/factories.ts";
@@ -187,4 +188,77 @@ describe("the real server process on PostgreSQL", { timeout: 180_000 }, () => {
       expect(await server.stop()).toBe(0);
     }
   });
+
+  it.runIf(process.env.TEST_DATABASE_URL)(
+    "on SIGTERM, waits for a request whose client went away before closing the database",
+    async () => {
+      const database = await createEmptyServerDatabase();
+      cleanups.push(() => database!.drop());
+      const env = { DATABASE_URL: database!.url, DATA_DIR: tempDataDir() };
+      const key = (
+        await runCli(["keys", "create", "--name", "psa", "--scopes", "events:write"], env)
+      ).stdout.trim();
+      const server = await startServer(env);
+      const sql = postgres(database!.url, { max: 2, onnotice: () => {} });
+      cleanups.push(() => sql.end());
+      // Another session holds the events table: the request's transaction waits inside it.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let locked!: () => void;
+      const lockTaken = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      const blocker = sql.begin(async (tx) => {
+        await tx`lock table events in exclusive mode`;
+        locked();
+        await held;
+      });
+      await lockTaken;
+
+      const event = canonicalEvent();
+      const body = JSON.stringify(event);
+      const req = httpRequest(`${server.baseUrl}/v1/events`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${key}`,
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+        },
+      });
+      req.on("error", () => {});
+      req.end(body);
+      await expect
+        .poll(
+          async () =>
+            (
+              await sql`select count(*)::int as n from pg_stat_activity
+                where wait_event_type = 'Lock' and query like 'insert into events%'`
+            )[0]!.n,
+          { timeout: 20_000 },
+        )
+        .toBe(1);
+      // The client gives up; its request is still being handled.
+      req.destroy();
+      server.child.kill("SIGTERM");
+      await expect.poll(() => server.output(), { timeout: 20_000 }).toContain("shutting down");
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(server.output()).not.toContain('"msg":"stopped"');
+
+      release();
+      await blocker;
+      // The handler finishes, then the database closes and the process ends by itself (the
+      // driver would otherwise keep the transaction's connection open for its idle timeout).
+      expect(await server.exited).toBe(0);
+      const output = server.output();
+      expect(output.indexOf('"path":"/v1/events"')).toBeGreaterThan(-1);
+      expect(output.indexOf('"path":"/v1/events"')).toBeLessThan(output.indexOf('"msg":"stopped"'));
+      const [stored] =
+        await sql`select count(*)::int as n from events where external_id = ${event.id}`;
+      expect(stored!.n).toBe(1);
+    },
+    // Less than the driver's 60-second idle timeout: a connection left open fails the test.
+    45_000,
+  );
 });
