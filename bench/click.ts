@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import autocannon from "autocannon";
+import { defaultPoolSize } from "../src/config.ts";
 import { openDatabase } from "../src/db/client.ts";
 import { clients, contacts, invitations, surveys } from "../src/db/schema/index.ts";
 import { hashToken, newTokenNonce, tokenFor } from "../src/surveys/tokens.ts";
@@ -48,10 +49,10 @@ const PERSON = {
  * scanner analysis, click evidence, upsert, branded page, request log) against a bare Hono +
  * postgres.js process doing one indexed lookup and one upsert per request, on the same
  * PostgreSQL database in the same run. Both run as child processes with the same pool size (the
- * shipped default, `DATABASE_POOL_SIZE=10`, also postgres.js's), so neither shares its CPU time or
- * memory with autocannon; the server's RSS is read from /proc. The 50 connections queue for the
- * pool's 10 as they would in production: on 2 cores, 50 busy PostgreSQL backends cost rapport's
- * click a fifth of its throughput (more CPU per statement) and leave the baseline's unchanged.
+ * shipped default for this machine, `defaultPoolSize()`), so neither shares its CPU time or memory
+ * with autocannon; the server's RSS is read from /proc. The 50 connections queue for the pool as
+ * they would in production: on 2 cores, 50 busy PostgreSQL backends cost rapport's click a fifth
+ * of its throughput (more CPU per statement) and leave the baseline's unchanged.
  */
 export async function benchClick(options: {
   databaseUrl: string;
@@ -60,7 +61,7 @@ export async function benchClick(options: {
 }): Promise<ClickBench> {
   const database = await freshDatabase(options.databaseUrl, "click");
   const secret = randomBytes(32).toString("base64url");
-  const poolSize = "10";
+  const poolSize = String(defaultPoolSize());
   const children: ChildServer[] = [];
   try {
     // Migrates the fresh database (as `rapport serve` would) and seeds both invitation sets.

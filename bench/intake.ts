@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { defaultPoolSize } from "../src/config.ts";
 import { freshDatabase, type LoadResult, load, ROOT, START_FLAGS, startChild } from "./support.ts";
 
 const teams = ["help-desk", "projects", "centralized-services", "technical-alignment"];
@@ -89,7 +90,9 @@ export async function benchIntake(options: {
   const ours = await freshDatabase(options.serverUrl, "intake");
   const theirs = await freshDatabase(options.serverUrl, "intake_base");
   try {
-    const env = { DATABASE_URL: ours.url, WORKER_ENABLED: "false" };
+    // Both servers get the pool size rapport ships with on this machine.
+    const poolSize = String(defaultPoolSize());
+    const env = { DATABASE_URL: ours.url, WORKER_ENABLED: "false", DATABASE_POOL_SIZE: poolSize };
     const key = execFileSync(
       process.execPath,
       [cli, "keys", "create", "--name", "bench", "--scopes", "events:write"],
@@ -113,6 +116,7 @@ export async function benchIntake(options: {
 
     const bare = await startChild(["--import", "tsx", `${ROOT}/bench/baselines/intake-server.ts`], {
       DATABASE_URL: theirs.url,
+      DATABASE_POOL_SIZE: poolSize,
     });
     const baseline = await drive(bare.baseUrl, null, options.seconds, options.connections);
     await bare.stop();

@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
+import { defaultPoolSize } from "../src/config.ts";
 import { benchClick } from "./click.ts";
 import { benchIntake } from "./intake.ts";
 import { benchMetrics } from "./metrics.ts";
@@ -108,7 +109,7 @@ if (wanted("render")) {
   });
 }
 
-const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, pool ${defaultPoolSize()} per server, ${new Date().toISOString().slice(0, 10)}`;
 const header =
   "| bench | rapport | baseline (same run) | ratio | target | verdict |\n| --- | --- | --- | --- | --- | --- |";
 const table = [

@@ -1,5 +1,6 @@
+import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/config.ts";
+import { ConfigError, defaultPoolSize, loadConfig } from "../src/config.ts";
 
 describe("configuration", () => {
   it("starts with no configuration at all", () => {
@@ -11,6 +12,14 @@ describe("configuration", () => {
       LOG_LEVEL: "info",
     });
     expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it("sizes the connection pool to the machine unless told", () => {
+    expect([1, 2, 3, 8, 16].map((cores) => defaultPoolSize(cores))).toEqual([4, 4, 6, 16, 20]);
+    expect(loadConfig({}).DATABASE_POOL_SIZE).toBe(
+      Math.min(20, Math.max(4, 2 * availableParallelism())),
+    );
+    expect(loadConfig({ DATABASE_POOL_SIZE: "7" }).DATABASE_POOL_SIZE).toBe(7);
   });
 
   it.each([

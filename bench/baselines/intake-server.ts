@@ -6,7 +6,10 @@ import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import postgres from "postgres";
 
-const sql = postgres(process.env.DATABASE_URL!, { max: 10, onnotice: () => {} });
+const sql = postgres(process.env.DATABASE_URL!, {
+  max: Number(process.env.DATABASE_POOL_SIZE ?? 10),
+  onnotice: () => {},
+});
 const app = new Hono();
 
 interface Touch {

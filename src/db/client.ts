@@ -4,6 +4,7 @@ import { type PgDatabase, PgDialect, type PgQueryResultHKT } from "drizzle-orm/p
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { defaultPoolSize } from "../config.ts";
 import { acquireDataDirLock } from "./data-dir-lock.ts";
 import * as schema from "./schema/index.ts";
 
@@ -29,7 +30,7 @@ const MIGRATION_LOCK = 72_616_112;
 /** Opens (and migrates) the embedded database or a PostgreSQL server. */
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   return target.driver === "postgres"
-    ? openPostgres(target.url, target.poolSize ?? 10)
+    ? openPostgres(target.url, target.poolSize ?? defaultPoolSize())
     : openPglite(target.dataDir);
 }
 
