@@ -4,7 +4,7 @@ import { z } from "zod";
 /**
  * Connections per process when DATABASE_POOL_SIZE is unset: twice the machine's cores, 4 to 20.
  * A pool much larger than the cores only adds PostgreSQL backends competing for the same CPUs
- * and for the same hot rows: on 2 cores, a pool of 10 costs intake about a fifth more
+ * and for the same hot rows: on 2 cores, a pool of 10 costs intake about a quarter more
  * PostgreSQL CPU per event than a pool of 4 (see the README's Benchmarks).
  */
 export function defaultPoolSize(cores: number = availableParallelism()): number {
