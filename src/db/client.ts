@@ -7,6 +7,7 @@ import postgres from "postgres";
 import { defaultPoolSize } from "../config.ts";
 import { acquireDataDirLock } from "./data-dir-lock.ts";
 import * as schema from "./schema/index.ts";
+import { type CompiledStatement, compile, type Fragment } from "./statement.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -132,7 +133,16 @@ const rawDialect = new PgDialect();
  * and its plan reused. For the few fixed statement shapes of hot paths only.
  */
 export async function queryPrepared<T>(db: Db, name: string, query: SQL): Promise<T[]> {
-  const prepared = db._.session.prepareQuery(rawDialect.sqlToQuery(query), undefined, name, false);
+  return executeNamed(db, name, rawDialect.sqlToQuery(query));
+}
+
+/** Like `queryPrepared`, for a statement built with `stmt` (see `statement.ts`). */
+export async function queryStatement<T>(db: Db, name: string, statement: Fragment): Promise<T[]> {
+  return executeNamed(db, name, compile(statement));
+}
+
+async function executeNamed<T>(db: Db, name: string, query: CompiledStatement): Promise<T[]> {
+  const prepared = db._.session.prepareQuery(query, undefined, name, false);
   const result = (await prepared.execute()) as unknown;
   return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
 }

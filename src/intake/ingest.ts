@@ -1,7 +1,8 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
-import { beforeCommit, type PendingWrite, queryPrepared, settleWrite } from "../db/client.ts";
+import { beforeCommit, type PendingWrite, queryStatement, settleWrite } from "../db/client.ts";
 import { events } from "../db/schema/index.ts";
+import { stmt } from "../db/statement.ts";
 import { appSecret } from "../security/app-secret.ts";
 import { chooseSurvey, type InvitationDecision, scheduleInvitation } from "../surveys/schedule.ts";
 import type { CanonicalEvent } from "./event.ts";
@@ -53,10 +54,10 @@ export async function ingestEvent({
     async (db): Promise<[IngestResult, PendingWrite?]> => {
       const tx = { ...ctx, db };
       const now = ctx.clock.now().toISOString();
-      const [stored] = await queryPrepared<{ id: string }>(
+      const [stored] = await queryStatement<{ id: string }>(
         db,
         "intake_event",
-        sql`insert into events (source, external_id, type, occurred_at, received_at, payload, outcome)
+        stmt`insert into events (source, external_id, type, occurred_at, received_at, payload, outcome)
         values (${source}::text, ${event.id}::text, ${event.type}::text,
           ${new Date(event.occurredAt).toISOString()}::timestamptz, ${now}::timestamptz,
           ${JSON.stringify(event)}::jsonb, '{}'::jsonb)
@@ -90,10 +91,10 @@ export async function ingestEvent({
       }
 
       const outcome: StoredOutcome = { touchesRecorded: work.touchesRecorded, invitation };
-      const recorded = queryPrepared(
+      const recorded = queryStatement(
         db,
         "intake_outcome",
-        sql`update events set work_item_id = ${work.workItemId}::uuid,
+        stmt`update events set work_item_id = ${work.workItemId}::uuid,
         outcome = ${JSON.stringify(outcome)}::jsonb where id = ${stored.id}::uuid`,
       );
       return [

@@ -1,4 +1,4 @@
-import { type SQL, sql } from "drizzle-orm";
+import { type Fragment, stmt } from "../db/statement.ts";
 import type { CanonicalEvent } from "./event.ts";
 import { after } from "./parties.ts";
 
@@ -37,8 +37,12 @@ function memberInput(latest: Map<string, MemberMention>) {
  * events creating the same members wait for each other, never deadlock), and only once all
  * `teamCount` teams are resolved.
  */
-export function memberCtes(latest: Map<string, MemberMention>, teamCount: number, at: string): SQL {
-  return sql`member_input as (
+export function memberCtes(
+  latest: Map<string, MemberMention>,
+  teamCount: number,
+  at: string,
+): Fragment {
+  return stmt`member_input as (
       select * from jsonb_to_recordset(${JSON.stringify(memberInput(latest))}::jsonb)
         as i(external_id text, name text, email text, team_key text, at timestamptz)),
     member_found as (
@@ -63,11 +67,11 @@ export function memberCtes(latest: Map<string, MemberMention>, teamCount: number
  * late moves nobody back). Rows are written only when something changed, locked first in
  * external-id order, so concurrent events neither queue behind nor deadlock on each other.
  */
-export function memberUpdateCtes(at: string, previous: string): SQL {
+export function memberUpdateCtes(at: string, previous: string): Fragment {
   // A move is due when the team differs and no touch after this mention is on record.
-  const moveDue = sql`m.team_id is distinct from t.id and not exists (
+  const moveDue = stmt`m.team_id is distinct from t.id and not exists (
       select 1 from touches x where x.member_id = m.id and x.at > i.at)`;
-  return sql`member_changed as (
+  return stmt`member_changed as (
       select m.id from members m
         join member_input i on i.external_id = m.external_id
         join team_row t on t.key = i.team_key

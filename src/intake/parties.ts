@@ -1,6 +1,7 @@
-import { inArray, type SQL, sql } from "drizzle-orm";
+import { inArray } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { teams } from "../db/schema/index.ts";
+import { type Fragment, ident, stmt } from "../db/statement.ts";
 import type { CanonicalEvent } from "./event.ts";
 
 type Ctx = Pick<ServiceContext, "db" | "clock">;
@@ -16,16 +17,16 @@ type Ctx = Pick<ServiceContext, "db" | "clock">;
  */
 
 /** `where` condition making a CTE wait for the CTE named `name` to have run. */
-export function after(name: string): SQL {
-  return sql`(select count(*) from ${sql.identifier(name)}) >= 0`;
+export function after(name: string): Fragment {
+  return stmt`(select count(*) from ${ident(name)}) >= 0`;
 }
 
 /**
  * CTEs `client_found`, `client_new` and `client_row (id, exclude_from_surveys)`: finds or
  * creates the event's client.
  */
-export function clientCtes(client: CanonicalEvent["client"], at: string): SQL {
-  return sql`client_found as (
+export function clientCtes(client: CanonicalEvent["client"], at: string): Fragment {
+  return stmt`client_found as (
       select id, exclude_from_surveys from clients where external_id = ${client.externalId}::text),
     client_new as (
       insert into clients as c (external_id, name, active_since, created_at, updated_at)
@@ -40,8 +41,8 @@ export function clientCtes(client: CanonicalEvent["client"], at: string): SQL {
 }
 
 /** CTE `client_renamed`, once `resolved`: renames the client when the PSA renamed it. */
-export function clientRenameCte(client: CanonicalEvent["client"], at: string): SQL {
-  return sql`client_renamed as (
+export function clientRenameCte(client: CanonicalEvent["client"], at: string): Fragment {
+  return stmt`client_renamed as (
       update clients set name = ${client.name}::text, updated_at = ${at}::timestamptz
       where (select ok from resolved) and id = (select id from client_found)
         and name is distinct from ${client.name}::text
@@ -84,8 +85,8 @@ function asDate(value: Date | string | null): Date | null {
  * CTEs `contact_found`, `contact_new` and `contact_row (id, email, opted_out_at, bounced_at,
  * complained_at)`, after `client_row`: finds or creates the event's contact.
  */
-export function contactCtes(contact: NonNullable<CanonicalEvent["contact"]>, at: string): SQL {
-  return sql`contact_found as (
+export function contactCtes(contact: NonNullable<CanonicalEvent["contact"]>, at: string): Fragment {
+  return stmt`contact_found as (
       select id, email, opted_out_at, bounced_at, complained_at
       from contacts where external_id = ${contact.externalId}::text),
     contact_new as (
@@ -108,12 +109,12 @@ export function contactUpdateCtes(
   contact: NonNullable<CanonicalEvent["contact"]>,
   at: string,
   previous: string,
-): SQL {
-  const email = sql`${contact.email ?? null}::text`;
-  const name = sql`coalesce(${contact.name ?? null}::text, k.name)`;
-  const locale = sql`coalesce(${contact.locale ?? null}::text, k.locale)`;
-  const sameEmail = sql`lower(coalesce(${email}, k.email, '')) = lower(coalesce(k.email, ''))`;
-  return sql`contact_changed as (
+): Fragment {
+  const email = stmt`${contact.email ?? null}::text`;
+  const name = stmt`coalesce(${contact.name ?? null}::text, k.name)`;
+  const locale = stmt`coalesce(${contact.locale ?? null}::text, k.locale)`;
+  const sameEmail = stmt`lower(coalesce(${email}, k.email, '')) = lower(coalesce(k.email, ''))`;
+  return stmt`contact_changed as (
       update contacts k set client_id = (select id from client_row),
         email = coalesce(${email}, k.email), name = ${name}, locale = ${locale},
         bounced_at = case when ${sameEmail} then k.bounced_at end,
@@ -144,16 +145,16 @@ export function teamNameFromKey(key: string): string {
  * and only once the CTE named `previous` found its row: an event whose earlier parties are not
  * all resolved inserts nothing further, so its next attempt still takes locks in order.
  */
-export function teamCtes(keys: string[], at: string, previous: string): SQL {
+export function teamCtes(keys: string[], at: string, previous: string): Fragment {
   const wanted = [...new Set(keys)].sort().map((key) => ({ key, name: teamNameFromKey(key) }));
-  return sql`team_input as (
+  return stmt`team_input as (
       select * from jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb) as t(key text, name text)),
     team_found as (select id, key from teams where key in (select key from team_input)),
     team_new as (
       insert into teams as t (key, name, created_at, updated_at)
       select key, name, ${at}::timestamptz, ${at}::timestamptz from team_input
       where key not in (select key from team_found)
-        and exists (select 1 from ${sql.identifier(previous)})
+        and exists (select 1 from ${ident(previous)})
       order by key
       on conflict (key) do nothing
       returning id, key),

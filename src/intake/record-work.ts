@@ -1,6 +1,6 @@
-import { sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
-import { parsedJson, queryPrepared } from "../db/client.ts";
+import { parsedJson, queryStatement } from "../db/client.ts";
+import { nothing, stmt } from "../db/statement.ts";
 import { type SchedulingSurvey, type Survey, surveyCandidatesSql } from "../surveys/schedule.ts";
 import type { CanonicalEvent } from "./event.ts";
 import { latestMentions, memberCtes, memberUpdateCtes } from "./members.ts";
@@ -77,17 +77,17 @@ export async function recordWork(
   const contact = event.contact ?? null;
   // Inserts first (client, contact, teams, members), then, once every party is resolved, the
   // updates in the same order, then the work item and its touches.
-  const statement = sql`with ${clientCtes(event.client, at)},
-      ${contact ? sql`${contactCtes(contact, at)},` : sql``}
+  const statement = stmt`with ${clientCtes(event.client, at)},
+      ${contact ? stmt`${contactCtes(contact, at)},` : nothing}
       ${teamCtes(teamKeys, at, contact ? "contact_row" : "client_row")},
       ${memberCtes(latest, new Set(teamKeys).size, at)},
       resolved as (
         select (select count(*) from client_row) = 1
-          ${contact ? sql`and (select count(*) from contact_row) = 1` : sql``}
+          ${contact ? stmt`and (select count(*) from contact_row) = 1` : nothing}
           and (select count(*) from team_row) = ${new Set(teamKeys).size}
           and (select count(*) from member_row) = ${latest.size} as ok),
       ${clientRenameCte(event.client, at)},
-      ${contact ? sql`${contactUpdateCtes(contact, at, "client_renamed")},` : sql``}
+      ${contact ? stmt`${contactUpdateCtes(contact, at, "client_renamed")},` : nothing}
       ${memberUpdateCtes(at, contact ? "contact_changed" : "client_renamed")},
       ${workItemCte(event, at, contact !== null, "member_updated")},
       ${touchesCte(touches, at)}
@@ -97,16 +97,16 @@ export async function recordWork(
       (select exclude_from_surveys from client_row) as "excludeFromSurveys",
       ${
         contact
-          ? sql`(select json_build_object('id', id, 'email', email, 'optedOutAt', opted_out_at,
+          ? stmt`(select json_build_object('id', id, 'email', email, 'optedOutAt', opted_out_at,
               'bouncedAt', bounced_at, 'complainedAt', complained_at) from contact_now)`
-          : sql`null::json`
+          : stmt`null::json`
       } as contact,
       (select id from work_item) as "workItemId",
       (select count(*) from touch_new)::int as "touchesRecorded",
-      ${trigger ? surveyCandidatesSql(trigger) : sql`'[]'::json`} as candidates`;
+      ${trigger ? surveyCandidatesSql(trigger) : stmt`'[]'::json`} as candidates`;
 
   for (let attempt = 1; ; attempt++) {
-    const [row] = await queryPrepared<RecordedRow>(ctx.db, "intake_record_work", statement);
+    const [row] = await queryStatement<RecordedRow>(ctx.db, "intake_record_work", statement);
     if (row?.resolved && row.workItemId) {
       const contactRow = parsedJson(row.contact);
       return {

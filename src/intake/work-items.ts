@@ -1,4 +1,4 @@
-import { type SQL, sql } from "drizzle-orm";
+import { type Fragment, nothing, stmt } from "../db/statement.ts";
 import type { CanonicalEvent } from "./event.ts";
 import { after } from "./parties.ts";
 
@@ -15,27 +15,27 @@ export function workItemCte(
   at: string,
   hasContact: boolean,
   previous: string,
-): SQL {
+): Fragment {
   const item = event.workItem;
   const closing = closingTypes.has(event.type);
   const reopening = event.type === "ticket.reopened";
   const closedAt = closing ? new Date(item.closedAt ?? event.occurredAt).toISOString() : null;
   const status = closing ? "closed" : reopening ? "reopened" : "open";
   const instant = (value: string | null | undefined) =>
-    sql`${value ? new Date(value).toISOString() : null}::timestamptz`;
+    stmt`${value ? new Date(value).toISOString() : null}::timestamptz`;
   const statusChange = closing
-    ? sql`, status = 'closed', closed_at = ${closedAt}::timestamptz`
+    ? stmt`, status = 'closed', closed_at = ${closedAt}::timestamptz`
     : reopening
-      ? sql`, status = 'reopened', closed_at = null`
-      : sql``;
-  return sql`work_item as (
+      ? stmt`, status = 'reopened', closed_at = null`
+      : nothing;
+  return stmt`work_item as (
       insert into work_items as w (kind, external_id, client_id, contact_id, summary, board, status,
         opened_at, closed_at, first_response_at, created_at, updated_at)
       select ${item.kind}::text, ${item.externalId}::text, (select id from client_row),
-        ${hasContact ? sql`(select id from contact_now)` : sql`null::uuid`},
+        ${hasContact ? stmt`(select id from contact_now)` : stmt`null::uuid`},
         ${item.summary}::text, ${item.board ?? null}::text, ${status}::text,
         ${instant(item.openedAt)},
-        ${closing ? sql`${closedAt}::timestamptz` : reopening ? sql`null::timestamptz` : instant(item.closedAt)},
+        ${closing ? stmt`${closedAt}::timestamptz` : reopening ? stmt`null::timestamptz` : instant(item.closedAt)},
         ${instant(item.firstResponseAt)}, ${at}::timestamptz, ${at}::timestamptz
       where (select ok from resolved) and ${after(previous)}
       on conflict (kind, external_id) do update set
@@ -62,7 +62,7 @@ export interface TouchInput {
  * seen before (the unique index drops repeats, also within one event). Touches arriving after
  * the item closed are kept: the work still happened, and metrics credit it.
  */
-export function touchesCte(list: TouchInput[], at: string): SQL {
+export function touchesCte(list: TouchInput[], at: string): Fragment {
   const input = list.map((touch) => ({
     member: touch.memberExternalId,
     team: touch.team,
@@ -70,7 +70,7 @@ export function touchesCte(list: TouchInput[], at: string): SQL {
     at: touch.at.toISOString(),
     minutes: touch.minutes,
   }));
-  return sql`touch_input as (
+  return stmt`touch_input as (
       select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
         as i(member text, team text, role text, at timestamptz, minutes integer)),
     touch_new as (

@@ -1,7 +1,7 @@
-import { type SQL, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
-import { queryPrepared } from "../db/client.ts";
+import { queryStatement } from "../db/client.ts";
 import type { surveys } from "../db/schema/index.ts";
+import { type Fragment, stmt } from "../db/statement.ts";
 import { issueToken } from "./tokens.ts";
 
 export type SkipReason =
@@ -44,8 +44,8 @@ const DAY_MS = 86_400_000;
  * the candidates `chooseSurvey` picks from. Read in the statement that records the event, so
  * the choice always sees the definitions as they are now.
  */
-export function surveyCandidatesSql(trigger: Trigger): SQL {
-  return sql`(select coalesce(json_agg(json_build_object(
+export function surveyCandidatesSql(trigger: Trigger): Fragment {
+  return stmt`(select coalesce(json_agg(json_build_object(
       'id', id, 'key', key, 'scale', scale, 'active', active, 'boards', boards, 'teams', teams,
       'delayMinutes', delay_minutes, 'throttleDays', throttle_days,
       'expiresAfterDays', expires_after_days) order by created_at, id), '[]'::json)
@@ -138,12 +138,12 @@ export async function scheduleInvitation(
   const { tokenNonce, tokenHash } = issueToken(input.secret);
   const detail = JSON.stringify({ surveyKey: survey.key, sendAt: sendAt.toISOString() });
   // The checks, the invitation and the first line of its history in one statement.
-  const decide = sql`with checked as (
+  const decide = stmt`with checked as (
       select
         exists (select 1 from invitations where survey_id = ${survey.id} and ${
           workItemId
-            ? sql`work_item_id = ${workItemId}`
-            : sql`campaign_id = ${campaignId} and contact_id = ${contact.id}`
+            ? stmt`work_item_id = ${workItemId}`
+            : stmt`campaign_id = ${campaignId} and contact_id = ${contact.id}`
         }) as already,
         ${survey.throttleDays > 0} and exists (
           select 1 from invitations i join surveys s on s.id = i.survey_id
@@ -168,13 +168,13 @@ export async function scheduleInvitation(
   // is held, so a concurrent scheduling for this contact has committed or not begun.
   const locked =
     survey.throttleDays > 0
-      ? queryPrepared(
+      ? queryStatement(
           ctx.db,
           "schedule_lock",
-          sql`select pg_advisory_xact_lock(hashtext(${contact.id}::text))::text`,
+          stmt`select pg_advisory_xact_lock(hashtext(${contact.id}::text))::text`,
         )
       : undefined;
-  const decided = queryPrepared<{ already: boolean; throttled: boolean; id: string | null }>(
+  const decided = queryStatement<{ already: boolean; throttled: boolean; id: string | null }>(
     ctx.db,
     "schedule_decide",
     decide,
