@@ -19,15 +19,24 @@ export function fieldErrors(error: ZodError): FieldError[] {
  * Where a value holds a string that is not well-formed Unicode (an unpaired surrogate, which JSON
  * can carry as `\ud800` but no text column or JSON document in PostgreSQL can store), if it does.
  */
-export function illFormedPath(value: unknown, path: string[] = []): string[] | undefined {
-  if (typeof value === "string") return value.isWellFormed() ? undefined : path;
-  if (value === null || typeof value !== "object") return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    if (!key.isWellFormed()) return [...path, key.toWellFormed()];
-    const found = illFormedPath(item, [...path, key]);
-    if (found) return found;
-  }
-  return undefined;
+export function illFormedPath(value: unknown): string[] | undefined {
+  // One path, grown and shrunk as the walk goes: every request body passes through here.
+  const path: string[] = [];
+  const holdsIllFormed = (item: unknown): boolean => {
+    if (typeof item === "string") return !item.isWellFormed();
+    if (item === null || typeof item !== "object") return false;
+    for (const key of Object.keys(item)) {
+      if (!key.isWellFormed()) {
+        path.push(key.toWellFormed());
+        return true;
+      }
+      path.push(key);
+      if (holdsIllFormed((item as Record<string, unknown>)[key])) return true;
+      path.pop();
+    }
+    return false;
+  };
+  return holdsIllFormed(value) ? path : undefined;
 }
 
 /**
