@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clients as clientsTable, workItems } from "../src/db/schema/index.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import {
   buildScenario,
@@ -243,7 +244,7 @@ describe("time zones and definitions", () => {
       filters: {},
       credit: "shared",
     });
-    const items = await t.ctx.db.query.workItems.findMany();
+    const items = await t.ctx.db.select().from(workItems);
     for (const group of body.groups) {
       expect(group.csat.n).toBe(csat.get(JSON.stringify(["", group.escalation]))?.n ?? 0);
       const hours = items
@@ -279,7 +280,7 @@ describe("time zones and definitions", () => {
 
   it("retention counts clients active at from that are still active at to", async () => {
     const response = await get("/v1/metrics/retention?from=2026-06-01&to=2027-01-01");
-    const clients = await t.ctx.db.query.clients.findMany();
+    const clients = await t.ctx.db.select().from(clientsTable);
     const at = (c: (typeof clients)[number], instant: Date) =>
       c.activeSince <= instant && (c.endedAt === null || c.endedAt > instant);
     const start = clients.filter((c) => at(c, new Date("2026-06-01T00:00:00Z")));

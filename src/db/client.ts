@@ -6,10 +6,10 @@ import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { defaultPoolSize } from "../config.ts";
 import { acquireDataDirLock } from "./data-dir-lock.ts";
-import * as schema from "./schema/index.ts";
 import { type CompiledStatement, compile, type Fragment } from "./statement.ts";
 
-export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** A database or transaction handle. No relational schema: rapport never uses `db.query`. */
+export type Db = PgDatabase<PgQueryResultHKT>;
 
 export interface Database {
   readonly db: Db;
@@ -24,7 +24,9 @@ export type DatabaseTarget =
   | { driver: "postgres"; url: string; poolSize?: number };
 
 const migrationsFolder = fileURLToPath(new URL("../../drizzle", import.meta.url));
-const drizzleOptions = { schema, casing: "snake_case" } as const;
+// No relational schema: rapport writes its queries with the query builder and SQL, never
+// `db.query`, and given a schema drizzle builds a query builder per table for every transaction.
+const drizzleOptions = { casing: "snake_case" } as const;
 // Any constant shared by every instance: serialises concurrent start-ups' migrations.
 const MIGRATION_LOCK = 72_616_112;
 
