@@ -167,15 +167,18 @@ describe("the real server process on the embedded database", { timeout: 180_000 
   });
 });
 
+/** A fresh server database, an API key the CLI made on it, and `rapport serve` on it. */
+async function serveOnServerDatabase(keyName: string, scopes: string) {
+  const database = (await createEmptyServerDatabase())!;
+  cleanups.push(() => database.drop());
+  const env = { DATABASE_URL: database.url, DATA_DIR: tempDataDir() };
+  const created = await runCli(["keys", "create", "--name", keyName, "--scopes", scopes], env);
+  return { database, env, key: created.stdout.trim(), server: await startServer(env) };
+}
+
 describe("the real server process on PostgreSQL", { timeout: 180_000 }, () => {
   it.runIf(process.env.TEST_DATABASE_URL)("migrates and serves a DATABASE_URL", async () => {
-    const database = await createEmptyServerDatabase();
-    cleanups.push(() => database!.drop());
-    const env = { DATABASE_URL: database!.url, DATA_DIR: tempDataDir() };
-    const key = (
-      await runCli(["keys", "create", "--name", "pg", "--scopes", "admin"], env)
-    ).stdout.trim();
-    const server = await startServer(env);
+    const { env, key, server } = await serveOnServerDatabase("pg", "admin");
     try {
       expect(server.output()).toContain("PostgreSQL at");
       const listed = await fetch(`${server.baseUrl}/v1/api-keys`, {
@@ -192,14 +195,8 @@ describe("the real server process on PostgreSQL", { timeout: 180_000 }, () => {
   it.runIf(process.env.TEST_DATABASE_URL)(
     "on SIGTERM, waits for a request whose client went away before closing the database",
     async () => {
-      const database = await createEmptyServerDatabase();
-      cleanups.push(() => database!.drop());
-      const env = { DATABASE_URL: database!.url, DATA_DIR: tempDataDir() };
-      const key = (
-        await runCli(["keys", "create", "--name", "psa", "--scopes", "events:write"], env)
-      ).stdout.trim();
-      const server = await startServer(env);
-      const sql = postgres(database!.url, { max: 2, onnotice: () => {} });
+      const { database, key, server } = await serveOnServerDatabase("psa", "events:write");
+      const sql = postgres(database.url, { max: 2, onnotice: () => {} });
       cleanups.push(() => sql.end());
       // Another session holds the events table: the request's transaction waits inside it.
       let release!: () => void;
