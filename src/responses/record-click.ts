@@ -60,9 +60,9 @@ export type ClickOutcome =
 type Decision = { verdict: Verdict; reason: string | null; write?: ResponseWrite };
 
 /** The senders that behaved like scanners, and the burst window's clicks they were seen in. */
-interface Burst {
+interface Burst<Click extends SenderScore = RecentClick> {
   senders: Set<string>;
-  recent: RecentClick[];
+  recent: Click[];
 }
 
 /** A decision, and what it changes besides the response. */
@@ -108,10 +108,7 @@ export async function recordClick({
   }
   const current: SenderScore = { sender: senderOf(input.evidence), score: input.score, at: now };
   // Decided on the snapshot only when the window is known and rules out a burst of this sender.
-  const onSnapshot =
-    window !== null &&
-    (input.fromPage || !burstSenders(windowSince(window, since), current).has(current.sender));
-  if (onSnapshot) {
+  if (window !== null && !burstOf(windowSince(window, since), current, input)) {
     const plan = planClick(ctx, target, previous, input, now, undefined);
     if (!plan.write) {
       const decided = { ...click, verdict: plan.verdict, reason: plan.reason };
@@ -223,11 +220,11 @@ function shown(
  * The burst the click's sender takes part in within `recent` (the burst window's clicks), if any.
  * A click from the thank-you page's own links is a person changing their answer.
  */
-function burstOf(
-  recent: RecentClick[],
+function burstOf<Click extends SenderScore>(
+  recent: Click[],
   current: SenderScore,
   input: ClickInput,
-): Burst | undefined {
+): Burst<Click> | undefined {
   if (input.fromPage) return undefined;
   const senders = burstSenders(recent, current);
   return senders.has(current.sender) ? { senders, recent } : undefined;

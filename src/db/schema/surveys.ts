@@ -97,7 +97,7 @@ export const invitations = pgTable(
     /**
      * Who opened which score of this invitation lately, kept with each click decision so a click
      * can be checked against the scanner burst window without reading the clicks (see
-     * `src/responses/click-window.ts`). Null when unknown: the next click is decided under the
+     * `src/responses/burst.ts`). Null when unknown: the next click is decided under the
      * row lock, from the clicks themselves, and writes it again.
      */
     clickWindow: jsonb().$type<ClickWindowEntry[] | null>().default(sql`'[]'::jsonb`),
