@@ -1,6 +1,6 @@
 import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { invitationEvents, invitations, outboxEmails } from "../src/db/schema/index.ts";
+import { invitationEvents, invitations, outboxEmails, responses } from "../src/db/schema/index.ts";
 import { sendDueInvitations, sendDueReminders } from "../src/delivery/jobs.ts";
 import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
@@ -93,6 +93,29 @@ describe("reminders", () => {
     expect(events.find((event) => event.type === "reminder_cancelled")?.detail).toEqual({
       reason: "answered",
     });
+  });
+
+  it("a scanner's click is not an answer: the reminder still goes out", async () => {
+    const { invitation, token } = await sentWithReminder(24);
+    // A mail gateway opens a link: a browser-like agent without Accept-Language is flagged.
+    t.clock.advance(HOUR);
+    const scanned = await t.request(`/r/${token}/1`, {
+      headers: { "user-agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0" },
+    });
+    expect(scanned.status).toBe(200);
+    const [response] = await t.ctx.db
+      .select()
+      .from(responses)
+      .where(eq(responses.invitationId, invitation.id));
+    expect(response?.state).toBe("flagged");
+
+    t.clock.advance(24 * HOUR);
+    await drain();
+    expect((await rowOf(invitation.id)).reminderStatus).toBe("sent");
+    expect((await emailsOf(invitation.id)).map((email) => email.idempotencyKey)).toEqual([
+      `invitation/${invitation.id}`,
+      `reminder/${invitation.id}`,
+    ]);
   });
 
   it("no reminder after the invitation expired", async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { onResponseChange } from "../src/followups/notify.ts";
 import { followupOverdueJob } from "../src/followups/overdue-job.ts";
 import { webhookDeliveryJob } from "../src/webhooks/delivery-job.ts";
+import { enqueueWebhookEvent } from "../src/webhooks/outbox.ts";
 import { createTestApp, problemOf, type TestApp } from "./support/app.ts";
 import {
   changeResponse,
@@ -225,6 +226,54 @@ describe("signed deliveries with retries", () => {
     const { id } = await subscribe({ active: false });
     await unhappyAnswer();
     expect(await deliveriesOf(id)).toEqual([]);
+  });
+});
+
+describe("the deliveries list", () => {
+  it("pages through every delivery of one event sent to several subscriptions", async () => {
+    const subscriptions: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const created = await t.request("/v1/webhooks/subscriptions", {
+        key: admin,
+        json: { url: `${receiver.url}/paged-${i}`, eventTypes: ["response.recorded"] },
+      });
+      expect(created.status).toBe(201);
+      subscriptions.push(((await created.json()) as { id: string }).id);
+    }
+    // One event, one statement: a delivery per subscription, all made at the same instant.
+    const queued = await t.ctx.db.transaction((tx) =>
+      enqueueWebhookEvent({
+        ctx: { ...t.ctx, db: tx },
+        input: { type: "response.recorded", data: { paged: true } },
+      }),
+    );
+    expect(queued).toBeGreaterThanOrEqual(3);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 50; page++) {
+      const query: string = cursor ? `?limit=1&cursor=${cursor}` : "?limit=1";
+      const response = await t.request(`/v1/webhooks/deliveries${query}`, { key: admin });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as {
+        data: { id: string; subscriptionId: string }[];
+        nextCursor: string | null;
+      };
+      seen.push(
+        ...body.data.filter((d) => subscriptions.includes(d.subscriptionId)).map((d) => d.id),
+      );
+      cursor = body.nextCursor;
+      if (!cursor) break;
+    }
+    expect(new Set(seen).size).toBe(3);
+    for (const id of subscriptions) {
+      const paused = await t.request(`/v1/webhooks/subscriptions/${id}`, {
+        method: "PATCH",
+        key: admin,
+        json: { active: false },
+      });
+      expect(paused.status).toBe(200);
+    }
   });
 });
 

@@ -109,7 +109,7 @@ async function claimDue(ctx: ServiceContext, lane: Lane, limit: number) {
                  (c.opted_out_at is not null) as opted_out, (c.bounced_at is not null) as bounced,
                  (c.complained_at is not null) as complained,
                  (i.expires_at <= ${at(now)}) as expired,
-                 ${reminder ? sql`exists (select 1 from responses r where r.invitation_id = i.id)` : sql`false`} as answered
+                 ${reminder ? sql`exists (select 1 from responses r where r.invitation_id = i.id and r.state = 'recorded')` : sql`false`} as answered
           from invitations i join contacts c on c.id = i.contact_id
           where i.${col(lane.status)} = 'scheduled' and i.${col(lane.due)} <= ${at(now)}
             ${reminder ? sql`and i.status = 'sent'` : sql``}

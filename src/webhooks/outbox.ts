@@ -60,10 +60,12 @@ export async function enqueueWebhookEvent({
     data: input.data,
   };
   // Insert-select: no read-then-write, and no statement beyond this one when nobody listens.
+  // `created_at` is the clock's instant, in milliseconds like the list's page cursor: a database
+  // default would keep microseconds, and a cursor could not tell rows of one millisecond apart.
   const queued = await queryRows<{ id: string }>(
     ctx.db,
-    sql`insert into ${webhookDeliveries} (subscription_id, event_id, event_type, payload, next_attempt_at)
-        select id, ${randomUUID()}::uuid, ${input.type}, ${JSON.stringify(payload)}::jsonb, ${now.toISOString()}::timestamptz
+    sql`insert into ${webhookDeliveries} (subscription_id, event_id, event_type, payload, next_attempt_at, created_at)
+        select id, ${randomUUID()}::uuid, ${input.type}, ${JSON.stringify(payload)}::jsonb, ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz
         from ${webhookSubscriptions}
         where active and ${input.type} = any(event_types)
         returning id`,
