@@ -89,3 +89,50 @@ describe("health", () => {
     expect((await t.request("/readyz")).status).toBe(200);
   });
 });
+
+describe("a page cursor is checked before it reaches a statement", () => {
+  const id = "0b7c2f4e-8f0a-4c55-9d1e-2b6f3a9c1d20";
+  const b64 = (text: string) => Buffer.from(text).toString("base64url");
+  // Forged cursors each list's own format would let through a looser check: ids of the right
+  // length that are not UUIDs, instants beyond year 9999 or on days that do not exist.
+  const instantCursors = [
+    `2026-11-18T00:00:00.000Z|${"-".repeat(36)}`,
+    `2026-11-18T00:00:00.000Z|${"a".repeat(36)}`,
+    `+275760-09-13T00:00:00.000Z|${id}`,
+    `2026-02-31T00:00:00.000Z|${id}`,
+    `2026-11-18T00:00:00.000Z|${id}|extra`,
+  ].map(b64);
+  const lists = [
+    ["/v1/dead-letters", instantCursors],
+    ["/v1/webhooks/deliveries", instantCursors],
+    ["/v1/outbox", instantCursors],
+    ["/v1/followups", instantCursors],
+    [
+      "/v1/teams",
+      [
+        JSON.stringify(["+275760-09-13 00:00:00+00", id]),
+        JSON.stringify(["2026-02-31 00:00:00+00", id]),
+        JSON.stringify(["2026-11-18 25:00:00+00", id]),
+        JSON.stringify(["2026-11-18 00:00:00+00", "a".repeat(36)]),
+      ].map(b64),
+    ],
+    [
+      "/v1/responses",
+      [JSON.stringify({ seq: 0, since: "not a time" }), JSON.stringify({ seq: 0, since: 7 })].map(
+        b64,
+      ),
+    ],
+  ] as const;
+
+  it.each(lists)("%s answers a forged cursor with a 400 naming it", async (path, cursors) => {
+    const key = await t.key("admin", "responses:read");
+    for (const cursor of cursors) {
+      const response = await t.request(`${path}?cursor=${cursor}`, { key });
+      expect(response.status, `${path} ${Buffer.from(cursor, "base64url")}`).toBe(400);
+      expect((await problemOf(response)).errors?.[0]).toMatchObject({
+        path: "cursor",
+        in: "query",
+      });
+    }
+  });
+});

@@ -2,6 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { queryRows } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
+import { isDatabaseInstant } from "../http/page-cursor.ts";
 import { resolveFilters } from "../metrics/lookups.ts";
 import type { Filters } from "../metrics/query.ts";
 import { assignFeedPositions } from "./positions.ts";
@@ -57,7 +58,14 @@ function encodeCursor(cursor: Cursor): string {
 function decodeCursor(text: string): Cursor {
   try {
     const value = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as Cursor;
-    if (Number.isSafeInteger(value.seq) && value.seq >= 0) return value;
+    if (
+      Number.isSafeInteger(value.seq) &&
+      value.seq >= 0 &&
+      (value.since === undefined ||
+        (typeof value.since === "string" && isDatabaseInstant(value.since)))
+    ) {
+      return value;
+    }
   } catch {}
   throw new ApiError("validation_failed", "The cursor is not one this feed handed out.", {
     errors: [{ path: "cursor", message: "is not a cursor from this feed", in: "query" }],

@@ -1,26 +1,9 @@
 import { and, desc, eq, lt, or, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { outboxEmails } from "../db/schema/index.ts";
+import { encodeCursor, type PageCursor } from "../http/page-cursor.ts";
 
 export type OutboxEmail = typeof outboxEmails.$inferSelect;
-
-/** A position in the newest-first listing: the last row seen. */
-export interface OutboxCursor {
-  createdAt: Date;
-  id: string;
-}
-
-export function encodeCursor(row: OutboxCursor): string {
-  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString("base64url");
-}
-
-/** Null when the cursor was not made by `encodeCursor`. */
-export function decodeCursor(cursor: string): OutboxCursor | null {
-  const [at, id] = Buffer.from(cursor, "base64url").toString().split("|");
-  const createdAt = new Date(at ?? "");
-  if (Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/i.test(id ?? "")) return null;
-  return { createdAt, id: id! };
-}
 
 /** Emails kept by the local outbox, newest first, optionally to one address. */
 export async function listOutbox({
@@ -28,7 +11,7 @@ export async function listOutbox({
   input,
 }: {
   ctx: ServiceContext;
-  input: { limit: number; after: OutboxCursor | null; to: string | undefined };
+  input: { limit: number; after: PageCursor | undefined; to: string | undefined };
 }): Promise<{ emails: OutboxEmail[]; next: string | null }> {
   const { limit, after, to } = input;
   const rows = await ctx.db
@@ -39,8 +22,8 @@ export async function listOutbox({
         to ? eq(sql`lower(${outboxEmails.to})`, to.toLowerCase()) : undefined,
         after
           ? or(
-              lt(outboxEmails.createdAt, after.createdAt),
-              and(eq(outboxEmails.createdAt, after.createdAt), lt(outboxEmails.id, after.id)),
+              lt(outboxEmails.createdAt, after.at),
+              and(eq(outboxEmails.createdAt, after.at), lt(outboxEmails.id, after.id)),
             )
           : undefined,
       ),
@@ -49,5 +32,8 @@ export async function listOutbox({
     .limit(limit + 1);
   const emails = rows.slice(0, limit);
   const last = emails.at(-1);
-  return { emails, next: rows.length > limit && last ? encodeCursor(last) : null };
+  return {
+    emails,
+    next: rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
+  };
 }

@@ -1,5 +1,5 @@
 import { type AnyColumn, type SQL, sql } from "drizzle-orm";
-import { ApiError } from "../http/errors.ts";
+import { invalidCursor, isDatabaseInstant, UUID } from "../http/page-cursor.ts";
 
 export interface PageRequest {
   limit: number;
@@ -16,8 +16,6 @@ interface CursorPosition {
   id: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * Cursors are opaque to clients: base64url of the last row's (created_at, id). The timestamp
  * is kept as PostgreSQL's own text so microseconds survive the round trip.
@@ -33,7 +31,7 @@ export function decodeCursor(cursor: string): CursorPosition {
       Array.isArray(parsed) &&
       parsed.length === 2 &&
       typeof parsed[0] === "string" &&
-      !Number.isNaN(Date.parse(parsed[0])) &&
+      isDatabaseInstant(parsed[0]) &&
       typeof parsed[1] === "string" &&
       UUID.test(parsed[1])
     ) {
@@ -42,13 +40,7 @@ export function decodeCursor(cursor: string): CursorPosition {
   } catch {
     // Falls through to the validation error below.
   }
-  throw new ApiError(
-    "validation_failed",
-    "Invalid query: cursor is not a cursor this API issued.",
-    {
-      errors: [{ path: "cursor", message: "is not a cursor this API issued", in: "query" }],
-    },
-  );
+  throw invalidCursor();
 }
 
 /** The column to select as `cursorAt` so the page can hand out its next cursor. */

@@ -9,8 +9,8 @@ import {
   teams,
 } from "../db/schema/index.ts";
 import { ApiError } from "../http/errors.ts";
+import { decodeCursor, encodeCursor } from "../http/page-cursor.ts";
 import { enqueueWebhookEvent } from "../webhooks/outbox.ts";
-import { decodeCursor, encodeCursor } from "../webhooks/page-cursor.ts";
 import { type Followup, followupEventData } from "./cases.ts";
 
 export interface FollowupView extends Followup {

@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { deadLetters } from "../db/schema/index.ts";
-import { ApiError } from "../http/errors.ts";
+import { decodeCursor, encodeCursor } from "../http/page-cursor.ts";
 
 export type DeadLetter = typeof deadLetters.$inferSelect;
 
@@ -59,7 +59,7 @@ export async function listDeadLetters({
   ctx: Ctx;
   input: { limit: number; cursor?: string | undefined };
 }): Promise<{ data: DeadLetter[]; nextCursor: string | null }> {
-  const after = input.cursor ? decodeCursor(input.cursor) : undefined;
+  const after = decodeCursor(input.cursor);
   const rows = await ctx.db
     .select()
     .from(deadLetters)
@@ -74,7 +74,8 @@ export async function listDeadLetters({
   const last = page.at(-1);
   return {
     data: page,
-    nextCursor: rows.length > input.limit && last ? encodeCursor(last) : null,
+    nextCursor:
+      rows.length > input.limit && last ? encodeCursor({ at: last.receivedAt, id: last.id }) : null,
   };
 }
 
@@ -106,19 +107,4 @@ export async function recordReplayFailure({
     .update(deadLetters)
     .set({ reason: input.reason, field: input.field })
     .where(eq(deadLetters.id, input.id));
-}
-
-function encodeCursor(row: DeadLetter): string {
-  return Buffer.from(`${row.receivedAt.toISOString()}|${row.id}`).toString("base64url");
-}
-
-function decodeCursor(cursor: string): { at: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
-  const date = new Date(at ?? "");
-  if (!id || !/^[0-9a-f-]{36}$/i.test(id) || Number.isNaN(date.getTime())) {
-    throw new ApiError("validation_failed", "The cursor is not one this API gave out.", {
-      errors: [{ path: "cursor", message: "unknown cursor", in: "query" }],
-    });
-  }
-  return { at: date, id };
 }

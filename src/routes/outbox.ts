@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { decodeCursor, listOutbox, type OutboxEmail } from "../delivery/outbox.ts";
+import { listOutbox, type OutboxEmail } from "../delivery/outbox.ts";
 import { bearerSecurity, requireScope } from "../http/auth.ts";
 import { createRouter, serviceContext } from "../http/env.ts";
-import { ApiError } from "../http/errors.ts";
 import { errorResponses, jsonContent } from "../http/openapi.ts";
+import { decodeCursor } from "../http/page-cursor.ts";
 
 const StoredEmail = z
   .object({
@@ -55,12 +55,7 @@ function toJson(email: OutboxEmail) {
 
 export const outboxRoutes = createRouter().openapi(list, async (c) => {
   const query = c.req.valid("query");
-  const after = query.cursor ? decodeCursor(query.cursor) : null;
-  if (query.cursor && !after) {
-    throw new ApiError("validation_failed", "Invalid query: cursor is not one this API made.", {
-      errors: [{ path: "cursor", message: "unknown cursor", in: "query" }],
-    });
-  }
+  const after = decodeCursor(query.cursor);
   const page = await listOutbox({
     ctx: serviceContext(c.get("services")),
     input: { limit: query.limit, after, to: query.to },

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, lt, ne, or, type SQL, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { type DeliveryStatus, webhookAttempts, webhookDeliveries } from "../db/schema/index.ts";
 import { ApiError } from "../http/errors.ts";
-import { decodeCursor, encodeCursor } from "./page-cursor.ts";
+import { decodeCursor, encodeCursor } from "../http/page-cursor.ts";
 
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type AttemptRow = typeof webhookAttempts.$inferSelect;
