@@ -98,6 +98,20 @@ describe("comments", () => {
     expect((await responseOf(invitation.id))?.comment).toBeNull();
   });
 
+  it("with a NUL character are refused with a clear page, not a server error, and not stored", async () => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret);
+    const { csrf } = await openPage(token);
+    const page = await t.request(`/r/${token}/comment`, {
+      method: "POST",
+      headers: FORM,
+      body: `csrf=${encodeURIComponent(csrf)}&score=3&comment=Thanks%00a%20lot`,
+    });
+    expect(page.status).toBe(400);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    expect(await page.text()).toContain("We could not read your comment");
+    expect(await responseOf(invitation.id)).toMatchObject({ score: 3, comment: null });
+  });
+
   it.each([
     [
       "a missing form token",

@@ -22,6 +22,8 @@ export interface PageMessages {
   invalidScoreBody: string;
   tooLongTitle: string;
   tooLongBody: (max: number) => string;
+  unreadableTitle: string;
+  unreadableBody: string;
   forbiddenTitle: string;
   forbiddenBody: string;
   rateLimitedTitle: string;
@@ -69,6 +71,9 @@ const en: PageMessages = {
   tooLongTitle: "Your comment is too long",
   tooLongBody: (max) =>
     `Comments can be up to ${englishNumber.format(max)} characters. Please go back, shorten it and send it again.`,
+  unreadableTitle: "We could not read your comment",
+  unreadableBody:
+    "It contains a character we cannot store. Please go back, type it again and send it.",
   forbiddenTitle: "We could not accept this form",
   forbiddenBody: "Please open the link from the email again and send the form from that page.",
   rateLimitedTitle: "Too many requests",
@@ -109,6 +114,9 @@ const de: PageMessages = {
   tooLongTitle: "Ihr Kommentar ist zu lang",
   tooLongBody: (max) =>
     `Kommentare dürfen bis zu ${germanNumber.format(max)} Zeichen lang sein. Bitte gehen Sie zurück, kürzen Sie ihn und senden Sie ihn erneut.`,
+  unreadableTitle: "Ihr Kommentar war nicht lesbar",
+  unreadableBody:
+    "Er enthält ein Zeichen, das wir nicht speichern können. Bitte gehen Sie zurück, geben Sie ihn erneut ein und senden Sie ihn.",
   forbiddenTitle: "Dieses Formular konnten wir nicht annehmen",
   forbiddenBody:
     "Bitte öffnen Sie den Link aus der E-Mail erneut und senden Sie das Formular von dort.",

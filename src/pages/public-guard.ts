@@ -84,8 +84,10 @@ export function publicPageGuard(): MiddlewareHandler<AppEnv> {
       );
     }
     await next();
-    if (c.error) {
-      const error = toApiError(c.error);
+    // A client's error (4xx) keeps the friendly page `onError` rendered for it; a failure of
+    // ours is a 500 (503 while the database is unavailable) that says nothing of the cause.
+    const error = c.error ? toApiError(c.error) : undefined;
+    if (error && error.status >= 500) {
       const status = error.status === 503 ? 503 : 500;
       c.res = await sendMessage(c, status, (m) => ({
         title: m.lang === "de" ? "Etwas ist schiefgegangen" : "Something went wrong",

@@ -114,6 +114,10 @@ clickRoutes.post("/r/:token/comment", async (c) => {
       body: m.tooLongBody(COMMENT_MAX_LENGTH),
     }));
   }
+  // A NUL cannot be typed, and PostgreSQL cannot store it in text.
+  if (comment.includes("\u0000")) {
+    return sendMessage(c, 400, (m) => ({ title: m.unreadableTitle, body: m.unreadableBody }));
+  }
   const score = parseScore(typeof form.score === "string" ? form.score : "");
   if (score === undefined) return invalidScore(c);
   const outcome = await postComment({
