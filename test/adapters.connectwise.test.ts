@@ -258,6 +258,84 @@ describe("ConnectWise deliveries that cannot be mapped", () => {
   });
 });
 
+describe("ConnectWise status mappings", () => {
+  async function integration(statusMap: Record<string, string>) {
+    const created = await t.request("/v1/integrations", {
+      key: await t.key("admin"),
+      json: {
+        vendor: "connectwise",
+        name: "ConnectWise with statuses",
+        boardTeams: { "Help Desk": "help-desk" },
+        statusMap,
+        settings: { memberTeams: { mchen: "centralized-services" } },
+      },
+    });
+    expect(created.status).toBe(201);
+    return `/v1/webhooks/connectwise?integration=${(await created.json()).id}`;
+  }
+  const sendTo = (target: string, body: string) =>
+    t.request(target, {
+      method: "POST",
+      body,
+      headers: {
+        "content-type": "application/json",
+        "x-content-signature": connectwiseSignature(SIGNING_KEY, body),
+      },
+    });
+
+  it("a status mapped to ticket.closed closes a ticket ConnectWise has not flagged closed yet", async () => {
+    const target = await integration({ Resolved: "ticket.closed" });
+    const response = await sendTo(
+      target,
+      delivery((e) => {
+        e.id = 93001;
+        e.status = { id: 20, name: "Resolved" };
+        e.closedFlag = false;
+        delete e.closedDate;
+      }),
+    );
+    expect(response.status).toBe(202);
+    const [stored] = await t.ctx.db
+      .select()
+      .from(events)
+      .where(eq(events.id, (await response.json()).eventId));
+    expect(stored!.type).toBe("ticket.closed");
+    const [item] = await t.ctx.db.select().from(workItems).where(eq(workItems.externalId, "93001"));
+    // Closed when the status changed: the record's last update.
+    const entity = JSON.parse(fixture.Entity as string) as { _info: { lastUpdated: string } };
+    expect(item!.closedAt?.toISOString()).toBe(new Date(entity._info.lastUpdated).toISOString());
+  });
+
+  it("a status mapped to ignore is acknowledged even on a board no team is mapped for", async () => {
+    const target = await integration({ "Waiting on client": "ignore" });
+    const before = await counts();
+    const response = await sendTo(
+      target,
+      delivery((e) => {
+        e.id = 93002;
+        e.board = { id: 42, name: "Sales" };
+        e.status = { id: 7, name: "Waiting on client" };
+        e.closedFlag = false;
+        delete e.closedDate;
+      }),
+    );
+    expect(response.status).toBe(202);
+    expect(await response.json()).toMatchObject({ status: "ignored" });
+    expect(await counts()).toEqual(before);
+  });
+
+  it("a member named like an object's built-in property keeps the board's team", async () => {
+    const response = await send(
+      delivery((e) => {
+        e.id = 93003;
+        e.resources = "jlopez, constructor";
+      }),
+    );
+    expect(response.status).toBe(202);
+    expect((await response.json()).touchesRecorded).toBe(2);
+  });
+});
+
 describe("ConnectWise authenticity", () => {
   it("a wrong signature is a 401 and records nothing", async () => {
     const before = await counts();

@@ -133,6 +133,26 @@ describe("dead letters", () => {
     expect(again.status).toBe(409);
   });
 
+  it("of concurrent replays of one letter, one records the event and the others are 409s", async () => {
+    const id = await haloIntegration();
+    const failed = await deliverHalo(id, haloTicket(8102, "Onsite"));
+    const letterId = failed.headers.get("x-dead-letter-id")!;
+    await t.request(`/v1/integrations/${id}`, {
+      key: admin,
+      method: "PATCH",
+      json: { boardTeams: { Onsite: "field-services" } },
+    });
+    const replays = await Promise.all(
+      [1, 2, 3].map(() =>
+        t.request(`/v1/dead-letters/${letterId}/replay`, { key: admin, method: "POST" }),
+      ),
+    );
+    expect(replays.map((r) => r.status).sort()).toEqual([200, 409, 409]);
+    expect(
+      await t.ctx.db.select().from(workItems).where(eq(workItems.externalId, "8102")),
+    ).toHaveLength(1);
+  });
+
   it("a ConnectWise letter replays without fetching the signing key again", async () => {
     const created = await t.request("/v1/integrations", {
       key: admin,

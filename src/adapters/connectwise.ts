@@ -72,21 +72,24 @@ function translateWorkItem(
   const board = isRecord(entity.board) ? entity.board : {};
   const status = isRecord(entity.status) ? entity.status : {};
   const info = isRecord(entity._info) ? entity._info : {};
-  const team = boardTeam(integration, [text(board.name), text(board.id)], "Entity.board.name");
-
+  // An ignored status needs no board mapping: it is checked first, as the other adapters do.
   const mapped = mappedStatus(integration, [text(status.name), text(status.id)]);
   if (mapped === "ignore") {
     return { kind: "ignored", reason: `status "${text(status.name)}" is mapped to ignore` };
   }
+  const team = boardTeam(integration, [text(board.name), text(board.id)], "Entity.board.name");
   const eventType: EventType = forKind(
     kind,
     mapped ?? (entity.closedFlag === true ? "ticket.closed" : "ticket.updated"),
   );
   const closing = isClosing(eventType);
   const closedField = kind === "project" ? "Entity.actualEnd" : "Entity.closedDate";
+  // A status the statusMap makes closing has no closedDate yet (ConnectWise sets it with
+  // closedFlag): the record's last update, when the status changed, is when it closed.
   const closedAt = closing
     ? requireInstant(
-        kind === "project" ? (entity.actualEnd ?? entity.closedDate) : entity.closedDate,
+        (kind === "project" ? (entity.actualEnd ?? entity.closedDate) : entity.closedDate) ??
+          (mapped ? info.lastUpdated : undefined),
         closedField,
       )
     : undefined;

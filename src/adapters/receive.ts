@@ -92,12 +92,15 @@ export async function replayDeadLetter({
   let translation: Translation;
   try {
     translation = await translate(integration, letter.body);
-    // Intake and the replay mark commit together: a replay either happened or did not.
+    // Intake and the replay mark commit together: a replay either happened or did not. The
+    // mark comes first: of two concurrent replays, the second waits for the first's row lock,
+    // then finds the letter replayed and records nothing.
     const outcome = await ctx.db.transaction(async (db) => {
       const tx = { ...ctx, db };
-      const result = await ingest(tx, integration, translation);
-      await markReplayed({ ctx: tx, input: { id: letter.id } });
-      return result;
+      if (!(await markReplayed({ ctx: tx, input: { id: letter.id } }))) {
+        throw new ApiError("conflict", "This dead letter was already replayed.");
+      }
+      return ingest(tx, integration, translation);
     });
     const replayed = await getDeadLetter({ ctx, input });
     return { deadLetter: replayed ?? letter, outcome };

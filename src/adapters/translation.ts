@@ -123,7 +123,9 @@ export function boardTeam(
 
 /** A member's own team when the integration names one, else the board's. */
 export function memberTeam(integration: IntegrationConfig, member: string, board: string): string {
-  return integration.settings.memberTeams?.[member] ?? board;
+  const teams = integration.settings.memberTeams;
+  // Own keys only: a member named `constructor` is not Object.prototype's.
+  return teams && Object.hasOwn(teams, member) ? (teams[member] ?? board) : board;
 }
 
 /** The statusMap entry for a status, by name or id. */
