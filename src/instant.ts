@@ -14,10 +14,18 @@ export function isPlausibleInstant(date: Date): boolean {
  * problem, not two, and a well-formed one is parsed once.
  */
 const plausible = <T extends z.ZodType<string>>(format: T) =>
-  format.refine(
-    (value) => isPlausibleInstant(new Date(value)),
-    "must be between the years 1900 and 9999",
-  );
+  format
+    .refine(
+      (value) => isPlausibleInstant(new Date(value)),
+      "must be between the years 1900 and 9999",
+    )
+    .refine(hasStorableOffset, "must have a UTC offset within ±15:59");
+
+/** PostgreSQL keeps offsets up to ±15:59; RFC 3339 allows more. */
+function hasStorableOffset(value: string): boolean {
+  const offset = /([+-])(\d{2}):?(\d{2})$/.exec(value);
+  return !offset || Number(offset[2]) < 16;
+}
 
 /** An RFC 3339 date-time with an offset, as the API accepts one. */
 export const instantInput = () => plausible(z.iso.datetime({ offset: true, abort: true }));

@@ -32,10 +32,36 @@ describe("bad metric parameters are 400 problems naming the field", () => {
     ["too many buckets", "/v1/metrics/csat?from=2000-01-01&to=2026-01-01&interval=day", "interval"],
     ["grouped retention", `/v1/metrics/retention?${ok}&groupBy=team`, "groupBy"],
     ["retention by board", `/v1/metrics/retention?${ok}&board=Help%20Desk`, "board"],
+    // The runtime reads +01:00 as UTC+1, PostgreSQL as UTC-1: only zone names are taken.
+    ["a raw offset as zone", `/v1/metrics/csat?${ok}&tz=%2B01:00`, "tz"],
+    [
+      "an offset beyond 15:59",
+      "/v1/metrics/csat?from=2026-01-01T00:00:00%2B16:00&to=2026-02-01",
+      "from",
+    ],
   ])("%s", async (_name, path, field) => {
     const { status, body } = await problem(path);
     expect(status).toBe(400);
     expect(body.errors?.map((e) => e.path)).toContain(field);
+  });
+
+  it("bounds at the edge of what is accepted answer, never a 5xx", async () => {
+    for (const path of [
+      "/v1/metrics/csat?from=2026-01-01&to=9999-12-31",
+      "/v1/metrics/escalation?from=2026-01-01&to=2026-02-01&board=",
+    ]) {
+      const response = await t.request(path, { key });
+      expect(response.status, path).toBe(200);
+    }
+  });
+
+  it("the feed's updatedSince is an instant PostgreSQL can store", async () => {
+    const feedKey = await t.key("responses:read");
+    for (const since of ["0000-01-01T00:00:00Z", "2026-01-01T00:00:00%2B16:00"]) {
+      const { status, body } = await problem(`/v1/responses?updatedSince=${since}`, feedKey);
+      expect(status, since).toBe(400);
+      expect(body.errors?.[0]?.path).toBe("updatedSince");
+    }
   });
 
   it("the feed refuses a forged cursor and an unknown state", async () => {

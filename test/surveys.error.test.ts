@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { surveys } from "../src/db/schema/index.ts";
 import { createTestApp, problemOf, type TestApp } from "./support/app.ts";
-import { canonicalEvent } from "./support/factories.ts";
+import { canonicalEvent, createClient } from "./support/factories.ts";
 
 let t: TestApp;
 let writer: string;
@@ -71,6 +71,33 @@ describe("invalid survey definitions", () => {
     });
     expect(response.status).toBe(409);
     expect((await problemOf(response)).errors?.[0]?.path).toBe("scale");
+  });
+
+  it("the scale of a survey with responses collected elsewhere cannot change either", async () => {
+    const put = (scale: string) =>
+      t.request("/v1/surveys/phone-csat", {
+        method: "PUT",
+        key: writer,
+        json: { scale, trigger: "manual", questions: { en: "How did the call go?" } },
+      });
+    expect((await put("csat5")).status).toBe(201);
+    const client = await createClient(t.ctx.db);
+    const recorded = await t.request("/v1/responses", {
+      key: await t.key("events:write"),
+      json: {
+        survey: "phone-csat",
+        client: { externalId: client.externalId },
+        score: 4,
+        respondedAt: "2026-11-10T10:00:00Z",
+        idempotencyKey: "phone-1",
+      },
+    });
+    expect(recorded.status).toBe(201);
+    const response = await put("nps");
+    expect(response.status).toBe(409);
+    expect((await problemOf(response)).errors?.[0]?.path).toBe("scale");
+    // Same scale, other fields: still a plain update.
+    expect((await put("csat5")).status).toBe(200);
   });
 
   it("writing needs surveys:write, reading needs responses:read", async () => {

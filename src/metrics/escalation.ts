@@ -74,10 +74,12 @@ async function resolutionTimes(ctx: ServiceContext, input: MetricQuery) {
   }
   if (filters.board) {
     conditions.push(
-      sql`w.board in (${sql.join(
-        filters.board.map((v) => sql`${v}`),
-        sql`, `,
-      )})`,
+      filters.board.length === 0
+        ? sql`false`
+        : sql`w.board in (${sql.join(
+            filters.board.map((v) => sql`${v}`),
+            sql`, `,
+          )})`,
     );
   }
   const rows = await queryRows<{

@@ -127,12 +127,16 @@ const DAY = 86_400_000;
 const floorTo = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
 const ceilTo = (ms: number, unit: number) => Math.ceil(ms / unit) * unit;
 
-/** The UTC month start nearest to an instant. */
+/** The last month start a statement can name (`+010000-...` is no timestamp). */
+const LAST_MONTH_START = Date.UTC(9999, 11, 1);
+
+/** The UTC month start nearest to an instant (any month start is exact; near is cheap). */
 function nearestMonthStart(ms: number): number {
   const d = new Date(ms);
   const floor = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
   const ceil = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
-  return ms - floor <= ceil - ms ? floor : ceil;
+  const nearest = ms - floor <= ceil - ms ? floor : ceil;
+  return nearest <= LAST_MONTH_START ? nearest : floor;
 }
 
 /**

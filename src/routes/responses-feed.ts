@@ -5,6 +5,7 @@ import { responseStates } from "../db/schema/index.ts";
 import { bearerSecurity, requireScope } from "../http/auth.ts";
 import { createRouter, serviceContext } from "../http/env.ts";
 import { errorResponses } from "../http/openapi.ts";
+import { instantInput } from "../instant.ts";
 
 const commaList = z.string().transform((v) =>
   v
@@ -17,7 +18,7 @@ const FeedQuery = z.object({
   cursor: z.string().max(500).optional().openapi({
     description: "`nextCursor` of the previous page. Keep the last one to fetch later changes.",
   }),
-  updatedSince: z.iso.datetime({ offset: true }).optional().openapi({
+  updatedSince: instantInput().optional().openapi({
     description: "First page only: responses updated at or after this instant (RFC 3339).",
   }),
   limit: z.coerce.number().int().min(1).max(1000).default(100),

@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
-import { and, asc, eq, getTableColumns, ne, sql } from "drizzle-orm";
+import { asc, eq, getTableColumns, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
-import { invitations, scales, surveys } from "../db/schema/index.ts";
+import { queryRows } from "../db/client.ts";
+import { invitations, responses, scales, surveys } from "../db/schema/index.ts";
 import { ApiError } from "../http/errors.ts";
 
 export const surveyTriggers = ["ticket.closed", "project.completed", "manual"] as const;
@@ -24,7 +25,8 @@ const textPerLocale = z.record(locale, z.string().trim().min(1).max(1000));
 export const SurveyFields = z
   .object({
     scale: z.enum(scales).openapi({
-      description: "`csat3` (three faces), `csat5` (1-5) or `nps` (0-10).",
+      description:
+        "`csat3` (three faces), `csat5` (1-5) or `nps` (0-10). Fixed once the survey has invitations or responses (409).",
     }),
     trigger: z.enum(surveyTriggers).openapi({
       description:
@@ -123,8 +125,8 @@ export async function createSurvey({
 }
 
 /**
- * Creates or replaces the survey with this key. Changing the scale of a survey that already
- * sent invitations is refused: its scores would no longer be comparable.
+ * Creates or replaces the survey with this key. Changing the scale of a survey that already has
+ * invitations or responses is refused: its scores would no longer be comparable.
  */
 export async function putSurvey({
   ctx,
@@ -134,17 +136,26 @@ export async function putSurvey({
   input: SurveyFieldsInput & { key: string };
 }): Promise<{ survey: SurveyRow; created: boolean }> {
   const now = ctx.clock.now();
-  const [used] = await ctx.db
-    .select({ id: invitations.id })
-    .from(invitations)
-    .innerJoin(surveys, eq(surveys.id, invitations.surveyId))
-    .where(and(eq(surveys.key, input.key), ne(surveys.scale, input.scale)))
-    .limit(1);
-  if (used) {
+  // Invitations, or responses collected elsewhere (`POST /v1/responses`) without one.
+  const [used] = await queryRows<{ used: boolean }>(
+    ctx.db,
+    sql`select exists (select 1 from ${invitations} i where i.survey_id = s.id)
+          or exists (select 1 from ${responses} r where r.survey_id = s.id) as used
+        from ${surveys} s where s.key = ${input.key} and s.scale <> ${input.scale}`,
+  );
+  if (used?.used) {
     throw new ApiError(
       "conflict",
-      "This survey has invitations on another scale; create a new survey instead.",
-      { errors: [{ path: "scale", message: "cannot change once invitations exist", in: "body" }] },
+      "This survey has invitations or responses on another scale; create a new survey instead.",
+      {
+        errors: [
+          {
+            path: "scale",
+            message: "cannot change once invitations or responses exist",
+            in: "body",
+          },
+        ],
+      },
     );
   }
   const { key, ...fields } = input;
