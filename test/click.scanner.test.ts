@@ -33,6 +33,13 @@ beforeEach(() => t.clock.set("2026-11-18T17:05:00Z"));
 const click = (token: string, score: number, headers: Record<string, string>, method = "GET") =>
   t.request(`/r/${token}/${score}`, { headers, method });
 
+/** The person's browser following a score link on the invitation's thank-you page. */
+const onPage = (token: string) => ({
+  ...PERSON,
+  "sec-fetch-site": "same-origin",
+  referer: `http://rapport.test/r/${token}/3`,
+});
+
 async function state(invitationId: string) {
   const rows = await t.ctx.db
     .select()
@@ -86,11 +93,7 @@ describe("link scanners cannot answer for a person", () => {
     const { invitation, token } = await createInvitation(t.ctx.db, secret);
     await click(token, 3, PERSON);
     t.clock.advance(3_000);
-    await click(token, 2, {
-      ...PERSON,
-      "sec-fetch-site": "same-origin",
-      referer: `http://rapport.test/r/${token}/3`,
-    });
+    await click(token, 2, onPage(token));
     const { rows, evidence } = await state(invitation.id);
     expect(rows[0]).toMatchObject({ state: "recorded", score: 2 });
     expect(evidence.map((c) => c.verdict)).toEqual(["recorded", "changed"]);
@@ -190,6 +193,62 @@ describe("link scanners cannot answer for a person", () => {
   });
 });
 
+describe("the person's own actions stay out of later bursts", () => {
+  it("a change made on the thank-you page is never counted in a later scanner burst", async () => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret);
+    await click(token, 3, PERSON);
+    t.clock.advance(3_000);
+    await click(token, 2, onPage(token));
+    // A scanner opens the links a moment later.
+    t.clock.advance(2_000);
+    await click(token, 1, DISGUISED_SCANNER);
+    t.clock.advance(200);
+    await click(token, 3, DISGUISED_SCANNER);
+
+    const { rows, evidence } = await state(invitation.id);
+    const person = evidence.filter((c) => c.userAgent === PERSON["user-agent"]);
+    expect(person.map((c) => [c.verdict, c.fromPage])).toEqual([
+      ["recorded", false],
+      ["changed", true],
+    ]);
+    expect(rows[0]).toMatchObject({ state: "recorded", score: 2 });
+  });
+
+  it("an answer given with a comment survives a later burst that undoes a scanner's change", async () => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret);
+    await click(token, 1, DISGUISED_SCANNER);
+    await click(token, 3, DISGUISED_SCANNER);
+    const page = await (await click(token, 2, DISGUISED_SCANNER)).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? "";
+    t.clock.advance(60_000);
+    const posted = await t.request(`/r/${token}/comment`, {
+      method: "POST",
+      headers: { ...PERSON, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ csrf, score: "2", comment: "Fixed quickly" }).toString(),
+    });
+    expect(posted.status).toBe(200);
+    // The comment is kept as the answer's evidence, given on the page.
+    expect((await state(invitation.id)).evidence.at(-1)).toMatchObject({
+      verdict: "recorded",
+      reason: "comment",
+      score: 2,
+      fromPage: true,
+      userAgent: PERSON["user-agent"],
+    });
+
+    // Within the edit window a scanner opens the links again: its first click is taken for a
+    // change, its second makes the burst that undoes it.
+    t.clock.advance(60_000);
+    await click(token, 1, DISGUISED_SCANNER);
+    t.clock.advance(200);
+    await click(token, 3, DISGUISED_SCANNER);
+
+    const { rows, evidence } = await state(invitation.id);
+    expect(evidence.slice(-2).map((c) => c.verdict)).toEqual(["quarantined", "quarantined"]);
+    expect(rows[0]).toMatchObject({ state: "recorded", score: 2, comment: "Fixed quickly" });
+  });
+});
+
 describe("clicks decided on a snapshot", () => {
   it("a scanner burst racing a person's repeat clicks ends as if every click came alone", async () => {
     const survey = await createSurvey(t.ctx.db, { scale: "csat5" });
@@ -224,6 +283,7 @@ describe("clicks decided on a snapshot", () => {
       acceptLanguage: null,
       ipHash: null,
       at: t.clock.now(),
+      fromPage: false,
     };
     const window: ClickWindowEntry[] = [["sender", 2, record.at.getTime()]];
     expect(await insertClickIfUnchanged(t.ctx.db, record, { version: 1, window })).toBe(false);
@@ -316,7 +376,15 @@ describe("clicks decided on a snapshot", () => {
       .select({ version: invitations.clickVersion })
       .from(invitations)
       .where(eq(invitations.id, invitation.id));
-    await postComment({ ctx: t.ctx, input: { token, score: 3, comment: "Thanks" } });
+    await postComment({
+      ctx: t.ctx,
+      input: {
+        token,
+        score: 3,
+        comment: "Thanks",
+        evidence: { userAgent: null, acceptLanguage: null, ipHash: null },
+      },
+    });
     const after = await t.ctx.db
       .select({ version: invitations.clickVersion })
       .from(invitations)

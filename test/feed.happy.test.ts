@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { responses } from "../src/db/schema/index.ts";
+import { responses, workItems } from "../src/db/schema/index.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import {
   createClient,
@@ -63,6 +63,7 @@ interface Page {
   data: Array<{
     id: string;
     score: number;
+    workItem: { board: string | null } | null;
     attribution: Array<{ team: string; member: string; weight: number }>;
   }>;
   nextCursor: string;
@@ -195,5 +196,55 @@ describe("the feed under concurrent writers (PostgreSQL)", () => {
     } finally {
       await other.end();
     }
+  });
+});
+
+describe("the feed after attribution changes", () => {
+  it("a late touch or a board change brings the item's responses again, with the new attribution", async () => {
+    const db = t.ctx.db;
+    const lateItem = await createWorkItem(db, { clientId: client.id, board: "Help, Desk" });
+    const desk = await createTeam(db);
+    const projects = await createTeam(db);
+    const alice = await createMember(db);
+    const bob = await createMember(db);
+    await createTouch(db, {
+      workItemId: lateItem.id,
+      memberId: alice.id,
+      teamId: desk.id,
+      minutes: 30,
+    });
+    const answer = await newResponse({ workItemId: lateItem.id });
+    const first = await page("limit=1000");
+    expect(first.data.find((r) => r.id === answer.id)?.attribution).toEqual([
+      { team: desk.key, member: alice.externalId, weight: 1 },
+    ]);
+
+    // A late time entry: projects now has three quarters of the item's minutes.
+    await createTouch(db, {
+      workItemId: lateItem.id,
+      memberId: bob.id,
+      teamId: projects.id,
+      minutes: 90,
+    });
+    const later = await page(`cursor=${first.nextCursor}`);
+    expect(later.data.map((r) => r.id)).toEqual([answer.id]);
+    expect(later.data[0]!.attribution).toContainEqual({
+      team: projects.key,
+      member: bob.externalId,
+      weight: 0.75,
+    });
+
+    await db.update(workItems).set({ board: "Onsite" }).where(eq(workItems.id, lateItem.id));
+    const moved = await page(`cursor=${later.nextCursor}`);
+    expect(moved.data.map((r) => [r.id, r.workItem?.board])).toEqual([[answer.id, "Onsite"]]);
+    // Nothing else changed: the kept cursor answers an empty page.
+    expect((await page(`cursor=${moved.nextCursor}`)).data).toEqual([]);
+    // The feed's newest entry changed again: it comes again too (numbers only ever grow).
+    await db
+      .update(responses)
+      .set({ score: 9, updatedAt: t.clock.now() })
+      .where(eq(responses.id, answer.id));
+    const again = await page(`cursor=${moved.nextCursor}`);
+    expect(again.data.map((r) => [r.id, r.score])).toEqual([[answer.id, 9]]);
   });
 });

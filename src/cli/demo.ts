@@ -101,7 +101,13 @@ export async function runDemo({
       if (row?.status !== "sent") continue;
       const outcome = await postComment({
         ctx: demo,
-        input: { token: tokenFor(secret, row.nonce), score: answer.score, comment: answer.comment },
+        input: {
+          token: tokenFor(secret, row.nonce),
+          score: answer.score,
+          comment: answer.comment,
+          // Demo answers come from no request: no agent, languages or address to keep.
+          evidence: { userAgent: null, acceptLanguage: null, ipHash: null },
+        },
       });
       if (outcome.kind === "saved") summary.responses++;
     }

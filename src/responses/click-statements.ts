@@ -60,6 +60,7 @@ const recentSelect = `coalesce((
         'ipHash', k.ip_hash))
       from clicks k
       where k.invitation_id = i.id and k.at > $2::timestamptz and k.verdict <> 'ignored'
+        and not k.from_page
     ), '[]'::json) as recent`;
 
 interface TargetRow {
@@ -223,8 +224,8 @@ export async function clickSnapshot(db: Db, token: string): Promise<ClickSnapsho
 }
 
 const insertClickQuery = `insert into clicks
-    (invitation_id, score, verdict, reason, user_agent, accept_language, ip_hash, at)
-  values ($1, $2::int, $3, $4, $5, $6, $7, $8::timestamptz)`;
+    (invitation_id, score, verdict, reason, user_agent, accept_language, ip_hash, at, from_page)
+  values ($1, $2::int, $3, $4, $5, $6, $7, $8::timestamptz, $9::boolean)`;
 
 /** A click that changes no response, kept as evidence. */
 export interface ClickRecord {
@@ -236,6 +237,8 @@ export interface ClickRecord {
   acceptLanguage: string | null;
   ipHash: string | null;
   at: Date;
+  /** Given on the thank-you page: never part of a burst (see `clicks.fromPage`). */
+  fromPage: boolean;
 }
 
 const clickParams = (click: ClickRecord) => [
@@ -247,6 +250,7 @@ const clickParams = (click: ClickRecord) => [
   click.acceptLanguage,
   click.ipHash,
   click.at.toISOString(),
+  click.fromPage,
 ];
 
 export async function insertClick(db: Db, click: ClickRecord): Promise<void> {
@@ -269,14 +273,14 @@ export async function setClickWindow(
 }
 
 const insertClickIfUnchangedQuery = `with claimed as (
-    update invitations set click_version = click_version + 1, click_window = $10::text::jsonb
-    where id = $1 and click_version = $9::int and status <> 'cancelled'
+    update invitations set click_version = click_version + 1, click_window = $11::text::jsonb
+    where id = $1 and click_version = $10::int and status <> 'cancelled'
       and expires_at > $8::timestamptz
     returning id
   )
   insert into clicks
-    (invitation_id, score, verdict, reason, user_agent, accept_language, ip_hash, at)
-  select id, $2::int, $3, $4, $5, $6, $7, $8::timestamptz from claimed
+    (invitation_id, score, verdict, reason, user_agent, accept_language, ip_hash, at, from_page)
+  select id, $2::int, $3, $4, $5, $6, $7, $8::timestamptz, $9::boolean from claimed
   returning invitation_id`;
 
 /**

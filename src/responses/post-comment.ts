@@ -6,6 +6,7 @@ import {
   type TokenTarget,
   windowEnd,
 } from "./invitation-access.ts";
+import type { ClickEvidence } from "./request-evidence.ts";
 import { isValidScore } from "./scale.ts";
 import { writeResponse } from "./write-response.ts";
 
@@ -27,7 +28,7 @@ export async function postComment({
   input,
 }: {
   ctx: ServiceContext;
-  input: { token: string; score: number; comment: string };
+  input: { token: string; score: number; comment: string; evidence: ClickEvidence };
 }): Promise<CommentOutcome> {
   return ctx.db.transaction(async (tx) => {
     const txCtx = { ...ctx, db: tx };
@@ -39,6 +40,9 @@ export async function postComment({
     const previous = await responseOf(tx, target.invitation.id);
     const comment = input.comment.trim();
     let write: Parameters<typeof writeResponse>[3];
+    // A comment that sets or changes the answer is kept as its evidence, like a click from the
+    // page: a later burst that undoes a scanner's change falls back to it.
+    let verdict: "recorded" | "changed" | undefined;
     if (previous?.state !== "recorded") {
       write = {
         state: "recorded",
@@ -46,13 +50,25 @@ export async function postComment({
         respondedAt: now,
         finalAt: windowEnd(target.survey, now),
       };
+      verdict = "recorded";
     } else if (previous.finalAt.getTime() > now.getTime() && previous.score !== input.score) {
       write = { state: "recorded", score: input.score, respondedAt: now };
+      verdict = "changed";
     } else {
       write = { state: "recorded", score: previous.score };
     }
+    const click = verdict && {
+      invitationId: target.invitation.id,
+      score: input.score,
+      verdict,
+      reason: "comment",
+      at: now,
+      fromPage: true,
+      ...input.evidence,
+    };
     const current = await writeResponse(txCtx, target, previous, write, now, {
       comment: comment || null,
+      ...(click ? { click } : {}),
     });
     return {
       kind: "saved",

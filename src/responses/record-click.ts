@@ -107,12 +107,14 @@ export async function recordClick({
     return shown(target, input.score, previous, now);
   }
   const current: SenderScore = { sender: senderOf(input.evidence), score: input.score, at: now };
+  // A click from the page itself never enters the burst analysis, now or later.
+  const burstEvidence = input.fromPage ? [] : [current];
   // Decided on the snapshot only when the window is known and rules out a burst of this sender.
   if (window !== null && !burstOf(windowSince(window, since), current, input)) {
     const plan = planClick(ctx, target, previous, input, now, undefined);
     if (!plan.write) {
       const decided = { ...click, verdict: plan.verdict, reason: plan.reason };
-      const next = { version: seen.version, window: windowWith(window, [current], since) };
+      const next = { version: seen.version, window: windowWith(window, burstEvidence, since) };
       if (await insertClickIfUnchanged(ctx.db, decided, next)) {
         return shown(target, input.score, previous, now);
       }
@@ -158,8 +160,9 @@ async function decideUnderLock(
         verdict: plan.verdict,
         reason: plan.reason,
       };
+      const kept = input.fromPage ? state.recent : [...state.recent, current];
       const keepWindow = () =>
-        setClickWindow(tx, target.invitation.id, windowWith([], [...state.recent, current], since));
+        setClickWindow(tx, target.invitation.id, windowWith([], kept, since));
       const write = await carryOut(txCtx, target, plan, input.score, now);
       if (!write) {
         const keep = Promise.all([insertClick(tx, decided), keepWindow()]);
@@ -180,7 +183,13 @@ async function decideUnderLock(
 }
 
 function clickRecord(target: ClickTarget, input: ClickInput, now: Date) {
-  return { invitationId: target.invitation.id, score: input.score, at: now, ...input.evidence };
+  return {
+    invitationId: target.invitation.id,
+    score: input.score,
+    at: now,
+    fromPage: input.fromPage ?? false,
+    ...input.evidence,
+  };
 }
 
 /** The outcomes that need no decision: a score the scale lacks, a closed invitation. */

@@ -11,13 +11,15 @@ export type ResponseWrite = Pick<ResponseRow, "state" | "score"> &
 
 /*
  * One fixed statement for every response write from a score link or its comment form. The
- * click that led to the write (if any) is inserted by the same statement ($11 says whether),
+ * click (or comment) that led to the write, if any, is inserted by the same statement ($11 says
+ * whether),
  * and a conflict keeps the stored comment unless the write carries one ($19).
  */
 const upsertQuery = `with click as (
-    insert into clicks (invitation_id, score, verdict, reason, user_agent, accept_language, ip_hash, at)
+    insert into clicks (invitation_id, score, verdict, reason, user_agent, accept_language, ip_hash, at,
+      from_page)
     select $22::uuid, $12::int, $13::text, $14::text, $15::text, $16::text, $17::text,
-      $18::timestamptz
+      $18::timestamptz, $23::boolean
     where $11::boolean
   )
   insert into responses as r (invitation_id, survey_id, work_item_id, client_id, contact_id, scale,
@@ -98,6 +100,7 @@ export async function writeResponse(
     finalAt.toISOString(),
     now.toISOString(),
     click?.invitationId ?? null,
+    click?.fromPage ?? false,
   ]);
   const current = responseOf(row!);
   await onResponseChange({

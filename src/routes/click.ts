@@ -9,7 +9,7 @@ import type { ClickTarget } from "../responses/click-statements.ts";
 import { formToken, isSameSitePost, isValidFormToken } from "../responses/form-token.ts";
 import { COMMENT_MAX_LENGTH, postComment } from "../responses/post-comment.ts";
 import { recordClick } from "../responses/record-click.ts";
-import { isLookAhead } from "../responses/request-evidence.ts";
+import { type ClickEvidence, isLookAhead } from "../responses/request-evidence.ts";
 import { isUnhappy, parseScore, scoresOf } from "../responses/scale.ts";
 import { appSecret } from "../security/app-secret.ts";
 
@@ -81,6 +81,15 @@ async function thankYou(
   });
 }
 
+/** What a click or comment keeps of its request for audit: agent, languages, address hash. */
+async function evidenceOf(c: PageContext): Promise<ClickEvidence> {
+  return {
+    userAgent: c.req.header("user-agent")?.slice(0, 500) ?? null,
+    acceptLanguage: c.req.header("accept-language")?.slice(0, 200) ?? null,
+    ipHash: await clientIpHash(c),
+  };
+}
+
 /** Browsers mark a navigation from our own page; scanners fetching email links cannot. */
 function isFromOwnPage(header: (name: string) => string | undefined, token: string): boolean {
   if (header("sec-fetch-site") !== "same-origin") return false;
@@ -122,7 +131,7 @@ clickRoutes.post("/r/:token/comment", async (c) => {
   if (score === undefined) return invalidScore(c);
   const outcome = await postComment({
     ctx: serviceContext(services),
-    input: { token, score, comment },
+    input: { token, score, comment, evidence: await evidenceOf(c) },
   });
   if (outcome.kind === "unknown") return notFound(c);
   if (outcome.kind === "expired") return expired(c, outcome.target);
@@ -143,11 +152,7 @@ clickRoutes.get("/r/:token/:score", async (c) => {
       score: score ?? -1,
       lookAhead,
       fromPage: isFromOwnPage(header, token),
-      evidence: {
-        userAgent: header("user-agent")?.slice(0, 500) ?? null,
-        acceptLanguage: header("accept-language")?.slice(0, 200) ?? null,
-        ipHash: await clientIpHash(c),
-      },
+      evidence: await evidenceOf(c),
     },
   });
   if (outcome.kind === "unknown") return notFound(c);

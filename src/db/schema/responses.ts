@@ -1,4 +1,13 @@
-import { index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  boolean,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { clients, contacts } from "./directory.ts";
 import { invitations, scales, surveys } from "./surveys.ts";
 import { workItems } from "./work.ts";
@@ -51,7 +60,10 @@ export const responses = pgTable(
   ],
 );
 
-/** Every click on a score link, kept as evidence whatever its verdict. */
+/**
+ * Every click on a score link, kept as evidence whatever its verdict, and a comment that set or
+ * changed the answer (reason `comment`).
+ */
 export const clicks = pgTable(
   "clicks",
   {
@@ -67,6 +79,11 @@ export const clicks = pgTable(
     userAgent: text(),
     acceptLanguage: text(),
     ipHash: text(),
+    /**
+     * Given on the thank-you page itself (its score links, or its comment form when that set
+     * the answer): a person, never part of a burst.
+     */
+    fromPage: boolean().notNull().default(false),
     at: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

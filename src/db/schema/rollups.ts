@@ -110,6 +110,16 @@ export const workItemCredits = pgTable(
 );
 
 /**
+ * Work items whose responses the feed must hand out again: a touch or board change altered
+ * their attribution. Written by the touch and board triggers (an insert, no lock on the
+ * responses' positions); the feed's numberer clears the positions and deletes the rows.
+ */
+export const feedRequeue = pgTable("feed_requeue", {
+  id: bigserial({ mode: "number" }).primaryKey(),
+  workItemId: uuid().notNull(),
+});
+
+/**
  * The feed's order: a sequence number given to each response version once it is committed,
  * in commit order (see `assign_response_feed_positions`), so a cursor never skips a row that
  * committed late. A change to the response clears the number; the next read assigns a new one.
