@@ -40,7 +40,7 @@ export async function composeDigest({
   }
 
   // Goals as they stand for the month (and quarter) the reported week ends in.
-  const last = localParts(new Date(to.getTime() - 1), "UTC");
+  const last = localParts(new Date(to.getTime() - 1), timeZone);
   const month = periodContaining("month", last.year, last.month);
   const goals = [
     ...(await attainmentFor({ ctx, input: { period: month, teamId: team.id } })),

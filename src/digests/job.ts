@@ -7,7 +7,7 @@ import { formatFrom, loadBranding } from "../emails/branding.ts";
 import { renderDigestEmail } from "../emails/digest.tsx";
 import type { Job } from "../worker/runner.ts";
 import { composeDigest } from "./compose.ts";
-import { latestSlot, parseSchedule } from "./schedule.ts";
+import { latestSlot, localMidnightBefore, parseSchedule } from "./schedule.ts";
 
 const MAX_ATTEMPTS = 8;
 const BATCH = 10;
@@ -67,7 +67,8 @@ export async function sendDueDigests(ctx: ServiceContext): Promise<number> {
         .for("update", { of: digests, skipLocked: true });
       if (!row) return false;
       const { digest, team } = row;
-      const previousFrom = new Date(digest.periodStart.getTime() - 7 * 86_400_000);
+      // Seven local days back: a week that holds a clock change is not 7 x 24 hours.
+      const previousFrom = localMidnightBefore(digest.periodStart, 7, ctx.config.DIGEST_TIMEZONE);
       const content = await composeDigest({
         ctx: txCtx,
         input: {

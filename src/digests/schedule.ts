@@ -71,3 +71,10 @@ export function isoWeek(day: Date): string {
   const week = Math.ceil(((date.getTime() - yearStart) / 86_400_000 + 1) / 7);
   return `${date.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
 }
+
+/** The local midnight `days` local days before `midnight` (itself a local midnight) in the zone. */
+export function localMidnightBefore(midnight: Date, days: number, timeZone: string): Date {
+  const local = localParts(midnight, timeZone);
+  const day = new Date(Date.UTC(local.year, local.month - 1, local.day - days));
+  return zonedMidnight(day.getUTCFullYear(), day.getUTCMonth() + 1, day.getUTCDate(), timeZone);
+}
