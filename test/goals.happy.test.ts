@@ -11,7 +11,8 @@ import {
 } from "./support/factories.ts";
 
 interface AttainmentJson {
-  goal: { id: string; target: number };
+  goal: { id: string; target: number; metric: string; periodKind: string };
+  metric: string;
   period: string;
   from: string;
   to: string;
@@ -313,6 +314,60 @@ describe("freezing closed periods", () => {
     const [entry] = (await attainment("2026-11", "job-desk")).data;
     expect(entry).toMatchObject({ status: "met", minN: 3, final: true });
     expect(await goalFreezeJob.runOnce(t.ctx)).toBe(0);
+    t.clock.set("2026-11-18T17:00:00Z");
+  });
+});
+
+describe("a frozen period outlives later goal edits", () => {
+  it("is still answered after the goal changed kind, with the metric it was frozen for", async () => {
+    await teamWithScores("edit-desk", [3, 3, 3, 1], "2026-10-15T12:00:00Z");
+    const goal = await createGoal({
+      team: "edit-desk",
+      metric: "csat",
+      target: 70,
+      periodKind: "month",
+      minN: 1,
+    });
+    t.clock.set("2026-11-05T00:00:00Z");
+    const [frozen] = (await attainment("2026-10", "edit-desk")).data;
+    expect(frozen).toMatchObject({ final: true, value: 75, metric: "csat" });
+
+    const changed = await t.request(`/v1/goals/${goal.id}`, {
+      key: admin,
+      method: "PATCH",
+      json: { metric: "nps", target: 20, periodKind: "quarter" },
+    });
+    expect(changed.status).toBe(200);
+    const after = (await attainment("2026-10", "edit-desk")).data;
+    expect(after.map((entry) => entry.goal.id)).toEqual([goal.id]);
+    expect(after[0]).toMatchObject({ final: true, value: 75, metric: "csat", target: 70 });
+    // The goal itself is shown as it is now.
+    expect(after[0]!.goal).toMatchObject({ metric: "nps", periodKind: "quarter" });
+    t.clock.set("2026-11-18T17:00:00Z");
+  });
+
+  it("a goal deactivated in the grace time still answers and freezes the month that ended", async () => {
+    const { goalFreezeJob } = await import("../src/goals/freeze-job.ts");
+    await teamWithScores("retired-desk", [3, 3, 3, 1], "2026-10-15T12:00:00Z");
+    const goal = await createGoal({
+      team: "retired-desk",
+      metric: "csat",
+      target: 70,
+      periodKind: "month",
+      minN: 1,
+    });
+    t.clock.set("2026-11-01T12:00:00Z");
+    expect((await attainment("2026-10", "retired-desk")).data[0]).toMatchObject({ value: 75 });
+    const deleted = await t.request(`/v1/goals/${goal.id}`, { key: admin, method: "DELETE" });
+    expect(deleted.status).toBeLessThan(300);
+    t.clock.set("2026-11-05T00:00:00Z");
+    expect(await goalFreezeJob.runOnce(t.ctx)).toBeGreaterThan(0);
+    const after = (await attainment("2026-10", "retired-desk")).data;
+    expect(after).toHaveLength(1);
+    expect(after[0]).toMatchObject({ final: true, value: 75 });
+    // A month that began after the goal was deactivated is not answered for it.
+    t.clock.set("2026-12-05T00:00:00Z");
+    expect((await attainment("2026-11", "retired-desk")).data).toEqual([]);
     t.clock.set("2026-11-18T17:00:00Z");
   });
 });

@@ -6,7 +6,9 @@ import { type Figure, goalFigure } from "./figures.ts";
 import { type GoalView, listGoals } from "./goals.ts";
 
 export interface Attainment {
+  /** The goal as it is now; the fields below are those the figures were computed with. */
   goal: GoalView;
+  metric: GoalView["metric"];
   period: string;
   from: Date;
   to: Date;
@@ -37,6 +39,8 @@ export function finalizesAt(end: Date, graceHours: number): Date {
  * Attainment of every goal of the period's kind (monthly goals for `2026-11`, quarterly goals for
  * `2026-Q4`). An open period is computed live; a period past its grace time is answered from the
  * frozen rows, freezing any goal not frozen yet (the first reader or the worker does it, once).
+ * Frozen rows are answered whatever the goal became since (another kind, metric or target, or
+ * deactivated), and a goal deactivated after a period ended still answers and freezes it.
  */
 export async function attainmentFor({
   ctx,
@@ -46,9 +50,8 @@ export async function attainmentFor({
   input: { period: Period; teamId?: string };
 }): Promise<Attainment[]> {
   const { period } = input;
-  const all = (await listGoals({ ctx, input: { teamId: input.teamId } })).filter(
-    (goal) => goal.periodKind === period.kind,
-  );
+  // Every goal of the team: a frozen period stays answered after its goal changed kind.
+  const all = await listGoals({ ctx, input: { teamId: input.teamId } });
   if (all.length === 0) return [];
   const frozen = await ctx.db
     .select()
@@ -71,8 +74,10 @@ export async function attainmentFor({
       answers.push(fromFrozen(goal, row));
       continue;
     }
-    if (!goal.active) continue;
+    if (goal.periodKind !== period.kind) continue;
     const { start, end } = periodRange(period, goal.timezone);
+    // A deactivated goal still answers (and freezes) the periods that ended while it was active.
+    if (!goal.active && goal.updatedAt < end) continue;
     const live = await computeAttainment(ctx, goal, period, start, end);
     if (now < finalizesAt(end, ctx.config.GOALS_FINALIZE_AFTER_HOURS)) {
       answers.push(live);
@@ -104,6 +109,7 @@ async function computeAttainment(
   });
   return {
     goal,
+    metric: goal.metric,
     period: period.label,
     from,
     to,
@@ -147,9 +153,11 @@ async function freeze(ctx: ServiceContext, live: Attainment): Promise<Attainment
   return fromFrozen(live.goal, row!);
 }
 
+/** A frozen row: its metric and settings as frozen, with the goal as it is now. */
 function fromFrozen(goal: GoalView, row: typeof goalAttainments.$inferSelect): Attainment {
   return {
     goal,
+    metric: row.metric,
     period: row.period,
     from: row.periodStart,
     to: row.periodEnd,

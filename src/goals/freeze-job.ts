@@ -1,4 +1,4 @@
-import { and, eq, notExists } from "drizzle-orm";
+import { and, eq, gte, notExists, or } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { goalAttainments, goals } from "../db/schema/index.ts";
 import type { Job } from "../worker/runner.ts";
@@ -41,7 +41,12 @@ export const goalFreezeJob: Job = {
         .from(goals)
         .where(
           and(
-            eq(goals.active, true),
+            // Deactivated after the period ended (in the earliest zone, UTC+14): it still
+            // freezes that period; `attainmentFor` decides in the goal's own zone.
+            or(
+              eq(goals.active, true),
+              gte(goals.updatedAt, new Date(end.getTime() - 14 * 3_600_000)),
+            ),
             eq(goals.periodKind, period.kind),
             notExists(
               ctx.db

@@ -87,7 +87,11 @@ const UpdateGoal = z
 
 const AttainmentEntry = z
   .object({
-    goal: Goal,
+    goal: Goal.openapi({
+      description:
+        "The goal as it is now. `metric`, `target`, `minN` and `credit` of the entry are those its figures were computed (or frozen) with.",
+    }),
+    metric: z.enum(goalMetrics),
     period: z.string().openapi({ example: "2026-11" }),
     from: z.iso.datetime(),
     to: z.iso.datetime(),
@@ -138,7 +142,9 @@ the target, \`not_met\` below it, \`not_enough_data\` when n is under the goal's
 
 Reproducible: a period is computed live until GOALS_FINALIZE_AFTER_HOURS after its end, then its
 figures are frozen (\`final: true\`) with the goal's settings of that moment; later responses,
-late touches and goal edits never change a frozen period. ${METRIC_UNITS}`,
+late touches and goal edits never change a frozen period: it is answered with the metric and
+settings it was frozen with, also after the goal changed kind or was deactivated. A goal
+deactivated after a period ended still answers (and freezes) that period. ${METRIC_UNITS}`,
   security: bearerSecurity,
   middleware: [read] as const,
   request: {
