@@ -196,6 +196,20 @@ describe("PSA adapters and the Resend webhook under bad input", () => {
     expect(rows.map((row) => row.name)).toEqual(["\ufffdMo"]);
   });
 
+  it("a HaloPSA contact name with a NUL character is ingested, the character dropped", async () => {
+    const payload = {
+      ...halopsaSample,
+      ticket: { ...halopsaSample.ticket, id: 7003, user_name: "Ja\u0000ne" },
+    };
+    const response = await send(t.app, signed("halopsa", payload));
+    expect(response.status).toBe(202);
+    const rows = await t.ctx.db
+      .select({ name: contacts.name })
+      .from(contacts)
+      .where(like(contacts.name, "Ja%ne"));
+    expect(rows.map((row) => row.name)).toEqual(["Jane"]);
+  });
+
   it.each([
     [
       "an id that is not a number (never sent to Autotask)",

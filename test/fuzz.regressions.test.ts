@@ -47,6 +47,18 @@ describe("inputs that fuzzing found", () => {
     expect(response.headers.get("content-type")).toMatch(/^text\/html/);
   });
 
+  it("a NUL character in an API body is a 400 naming the field, and writes nothing", async () => {
+    const before = await tableCounts(t.ctx.db);
+    const response = await t.request("/v1/clients/nul-1", {
+      method: "PUT",
+      key: admin,
+      json: { name: "Acme\u0000 Dental" },
+    });
+    expect(response.status).toBe(400);
+    expect((await problemOf(response)).errors?.[0]).toMatchObject({ path: "name", in: "body" });
+    expect(await tableCounts(t.ctx.db)).toEqual(before);
+  });
+
   it("an unpaired surrogate in an API body is a 400 naming the field, and writes nothing", async () => {
     const before = await tableCounts(t.ctx.db);
     const event = await t.request("/v1/events", {

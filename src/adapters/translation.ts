@@ -24,12 +24,13 @@ export type EventType = (typeof eventTypes)[number];
 export type Touch = NonNullable<CanonicalEventInput["touches"]>[number];
 
 /**
- * JSON from a PSA, its strings made well-formed: an unpaired surrogate (broken encoding in a
- * name, say) becomes U+FFFD, as it would in any UTF-8 text, rather than failing the whole event.
+ * JSON from a PSA, its strings made storable: an unpaired surrogate (broken encoding in a name,
+ * say) becomes U+FFFD, as it would in any UTF-8 text, and a NUL character is dropped, rather than
+ * failing the whole event.
  */
 export function parseVendorJson(text: string): unknown {
   return JSON.parse(text, (_key, value: unknown) =>
-    typeof value === "string" ? value.toWellFormed() : value,
+    typeof value === "string" ? value.toWellFormed().replaceAll("\u0000", "") : value,
   );
 }
 

@@ -15,33 +15,37 @@ export function fieldErrors(error: ZodError): FieldError[] {
   });
 }
 
+/** Text PostgreSQL cannot store: an unpaired surrogate, or a NUL character. */
+const isUnstorable = (text: string) => !text.isWellFormed() || text.includes("\u0000");
+
 /**
- * Where a value holds a string that is not well-formed Unicode (an unpaired surrogate, which JSON
- * can carry as `\ud800` but no text column or JSON document in PostgreSQL can store), if it does.
+ * Where a value holds a string no text column or JSON document in PostgreSQL can store (an
+ * unpaired surrogate or a NUL character, both of which JSON can carry as `\ud800`, `\u0000`),
+ * if it does.
  */
-export function illFormedPath(value: unknown): string[] | undefined {
+export function unstorablePath(value: unknown): string[] | undefined {
   // One path, grown and shrunk as the walk goes: every request body passes through here.
   const path: string[] = [];
-  const holdsIllFormed = (item: unknown): boolean => {
-    if (typeof item === "string") return !item.isWellFormed();
+  const holdsUnstorable = (item: unknown): boolean => {
+    if (typeof item === "string") return isUnstorable(item);
     if (item === null || typeof item !== "object") return false;
     for (const key of Object.keys(item)) {
-      if (!key.isWellFormed()) {
-        path.push(key.toWellFormed());
+      if (isUnstorable(key)) {
+        path.push(key.toWellFormed().replaceAll("\u0000", "\ufffd"));
         return true;
       }
       path.push(key);
-      if (holdsIllFormed((item as Record<string, unknown>)[key])) return true;
+      if (holdsUnstorable((item as Record<string, unknown>)[key])) return true;
       path.pop();
     }
     return false;
   };
-  return holdsIllFormed(value) ? path : undefined;
+  return holdsUnstorable(value) ? path : undefined;
 }
 
 /**
  * The OpenAPI routes' validation hook: every failure becomes a 400 naming its fields, and so does
- * a valid request holding a string that is not well-formed Unicode.
+ * a valid request holding a string PostgreSQL cannot store.
  */
 export function validationHook(result: {
   success: boolean;
@@ -56,9 +60,9 @@ export function validationHook(result: {
         ? "path"
         : (result.target ?? "request");
   if (result.success) {
-    const path = illFormedPath(result.data)?.join(".");
+    const path = unstorablePath(result.data)?.join(".");
     if (path === undefined) return;
-    const message = "is not valid Unicode text (it holds an unpaired surrogate)";
+    const message = "is not storable text (it holds an unpaired surrogate or a NUL character)";
     throw new ApiError("validation_failed", `Invalid ${where}: ${path || "(root)"} ${message}`, {
       errors: [{ path, message, in: where }],
     });
