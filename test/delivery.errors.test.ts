@@ -80,13 +80,17 @@ describe("every shape the Resend SDK answers becomes a decision", () => {
     });
   });
 
-  it("a key reused with another body is not sent again", () => {
+  it("a key reused with another body was sent by the earlier attempt: accepted, ids unknown", () => {
     const outcome = interpretResponse(
       error({ statusCode: 409, name: "invalid_idempotent_request", message: "x" }),
-      1,
+      2,
       now,
     );
-    expect(outcome.kind).toBe("rejected");
+    expect(outcome).toEqual({
+      kind: "accepted",
+      results: [{ providerMessageId: null }, { providerMessageId: null }],
+      note: "accepted by an earlier attempt under this key",
+    });
   });
 });
 

@@ -1,14 +1,22 @@
 import { and, asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { invitationEvents, invitations } from "../src/db/schema/index.ts";
+import { contacts, invitationEvents, invitations } from "../src/db/schema/index.ts";
 import { claimBatch } from "../src/delivery/claim.ts";
 import { composeEmails } from "../src/delivery/compose.ts";
 import { sendDueInvitations } from "../src/delivery/jobs.ts";
 import { lanes } from "../src/delivery/lanes.ts";
 import { transportFor } from "../src/delivery/transport.ts";
+import { eraseContact } from "../src/directory/contacts.ts";
 import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
-import { createContact, createInvitation, createSurvey } from "./support/factories.ts";
+import {
+  createContact,
+  createInvitation,
+  createMember,
+  createSurvey,
+  createTeam,
+  createTouch,
+} from "./support/factories.ts";
 import { FakeResend } from "./support/fake-resend.ts";
 
 let t: TestApp;
@@ -244,5 +252,80 @@ describe("sending survey emails through Resend", () => {
       .from(invitations)
       .where(and(eq(invitations.id, a.invitation.id), eq(invitations.attempts, 0)));
     expect(cancelled).toHaveLength(1);
+  });
+});
+
+describe("a batch waiting for its retry", () => {
+  it("counts as sent when its emails changed after the lost answer of a request that went through", async () => {
+    const rows = await due(2);
+    // Resend sends the batch, but its answer never arrives: the outcome is unknown.
+    fake.script("hang");
+    expect(await sendDueInvitations.runOnce(t.ctx)).toBe(2);
+    expect(fake.count(rows[0]!.id)).toBe(1);
+    expect((await stateOf(rows[0]!.id)).row.status).toBe("sending");
+
+    // A late time entry on the first ticket: the retry's email names another technician.
+    const team = await createTeam(t.ctx.db);
+    const member = await createMember(t.ctx.db, { teamId: team.id });
+    await createTouch(t.ctx.db, {
+      workItemId: rows[0]!.workItemId!,
+      memberId: member.id,
+      teamId: team.id,
+      role: "time-entry",
+    });
+
+    await sendEverything();
+    for (const row of rows) {
+      expect(fake.count(row.id)).toBe(1);
+      const { row: after, events } = await stateOf(row.id);
+      expect(after).toMatchObject({ status: "sent", lastError: null });
+      expect(after.sentAt).not.toBeNull();
+      expect(events.find((event) => event.type === "sent")?.detail).toMatchObject({
+        providerMessageId: null,
+        note: "accepted by an earlier attempt under this key",
+      });
+    }
+  });
+
+  it("leaves out a member whose contact was erased, and sends the others", async () => {
+    const rows = await due(3);
+    // The request fails before Resend sends anything.
+    fake.script("server-error");
+    expect(await sendDueInvitations.runOnce(t.ctx)).toBe(3);
+    expect(fake.count(rows[0]!.id)).toBe(0);
+
+    const [contact] = await t.ctx.db
+      .select({ externalId: contacts.externalId })
+      .from(contacts)
+      .where(eq(contacts.id, rows[0]!.contactId));
+    await eraseContact({ ctx: t.ctx, input: { externalId: contact!.externalId } });
+
+    await sendEverything();
+    expect((await stateOf(rows[0]!.id)).row.status).toBe("cancelled");
+    for (const row of rows.slice(1)) {
+      expect((await stateOf(row.id)).row).toMatchObject({ status: "sent", lastError: null });
+      expect(fake.count(row.id)).toBe(1);
+    }
+  });
+
+  it("leaves out a contact who opted out meanwhile", async () => {
+    const rows = await due(2);
+    // 429: Resend refused the request before doing anything.
+    fake.script("rate-limit");
+    expect(await sendDueInvitations.runOnce(t.ctx)).toBe(2);
+    expect(fake.count(rows[0]!.id)).toBe(0);
+
+    await t.ctx.db
+      .update(contacts)
+      .set({ optedOutAt: t.clock.now() })
+      .where(eq(contacts.id, rows[0]!.contactId));
+
+    await sendEverything();
+    expect(fake.count(rows[1]!.id)).toBe(1);
+    expect(fake.count(rows[0]!.id)).toBe(0);
+    const { events } = await stateOf(rows[0]!.id);
+    expect(events.find((event) => event.type === "cancelled")?.detail).toMatchObject({
+      reason: "opted_out",
+    });
   });
 });

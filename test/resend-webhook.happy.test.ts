@@ -117,6 +117,36 @@ describe("Resend events update invitations and contacts", () => {
     expect(contact!.complainedAt).not.toBeNull();
   });
 
+  it("an email whose id was never learned is found by its tags, in either form", async () => {
+    // A batch accepted by an attempt whose answer was lost: sent, the provider's id unknown.
+    for (const tags of [
+      (id: string) => ({ invitation_id: id, email_kind: "survey" }),
+      (id: string) => [
+        { name: "invitation_id", value: id },
+        { name: "email_kind", value: "survey" },
+      ],
+    ]) {
+      const invitation = await sentInvitation({ providerMessageId: null });
+      const emailId = `email-${randomBytes(6).toString("hex")}`;
+      const response = await deliver("email.delivered", emailId, { tags: tags(invitation.id) });
+      expect(response.status).toBe(200);
+      const [row] = await t.ctx.db
+        .select()
+        .from(invitations)
+        .where(eq(invitations.id, invitation.id));
+      expect(row).toMatchObject({ providerMessageId: emailId });
+      expect(row!.deliveredAt).not.toBeNull();
+    }
+    // A tag naming an invitation that already has its email id is not taken over.
+    const known = await sentInvitation();
+    await deliver("email.delivered", "email-other", {
+      tags: { invitation_id: known.id, email_kind: "survey" },
+    });
+    const [still] = await t.ctx.db.select().from(invitations).where(eq(invitations.id, known.id));
+    expect(still!.providerMessageId).toBe(known.providerMessageId);
+    expect(still!.deliveredAt).toBeNull();
+  });
+
   it("an event about an email rapport did not send is acknowledged and ignored", async () => {
     const response = await deliver("email.delivered", "not-ours");
     expect(response.status).toBe(200);

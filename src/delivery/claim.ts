@@ -70,19 +70,35 @@ async function resumeBatch(ctx: ServiceContext, lane: Lane): Promise<ClaimedBatc
       sql`select pg_try_advisory_xact_lock(hashtextextended(${batchKey}, 0)) as locked`,
     );
     if (!lock?.locked) return null;
+    // Members that can no longer be sent (contact erased, opted out, bounced...) leave the
+    // batch, cancelled; the rest go out under the same key. Should the first attempt have gone
+    // through after all, the provider answers that the key was used with other content, and
+    // the batch counts as sent (see the transport).
+    const state = await stateOf(
+      tx,
+      lane,
+      now,
+      sql`(i.batch_key = ${batchKey} or i.id = ${stale.id})
+          and i.${col(lane.status)} = 'sending' and i.${col(lane.due)} <= ${at(now)}`,
+    );
+    const cancelled = await cancelUnsendable(tx, lane, state, now, batchKey);
+    const ids = state.map((row) => row.id).filter((id) => !cancelled.has(id));
+    if (ids.length === 0) {
+      return cancelled.size > 0
+        ? { lane, batchKey: "", members: [], cancelled: cancelled.size }
+        : null;
+    }
     const members = await queryRows<{ id: string; attempt: number }>(
       tx,
       sql`update invitations
           set ${col(lane.attempts)} = ${col(lane.attempts)} + 1,
               ${col(lane.due)} = ${at(new Date(now.getTime() + LEASE_MS))},
               batch_key = ${batchKey}, updated_at = ${at(now)}
-          where (batch_key = ${batchKey} or id = ${stale.id})
-            and ${col(lane.status)} = 'sending' and ${col(lane.due)} <= ${at(now)}
+          where id in (${idList(ids)})
           returning id, ${col(lane.attempts)}::int as attempt`,
     );
-    if (members.length === 0) return null;
     await recordAttempts(tx, lane, batchKey, members, now, true);
-    return { lane, batchKey, members: sortById(members), cancelled: 0 };
+    return { lane, batchKey, members: sortById(members), cancelled: cancelled.size };
   });
 }
 
@@ -100,47 +116,19 @@ interface DueRow {
 
 async function claimDue(ctx: ServiceContext, lane: Lane, limit: number) {
   const now = ctx.clock.now();
-  const reminder = lane.kind === "reminder";
   return ctx.db.transaction(async (tx): Promise<ClaimedBatch | null> => {
-    const due = await queryRows<DueRow>(
+    const due = await stateOf(
       tx,
-      sql`select i.id, i.${col(lane.attempts)}::int as attempts,
-                 (c.email is null) as no_email, (c.erased_at is not null) as erased,
-                 (c.opted_out_at is not null) as opted_out, (c.bounced_at is not null) as bounced,
-                 (c.complained_at is not null) as complained,
-                 (i.expires_at <= ${at(now)}) as expired,
-                 ${reminder ? sql`exists (select 1 from responses r where r.invitation_id = i.id and r.state = 'recorded')` : sql`false`} as answered
-          from invitations i join contacts c on c.id = i.contact_id
-          where i.${col(lane.status)} = 'scheduled' and i.${col(lane.due)} <= ${at(now)}
-            ${reminder ? sql`and i.status = 'sent'` : sql``}
-          order by i.${col(lane.due)}, i.id
-          limit ${limit}
-          for update of i skip locked`,
+      lane,
+      now,
+      sql`i.${col(lane.status)} = 'scheduled' and i.${col(lane.due)} <= ${at(now)}
+          ${lane.kind === "reminder" ? sql`and i.status = 'sent'` : sql``}`,
+      limit,
     );
     if (due.length === 0) return null;
-
-    const skipped = due.flatMap((row) => {
-      const reason = cancelReason(row);
-      return reason ? [{ id: row.id, reason }] : [];
-    });
-    if (skipped.length > 0) {
-      await tx.execute(
-        sql`update invitations set ${col(lane.status)} = 'cancelled', updated_at = ${at(now)}
-            where id in (${idList(skipped.map((row) => row.id))})`,
-      );
-      await tx.insert(invitationEvents).values(
-        skipped.map((row) => ({
-          invitationId: row.id,
-          type: lane.kind === "survey" ? "cancelled" : "reminder_cancelled",
-          at: now,
-          detail: { reason: row.reason },
-        })),
-      );
-    }
-
-    const skippedIds = new Set(skipped.map((row) => row.id));
-    const ids = due.map((row) => row.id).filter((id) => !skippedIds.has(id));
-    if (ids.length === 0) return { lane, batchKey: "", members: [], cancelled: skipped.length };
+    const cancelled = await cancelUnsendable(tx, lane, due, now);
+    const ids = due.map((row) => row.id).filter((id) => !cancelled.has(id));
+    if (ids.length === 0) return { lane, batchKey: "", members: [], cancelled: cancelled.size };
     const batchKey = batchKeyFor(lane, ids);
     const members = await queryRows<{ id: string; attempt: number }>(
       tx,
@@ -152,8 +140,65 @@ async function claimDue(ctx: ServiceContext, lane: Lane, limit: number) {
           returning id, ${col(lane.attempts)}::int as attempt`,
     );
     await recordAttempts(tx, lane, batchKey, members, now, false);
-    return { lane, batchKey, members: sortById(members), cancelled: skipped.length };
+    return { lane, batchKey, members: sortById(members), cancelled: cancelled.size };
   });
+}
+
+/**
+ * The lane's invitations matching `where`, locked, with what decides whether they may still be
+ * sent (oldest due first; at most `limit`).
+ */
+function stateOf(
+  tx: ServiceContext["db"],
+  lane: Lane,
+  now: Date,
+  where: SQL,
+  limit?: number,
+): Promise<DueRow[]> {
+  const reminder = lane.kind === "reminder";
+  return queryRows<DueRow>(
+    tx,
+    sql`select i.id, i.${col(lane.attempts)}::int as attempts,
+               (c.email is null) as no_email, (c.erased_at is not null) as erased,
+               (c.opted_out_at is not null) as opted_out, (c.bounced_at is not null) as bounced,
+               (c.complained_at is not null) as complained,
+               (i.expires_at <= ${at(now)}) as expired,
+               ${reminder ? sql`exists (select 1 from responses r where r.invitation_id = i.id and r.state = 'recorded')` : sql`false`} as answered
+        from invitations i join contacts c on c.id = i.contact_id
+        where ${where}
+        order by i.${col(lane.due)}, i.id
+        ${limit === undefined ? sql`` : sql`limit ${limit}`}
+        for update of i skip locked`,
+  );
+}
+
+/** Cancels the rows that may no longer be sent, with the reason in their history; their ids. */
+async function cancelUnsendable(
+  tx: ServiceContext["db"],
+  lane: Lane,
+  rows: DueRow[],
+  now: Date,
+  pendingBatch?: string,
+): Promise<Set<string>> {
+  const skipped = rows.flatMap((row) => {
+    const reason = cancelReason(row);
+    return reason ? [{ id: row.id, reason }] : [];
+  });
+  if (skipped.length === 0) return new Set();
+  await tx.execute(
+    sql`update invitations set ${col(lane.status)} = 'cancelled', updated_at = ${at(now)}
+        where id in (${idList(skipped.map((row) => row.id))})`,
+  );
+  await tx.insert(invitationEvents).values(
+    skipped.map((row) => ({
+      invitationId: row.id,
+      type: lane.kind === "survey" ? "cancelled" : "reminder_cancelled",
+      at: now,
+      // Taken out of a batch waiting for its retry: its first attempt's outcome was unknown.
+      detail: pendingBatch ? { reason: row.reason, pendingBatch } : { reason: row.reason },
+    })),
+  );
+  return new Set(skipped.map((row) => row.id));
 }
 
 function cancelReason(row: DueRow): CancelReason | null {

@@ -28,7 +28,16 @@ export async function recordOutcome({
       for (const [index, member] of batch.members.entries()) {
         const result = outcome.results[index] ?? { providerMessageId: null };
         if ("error" in result) await markFailed(txCtx, batch, [member.id], result.error);
-        else await markSent(txCtx, batch, member.id, result.providerMessageId, transport);
+        else {
+          await markSent(
+            txCtx,
+            batch,
+            member.id,
+            result.providerMessageId,
+            transport,
+            outcome.note,
+          );
+        }
       }
     } else if (outcome.kind === "rejected") {
       await markFailed(
@@ -49,6 +58,7 @@ async function markSent(
   id: string,
   providerMessageId: string | null,
   transport: string,
+  note: string | undefined,
 ) {
   const { lane } = batch;
   const now = ctx.clock.now();
@@ -76,7 +86,7 @@ async function markSent(
     invitationId: id,
     type: lane.kind === "survey" ? "sent" : "reminder_sent",
     at: now,
-    detail: { transport, providerMessageId, batchKey: batch.batchKey },
+    detail: { transport, providerMessageId, batchKey: batch.batchKey, ...(note ? { note } : {}) },
   });
 }
 

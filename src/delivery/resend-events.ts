@@ -1,7 +1,8 @@
-import { eq, or, sql } from "drizzle-orm";
+import { and, eq, isNull, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { ServiceContext } from "../context.ts";
 import { contacts, invitationEvents, invitations } from "../db/schema/index.ts";
+import { UUID } from "../http/page-cursor.ts";
 
 /** The part of a Resend webhook event rapport reads; everything else is kept in the event. */
 export const ResendEvent = z.object({
@@ -11,6 +12,14 @@ export const ResendEvent = z.object({
     .object({
       email_id: z.string().optional(),
       bounce: z.object({ type: z.string().optional(), message: z.string().optional() }).optional(),
+      // The tags sent with the email: a map of names to values, or a list of {name, value}.
+      tags: z
+        .union([
+          z.record(z.string(), z.unknown()),
+          z.array(z.object({ name: z.string(), value: z.unknown() }).loose()),
+        ])
+        .optional()
+        .catch(undefined),
     })
     .loose()
     .optional(),
@@ -40,22 +49,9 @@ export async function applyResendEvent({
   const at = Number.isNaN(reported.getTime()) ? now : reported;
 
   return ctx.db.transaction(async (tx) => {
-    const [invitation] = await tx
-      .select({
-        id: invitations.id,
-        contactId: invitations.contactId,
-        providerMessageId: invitations.providerMessageId,
-      })
-      .from(invitations)
-      .where(
-        or(
-          eq(invitations.providerMessageId, emailId),
-          eq(invitations.reminderProviderMessageId, emailId),
-        ),
-      )
-      .limit(1);
-    if (!invitation) return "unknown_email";
-    const email = invitation.providerMessageId === emailId ? "survey" : "reminder";
+    const found = await emailOf(tx, emailId, event.data?.tags);
+    if (!found) return "unknown_email";
+    const { invitation, email } = found;
     const type = event.type.slice("email.".length);
     const permanentBounce =
       type === "bounced" && /^permanent$/i.test(event.data?.bounce?.type ?? "");
@@ -100,4 +96,64 @@ export async function applyResendEvent({
     });
     return "recorded";
   });
+}
+
+type Tx = ServiceContext["db"];
+
+/** A tag's value from either form Resend reports tags in. */
+function tagOf(tags: NonNullable<ResendEvent["data"]>["tags"], name: string): string | undefined {
+  const value = Array.isArray(tags) ? tags.find((tag) => tag.name === name)?.value : tags?.[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+/**
+ * The invitation and which of its emails an event is about: by the provider's email id, or,
+ * for an email whose id rapport never learned (its batch was accepted by an attempt whose
+ * answer was lost), by the `invitation_id` and `email_kind` tags it was sent with; the id is
+ * then kept for the email's later events.
+ */
+async function emailOf(
+  tx: Tx,
+  emailId: string,
+  tags: NonNullable<ResendEvent["data"]>["tags"],
+): Promise<{ invitation: { id: string; contactId: string }; email: "survey" | "reminder" } | null> {
+  const [byId] = await tx
+    .select({
+      id: invitations.id,
+      contactId: invitations.contactId,
+      providerMessageId: invitations.providerMessageId,
+    })
+    .from(invitations)
+    .where(
+      or(
+        eq(invitations.providerMessageId, emailId),
+        eq(invitations.reminderProviderMessageId, emailId),
+      ),
+    )
+    .limit(1);
+  if (byId) {
+    return { invitation: byId, email: byId.providerMessageId === emailId ? "survey" : "reminder" };
+  }
+  const invitationId = tagOf(tags, "invitation_id");
+  const kind = tagOf(tags, "email_kind");
+  if (!invitationId || !UUID.test(invitationId) || (kind !== "survey" && kind !== "reminder")) {
+    return null;
+  }
+  const column =
+    kind === "survey" ? invitations.providerMessageId : invitations.reminderProviderMessageId;
+  const [adopted] = await tx
+    .update(invitations)
+    .set(
+      kind === "survey" ? { providerMessageId: emailId } : { reminderProviderMessageId: emailId },
+    )
+    .where(
+      and(
+        eq(invitations.id, invitationId),
+        isNull(column),
+        // Only an email rapport sent: a survey email, or a reminder, recorded as sent.
+        kind === "survey" ? eq(invitations.status, "sent") : eq(invitations.reminderStatus, "sent"),
+      ),
+    )
+    .returning({ id: invitations.id, contactId: invitations.contactId });
+  return adopted ? { invitation: adopted, email: kind } : null;
 }

@@ -79,7 +79,9 @@ export function interpretResponse(response: unknown, count: number, now: Date): 
     error?: unknown;
     headers?: Record<string, string> | null;
   };
-  if (error !== null && error !== undefined) return classifyError(error, headers ?? null, now);
+  if (error !== null && error !== undefined) {
+    return classifyError(error, headers ?? null, now, count);
+  }
   const ids = (data as { data?: unknown } | null)?.data;
   if (!Array.isArray(ids)) {
     // A 2xx we cannot read: the provider may have sent; only the same key may retry it.
@@ -130,6 +132,7 @@ function classifyError(
   error: unknown,
   headers: Record<string, string> | null,
   now: Date,
+  count: number,
 ): SendOutcome {
   const fields = (typeof error === "object" ? error : {}) as {
     statusCode?: unknown;
@@ -156,11 +159,14 @@ function classifyError(
     return { kind: "retry", reason, retryAfterMs: CONCURRENT_RETRY_MS };
   }
   if (name === "invalid_idempotent_request") {
-    // The key was used before with a different body: that earlier request went through, so
-    // sending under a new key could deliver the survey twice. Stop here.
+    // The key was used before with a different body: that earlier request, whose answer was
+    // lost, went through, and its emails were sent. A retry differs when what its emails show
+    // changed meanwhile (a late time entry) or members left the batch. Sending under a new key
+    // could deliver a survey twice: the batch counts as sent, the provider's ids unknown.
     return {
-      kind: "rejected",
-      reason: `${reason} (already accepted with other content; not sent again)`,
+      kind: "accepted",
+      results: Array.from({ length: count }, () => ({ providerMessageId: null })),
+      note: "accepted by an earlier attempt under this key",
     };
   }
   if (status === 400 || status === 422) return { kind: "rejected", reason };

@@ -24,7 +24,12 @@ export interface OutgoingEmail {
 /** What became of a batch. */
 export type SendOutcome =
   /** Accepted: a provider id (or null when it gave none) per email, or a per-email rejection. */
-  | { kind: "accepted"; results: Array<{ providerMessageId: string | null } | { error: string }> }
+  | {
+      kind: "accepted";
+      results: Array<{ providerMessageId: string | null } | { error: string }>;
+      /** Why the provider's ids are unknown, when they are (kept in each email's history). */
+      note?: string;
+    }
   /** Not accepted, or unknown whether accepted: retry the very same batch later. */
   | { kind: "retry"; reason: string; retryAfterMs?: number; rateLimited?: boolean }
   /** Refused for good (validation): retrying cannot help. */
