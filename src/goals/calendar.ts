@@ -95,7 +95,15 @@ export function localParts(at: Date, timeZone: string): LocalParts {
   };
 }
 
-/** The instant at which the wall clock in `timeZone` reads the given date and time. */
+const DAY_MS = 86_400_000;
+
+/**
+ * The first instant at which the wall clock in `timeZone` reads the given date and time: the
+ * earlier one when clocks going back make it read so twice (midnight in the Azores or Havana).
+ * A wall time the clocks skip is read with the offset from before the change, so a skipped
+ * midnight (Asuncion in 2023) is the instant of the skip. Offsets are sampled a day either side,
+ * where no second clock change can be.
+ */
 export function zonedTime(
   year: number,
   month: number,
@@ -105,10 +113,14 @@ export function zonedTime(
   minute = 0,
 ): Date {
   const wall = Date.UTC(year, month - 1, day, hour, minute);
-  // Two rounds settle the offset, also across a daylight-saving change.
-  let guess = wall - offsetMs(new Date(wall), timeZone);
-  guess = wall - offsetMs(new Date(guess), timeZone);
-  return new Date(guess);
+  const before = wall - offsetMs(new Date(wall - DAY_MS), timeZone);
+  const after = wall - offsetMs(new Date(wall + DAY_MS), timeZone);
+  const readsWall = (at: number) => {
+    const p = localParts(new Date(at), timeZone);
+    return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) === wall;
+  };
+  const reading = [before, after].filter(readsWall);
+  return new Date(reading.length > 0 ? Math.min(...reading) : before);
 }
 
 export function zonedMidnight(year: number, month: number, day: number, timeZone: string): Date {

@@ -29,16 +29,29 @@ const steps: Record<Interval, string> = {
   quarter: "3 months",
 };
 
-/** A date is midnight in the zone; an RFC 3339 instant is itself. */
+/**
+ * The first instant of a local wall time in the zone. PostgreSQL's `at time zone` takes the later
+ * of a wall time that occurs twice (clocks going back at 01:00 repeat midnight in the Azores or
+ * Havana): the earlier one is taken when it reads as the same wall time. A wall time that does
+ * not occur (clocks skipping midnight) is PostgreSQL's, the first instant after the gap.
+ */
+function firstInstantSql(local: SQL, tz: string): SQL {
+  return sql`coalesce((select min(c) from (values (${local} at time zone ${tz}),
+      ((${local} at time zone ${tz}) - interval '1 hour'),
+      ((${local} at time zone ${tz}) - interval '30 minutes')) v(c)
+    where (c at time zone ${tz}) = ${local}), ${local} at time zone ${tz})`;
+}
+
+/** A date is the first instant of that day in the zone; an RFC 3339 instant is itself. */
 function instantSql(value: string, tz: string): SQL {
   return DATE_ONLY.test(value)
-    ? sql`(${value}::timestamp at time zone ${tz})`
+    ? firstInstantSql(sql`${value}::timestamp`, tz)
     : sql`${value}::timestamptz`;
 }
 
 /**
  * Resolves `[from, to)` and its buckets, whose edges are local midnights (Monday for weeks)
- * in `tz`, converted to instants by the database's zone rules.
+ * in `tz`, converted to instants by the database's zone rules (see `firstInstantSql`).
  */
 export async function resolvePeriod(
   db: Db,
@@ -55,7 +68,7 @@ export async function resolvePeriod(
     db,
     interval
       ? sql`with range as (${range})
-          select range.lo, range.hi, (g at time zone ${tz}) as start,
+          select range.lo, range.hi, ${firstInstantSql(sql`g`, tz)} as start,
             to_char(g, 'YYYY-MM-DD"T"HH24:MI:SS') as local
           from range left join lateral generate_series(
             date_trunc(${interval}, range.lo at time zone ${tz}),
