@@ -6,7 +6,7 @@ import { timeout } from "hono/timeout";
 import type { Services } from "./context.ts";
 import { pageBrandingWithin } from "./emails/branding.ts";
 import { type AppEnv, createRouter } from "./http/env.ts";
-import { ApiError, payloadTooLarge, renderProblem, toApiError } from "./http/errors.ts";
+import { ApiError, payloadTooLarge, redactPath, renderProblem, toApiError } from "./http/errors.ts";
 import type { InFlightRequests } from "./http/in-flight.ts";
 import { responseHeaders } from "./http/response-headers.ts";
 import { MessagePage } from "./pages/message-page.tsx";
@@ -156,11 +156,6 @@ async function renderFailurePage(c: Context<AppEnv>, error: ApiError): Promise<R
 }
 
 export type App = ReturnType<typeof createApp>;
-
-/** Survey and unsubscribe tokens sit in the path: they never reach a log line. */
-export function redactPath(path: string): string {
-  return path.replace(/^\/(r|u)\/[^/]+/, "/$1/~");
-}
 
 function describeError(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { message: String(error) };

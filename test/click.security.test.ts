@@ -223,13 +223,22 @@ describe("request log", () => {
       const page = await logged.request(path, { headers: PERSON });
       expect(page.status).toBe(200);
     }
-    expect(lines).toHaveLength(4);
+    // Paths no page takes still end in a log line and a 404 problem naming the path.
+    for (const path of [`/R/${token}/3`, `//r/${token}/3`, `/U/${token}`]) {
+      const missing = await logged.request(path, { headers: PERSON });
+      expect(missing.status).toBe(404);
+      expect(await missing.text()).not.toContain(token);
+    }
+    expect(lines).toHaveLength(7);
     expect(lines.join("\n")).not.toContain(token);
     expect(lines.map((line) => JSON.parse(line).path)).toEqual([
       "/r/~/3",
       "/r/~/2",
       "/u/~",
       "/u/~",
+      "/R/~/3",
+      "/r/~/3",
+      "/U/~",
     ]);
   });
 });

@@ -97,13 +97,22 @@ export function payloadTooLarge(): ApiError {
   return new ApiError("payload_too_large", "The request body exceeds the size limit.");
 }
 
+/**
+ * Survey and unsubscribe tokens sit in the path: they never reach a log line or a problem. The
+ * path is the router's (percent-decoded, so `/%72/` is `/r/`); paths no page takes (`/R/...`,
+ * `//r/...`) are redacted too, as they may still carry a real token.
+ */
+export function redactPath(path: string): string {
+  return path.replace(/^\/+([ru])\/+[^/]+/i, "/$1/~");
+}
+
 export function problemFor(error: ApiError, c: Context): Problem {
   return {
     type: `https://rapport.dev/problems/${error.code.replaceAll("_", "-")}`,
     title: codes[error.code].title,
     status: error.status,
     detail: error.message,
-    instance: new URL(c.req.url).pathname.replace(/^\/(r|u)\/[^/]+/, "/$1/~"),
+    instance: redactPath(c.req.path),
     requestId: c.get("requestId") ?? "",
     ...(error.errors ? { errors: error.errors } : {}),
   };
