@@ -41,6 +41,8 @@ describe("the SSRF guard refuses private destinations", () => {
     "https://169.254.169.254/latest/meta-data",
     "https://[::1]/hook",
     "https://[::ffff:127.0.0.1]/hook",
+    "https://[::7f00:1]/hook",
+    "https://[2001:0:4136:e378::1]/hook",
     "https://[fd00::1]/hook",
     "https://192.168.1.20/hook",
     "https://localhost/hook",

@@ -5,7 +5,8 @@ import { BlockList, isIP, type LookupFunction } from "node:net";
 /**
  * Outbound requests must not reach the instance's own network (SSRF): loopback, link-local,
  * private, unique-local, carrier-grade NAT, multicast and reserved ranges are refused, IPv4 and
- * IPv6 alike (IPv4-mapped IPv6 addresses are judged by their IPv4 address).
+ * IPv6 alike (IPv4-mapped IPv6 addresses are judged by their IPv4 address; IPv4-compatible
+ * ones and IPv6 ranges that translate or tunnel to IPv4 are refused whole).
  */
 const blocked = new BlockList();
 for (const [network, prefix] of [
@@ -24,13 +25,16 @@ for (const [network, prefix] of [
   blocked.addSubnet(network, prefix, "ipv4");
 }
 for (const [network, prefix] of [
-  ["::", 128],
-  ["::1", 128],
+  // Unspecified, loopback and the deprecated IPv4-compatible addresses (`::127.0.0.1`).
+  ["::", 96],
   ["fe80::", 10],
   ["fc00::", 7],
   ["fec0::", 10],
   ["ff00::", 8],
+  // Translation and tunnels to IPv4: NAT64 (well-known and local-use), Teredo, 6to4.
   ["64:ff9b::", 96],
+  ["64:ff9b:1::", 48],
+  ["2001::", 32],
   ["2002::", 16],
 ] as const) {
   blocked.addSubnet(network, prefix, "ipv6");
