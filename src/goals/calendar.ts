@@ -10,8 +10,9 @@ export interface Period {
   months: number;
 }
 
-const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
-const QUARTER = /^(\d{4})-Q([1-4])$/;
+// Years 1900-9999, like every instant the API takes (`Date.UTC` reads 0026 as 1926).
+const MONTH = /^(19\d\d|[2-9]\d{3})-(0[1-9]|1[0-2])$/;
+const QUARTER = /^(19\d\d|[2-9]\d{3})-Q([1-4])$/;
 
 export function parsePeriod(label: string): Period | undefined {
   const month = MONTH.exec(label);

@@ -149,7 +149,9 @@ deactivated after a period ended still answers (and freezes) that period. ${METR
   middleware: [read] as const,
   request: {
     query: z.object({
-      period: z.string().openapi({ description: "`YYYY-MM` or `YYYY-Qn`.", example: "2026-11" }),
+      period: z
+        .string()
+        .openapi({ description: "`YYYY-MM` or `YYYY-Qn`, years 1900-9999.", example: "2026-11" }),
       team: z.string().optional().openapi({ description: "Only this team's goals (team key)." }),
     }),
   },
