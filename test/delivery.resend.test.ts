@@ -10,6 +10,7 @@ import { eraseContact } from "../src/directory/contacts.ts";
 import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import {
+  createClient,
   createContact,
   createInvitation,
   createMember,
@@ -218,7 +219,7 @@ describe("sending survey emails through Resend", () => {
     expect(types.at(-1)).toBe("send_failed");
   });
 
-  it("skips invitations of contacts who opted out or bounced, and ones that expired", async () => {
+  it("skips invitations of contacts who opted out or bounced, expired ones, and paused surveys and clients", async () => {
     const secret = await appSecret(t.ctx);
     const optedOut = await createContact(t.ctx.db, { optedOutAt: new Date("2026-11-01") });
     const bounced = await createContact(t.ctx.db, { bouncedAt: new Date("2026-11-01") });
@@ -236,11 +237,25 @@ describe("sending survey emails through Resend", () => {
       status: "scheduled",
       expiresAt: new Date(t.clock.now().getTime() - 1000),
     });
+    // Paused after scheduling: the survey made inactive, the client excluded.
+    const paused = await createSurvey(t.ctx.db, { active: false });
+    const d = await createInvitation(t.ctx.db, secret, {
+      status: "scheduled",
+      surveyId: paused.id,
+    });
+    const excluded = await createClient(t.ctx.db, { excludeFromSurveys: true });
+    const e = await createInvitation(t.ctx.db, secret, {
+      status: "scheduled",
+      clientId: excluded.id,
+      contactId: (await createContact(t.ctx.db, { clientId: excluded.id })).id,
+    });
     await sendEverything();
     for (const [invitation, reason] of [
       [a, "opted_out"],
       [b, "bounced"],
       [c, "expired"],
+      [d, "survey_inactive"],
+      [e, "client_excluded"],
     ] as const) {
       const { row, events } = await stateOf(invitation.invitation.id);
       expect(row.status).toBe("cancelled");

@@ -22,7 +22,9 @@ export type CancelReason =
   | "bounced"
   | "complained"
   | "expired"
-  | "answered";
+  | "answered"
+  | "survey_inactive"
+  | "client_excluded";
 
 /**
  * Claims work for one lane: first a batch whose worker stopped (or whose retry is due), re-sent
@@ -112,6 +114,8 @@ interface DueRow {
   complained: boolean;
   expired: boolean;
   answered: boolean;
+  survey_inactive: boolean;
+  client_excluded: boolean;
 }
 
 async function claimDue(ctx: ServiceContext, lane: Lane, limit: number) {
@@ -163,8 +167,10 @@ function stateOf(
                (c.opted_out_at is not null) as opted_out, (c.bounced_at is not null) as bounced,
                (c.complained_at is not null) as complained,
                (i.expires_at <= ${at(now)}) as expired,
-               ${reminder ? sql`exists (select 1 from responses r where r.invitation_id = i.id and r.state = 'recorded')` : sql`false`} as answered
+               ${reminder ? sql`exists (select 1 from responses r where r.invitation_id = i.id and r.state = 'recorded')` : sql`false`} as answered,
+               not s.active as survey_inactive, cl.exclude_from_surveys as client_excluded
         from invitations i join contacts c on c.id = i.contact_id
+          join surveys s on s.id = i.survey_id join clients cl on cl.id = i.client_id
         where ${where}
         order by i.${col(lane.due)}, i.id
         ${limit === undefined ? sql`` : sql`limit ${limit}`}
@@ -209,6 +215,9 @@ function cancelReason(row: DueRow): CancelReason | null {
   if (row.complained) return "complained";
   if (row.answered) return "answered";
   if (row.expired) return "expired";
+  // Paused after the invitation was scheduled: nothing goes out while it is.
+  if (row.survey_inactive) return "survey_inactive";
+  if (row.client_excluded) return "client_excluded";
   return null;
 }
 
