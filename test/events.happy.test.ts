@@ -225,6 +225,78 @@ describe("the work item's life", () => {
     expect(await countOf(invitations, closed.workItemId)).toBe(1);
   });
 
+  it("reopen then re-close on a board with its own survey sends no second survey", async () => {
+    const created = await t.request("/v1/surveys/escalation-csat5", {
+      method: "PUT",
+      key: await t.key("surveys:write"),
+      json: {
+        scale: "csat5",
+        trigger: "ticket.closed",
+        questions: { en: "How did we do?" },
+        boards: ["Escalations-C"],
+      },
+    });
+    expect(created.status).toBe(201);
+    const event = canonicalEvent();
+    const closed = await post(event);
+    expect(closed.invitation).toMatchObject({ status: "scheduled", surveyKey: "ticket-csat" });
+    await post({
+      ...event,
+      id: `${event.id}-reopen`,
+      type: "ticket.reopened",
+      occurredAt: "2026-11-19T09:00:00Z",
+    });
+    const reclosed = await post({
+      ...event,
+      id: `${event.id}-reclose`,
+      occurredAt: "2026-11-19T10:00:00Z",
+      workItem: { ...event.workItem, board: "Escalations-C", closedAt: "2026-11-19T10:00:00Z" },
+    });
+    expect(reclosed.invitation).toMatchObject({ status: "skipped", reason: "already_surveyed" });
+    expect(await countOf(invitations, closed.workItemId)).toBe(1);
+  });
+
+  it("an older event delivered late adds its touches but changes neither status nor board", async () => {
+    const event = canonicalEvent({ occurredAt: "2026-11-18T16:42:10Z" });
+    event.workItem.board = "Escalations";
+    const closed = await post(event);
+    // Morning events, delivered after the close: a reopen and an update on the old board.
+    await post({
+      ...event,
+      id: `${event.id}-early-reopen`,
+      type: "ticket.reopened",
+      occurredAt: "2026-11-18T09:00:00Z",
+      workItem: { ...event.workItem, board: "Help Desk", closedAt: null },
+      touches: [
+        {
+          member: { externalId: "early-bird", name: "Early Bird" },
+          team: "help-desk",
+          at: "2026-11-18T08:55:00Z",
+          role: "note",
+        },
+      ],
+    });
+    await post({
+      ...event,
+      id: `${event.id}-early-update`,
+      type: "ticket.updated",
+      occurredAt: "2026-11-18T10:00:00Z",
+      workItem: { ...event.workItem, board: "Help Desk", summary: "Old title", closedAt: null },
+      touches: [],
+    });
+    const [item] = await t.ctx.db
+      .select()
+      .from(workItems)
+      .where(eq(workItems.id, closed.workItemId));
+    expect(item).toMatchObject({
+      status: "closed",
+      board: "Escalations",
+      summary: event.workItem.summary,
+    });
+    expect(item!.closedAt?.toISOString()).toBe(new Date(event.workItem.closedAt!).toISOString());
+    expect(await countOf(touches, closed.workItemId)).toBe(event.touches!.length + 1);
+  });
+
   it("an update keeps the status and triggers no survey; late touches on a closed item are kept", async () => {
     const event = canonicalEvent();
     const closed = await post(event);

@@ -8,7 +8,8 @@ const closingTypes = new Set(["ticket.closed", "project.completed"]);
  * CTE `work_item (id)`, after the CTE named `previous`, and only when `resolved` says every
  * party was found or created: records the work item as the event
  * describes it. A closing event closes it (its `closedAt`, or the moment of the event), a
- * reopen reopens it, an update keeps the status it had.
+ * reopen reopens it, an update keeps the status it had. An event older than one already applied
+ * (PSAs retry out of order) only fills in what is still unknown.
  */
 export function workItemCte(
   event: CanonicalEvent,
@@ -23,28 +24,37 @@ export function workItemCte(
   const status = closing ? "closed" : reopening ? "reopened" : "open";
   const instant = (value: string | null | undefined) =>
     stmt`${value ? new Date(value).toISOString() : null}::timestamptz`;
+  // The event is the item's newest (or the first with a time): it may change what it says.
+  const newer = stmt`(w.event_at is null or excluded.event_at >= w.event_at)`;
   const statusChange = closing
-    ? stmt`, status = 'closed', closed_at = ${closedAt}::timestamptz`
+    ? stmt`, status = case when ${newer} then 'closed' else w.status end,
+        closed_at = case when ${newer} then ${closedAt}::timestamptz else w.closed_at end`
     : reopening
-      ? stmt`, status = 'reopened', closed_at = null`
+      ? stmt`, status = case when ${newer} then 'reopened' else w.status end,
+          closed_at = case when ${newer} then null else w.closed_at end`
       : nothing;
   return stmt`work_item as (
       insert into work_items as w (kind, external_id, client_id, contact_id, summary, board, status,
-        opened_at, closed_at, first_response_at, created_at, updated_at)
+        opened_at, closed_at, first_response_at, event_at, created_at, updated_at)
       select ${item.kind}::text, ${item.externalId}::text, (select id from client_row),
         ${hasContact ? stmt`(select id from contact_now)` : stmt`null::uuid`},
         ${item.summary}::text, ${item.board ?? null}::text, ${status}::text,
         ${instant(item.openedAt)},
         ${closing ? stmt`${closedAt}::timestamptz` : reopening ? stmt`null::timestamptz` : instant(item.closedAt)},
-        ${instant(item.firstResponseAt)}, ${at}::timestamptz, ${at}::timestamptz
+        ${instant(item.firstResponseAt)}, ${instant(event.occurredAt)}, ${at}::timestamptz,
+        ${at}::timestamptz
       where (select ok from resolved) and ${after(previous)}
       on conflict (kind, external_id) do update set
-        client_id = excluded.client_id,
-        contact_id = coalesce(excluded.contact_id, w.contact_id),
-        summary = case when excluded.summary = '' then w.summary else excluded.summary end,
-        board = coalesce(excluded.board, w.board),
+        client_id = case when ${newer} then excluded.client_id else w.client_id end,
+        contact_id = case when ${newer} then coalesce(excluded.contact_id, w.contact_id)
+          else coalesce(w.contact_id, excluded.contact_id) end,
+        summary = case when ${newer} and excluded.summary <> '' then excluded.summary
+          when w.summary = '' then excluded.summary else w.summary end,
+        board = case when ${newer} then coalesce(excluded.board, w.board)
+          else coalesce(w.board, excluded.board) end,
         opened_at = coalesce(excluded.opened_at, w.opened_at),
         first_response_at = coalesce(excluded.first_response_at, w.first_response_at),
+        event_at = greatest(w.event_at, excluded.event_at),
         updated_at = excluded.updated_at${statusChange}
       returning id)`;
 }

@@ -103,7 +103,8 @@ export interface Recipient {
  * Schedules one invitation, or answers why not. Must run inside the caller's transaction: the
  * per-contact advisory lock serialises concurrent scheduling for one contact until it commits,
  * so the throttle holds under concurrency; the unique indexes make "once per work item" and
- * "once per campaign" hold whatever happens. The lock is taken only when the survey throttles,
+ * "once per campaign" hold whatever happens (for one survey; a work item's events are serialised
+ * by its row lock, so it gets one invitation whichever survey its events choose). The lock is taken only when the survey throttles,
  * and after every row lock the caller took, so waiting for it never closes a cycle.
  */
 export async function scheduleInvitation(
@@ -140,10 +141,12 @@ export async function scheduleInvitation(
   // The checks, the invitation and the first line of its history in one statement.
   const decide = stmt`with checked as (
       select
-        exists (select 1 from invitations where survey_id = ${survey.id} and ${
+        exists (select 1 from invitations where ${
           workItemId
-            ? stmt`work_item_id = ${workItemId}`
-            : stmt`campaign_id = ${campaignId} and contact_id = ${contact.id}`
+            ? // One survey per work item, whichever: a reopened ticket closed again on another
+              // board, with a survey of its own, is not surveyed twice.
+              stmt`work_item_id = ${workItemId}`
+            : stmt`survey_id = ${survey.id} and campaign_id = ${campaignId} and contact_id = ${contact.id}`
         }) as already,
         ${survey.throttleDays > 0} and exists (
           select 1 from invitations i join surveys s on s.id = i.survey_id

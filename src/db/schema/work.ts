@@ -30,6 +30,11 @@ export const workItems = pgTable(
     openedAt: timestamp({ withTimezone: true }),
     closedAt: timestamp({ withTimezone: true }),
     firstResponseAt: timestamp({ withTimezone: true }),
+    /**
+     * When the newest event applied to the item happened (`occurredAt`): an older event
+     * delivered late adds its touches but changes neither status, board nor parties.
+     */
+    eventAt: timestamp({ withTimezone: true }),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
