@@ -29,6 +29,16 @@ async function post(event: CanonicalEventInput) {
   return response.json();
 }
 
+/** Creates a survey definition through the API. */
+async function putSurvey(surveyKey: string, json: Record<string, unknown>) {
+  const response = await t.request(`/v1/surveys/${surveyKey}`, {
+    method: "PUT",
+    key: await t.key("surveys:write"),
+    json,
+  });
+  expect(response.status).toBe(201);
+}
+
 async function countOf(table: typeof touches | typeof invitations, workItemId: string) {
   const [row] = await t.ctx.db
     .select({ n: sql<number>`count(*)::int` })
@@ -226,17 +236,12 @@ describe("the work item's life", () => {
   });
 
   it("reopen then re-close on a board with its own survey sends no second survey", async () => {
-    const created = await t.request("/v1/surveys/escalation-csat5", {
-      method: "PUT",
-      key: await t.key("surveys:write"),
-      json: {
-        scale: "csat5",
-        trigger: "ticket.closed",
-        questions: { en: "How did we do?" },
-        boards: ["Escalations-C"],
-      },
+    await putSurvey("escalation-csat5", {
+      scale: "csat5",
+      trigger: "ticket.closed",
+      questions: { en: "How did we do?" },
+      boards: ["Escalations-C"],
     });
-    expect(created.status).toBe(201);
     const event = canonicalEvent();
     const closed = await post(event);
     expect(closed.invitation).toMatchObject({ status: "scheduled", surveyKey: "ticket-csat" });
@@ -295,6 +300,56 @@ describe("the work item's life", () => {
     });
     expect(item!.closedAt?.toISOString()).toBe(new Date(event.workItem.closedAt!).toISOString());
     expect(await countOf(touches, closed.workItemId)).toBe(event.touches!.length + 1);
+  });
+
+  it("a close that leaves out the contact or the board surveys the item as it is known", async () => {
+    await putSurvey("onsite-csat-d", {
+      scale: "csat5",
+      trigger: "ticket.closed",
+      questions: { en: "How was the onsite visit?" },
+      boards: ["Onsite-D"],
+    });
+    const event = canonicalEvent();
+    event.workItem.board = "Onsite-D";
+    await post({
+      ...event,
+      id: `${event.id}-open`,
+      type: "ticket.updated",
+      workItem: { ...event.workItem, closedAt: null },
+    });
+    const closed = await post({
+      ...event,
+      contact: null,
+      workItem: { ...event.workItem, board: null },
+    });
+    expect(closed.invitation).toMatchObject({ status: "scheduled", surveyKey: "onsite-csat-d" });
+  });
+
+  it("a team filter counts the teams that touched the item before the closing event", async () => {
+    await putSurvey("alignment-csat-f", {
+      scale: "csat5",
+      trigger: "ticket.closed",
+      questions: { en: "How did the alignment go?" },
+      teams: ["alignment-f"],
+    });
+    const event = canonicalEvent();
+    await post({
+      ...event,
+      id: `${event.id}-escalated`,
+      type: "ticket.updated",
+      workItem: { ...event.workItem, closedAt: null },
+      touches: [
+        {
+          member: { externalId: "ta-f", name: "Alignment Lead" },
+          team: "alignment-f",
+          at: "2026-11-18T08:00:00Z",
+          role: "escalation",
+        },
+      ],
+    });
+    // The close names only the help desk's touches.
+    const closed = await post(event);
+    expect(closed.invitation).toMatchObject({ status: "scheduled", surveyKey: "alignment-csat-f" });
   });
 
   it("an update keeps the status and triggers no survey; late touches on a closed item are kept", async () => {

@@ -71,9 +71,13 @@ export async function ingestEvent({
 
       let invitation: InvitationDecision | null = null;
       if (trigger) {
+        // The item as it now is: its board, and every team that touched it, in this event or
+        // before (a close often names only the last owner).
         const choice = chooseSurvey(work.candidates, {
-          board: event.workItem.board ?? null,
-          teamKeys: [...new Set(event.touches.map((touch) => touch.team))],
+          board: work.board,
+          teamKeys: [
+            ...new Set([...work.earlierTeams, ...event.touches.map((touch) => touch.team)]),
+          ],
         });
         invitation =
           "skip" in choice

@@ -26,6 +26,10 @@ export interface RecordedWork {
   touchesRecorded: number;
   /** The surveys the event's trigger may schedule, oldest first; empty without a trigger. */
   candidates: SchedulingSurvey[];
+  /** The item's board after this event (the event may leave it out). */
+  board: string | null;
+  /** Teams that touched the item before this event (with a trigger; empty otherwise). */
+  earlierTeams: string[];
 }
 
 interface RecordedRow {
@@ -36,6 +40,8 @@ interface RecordedRow {
   workItemId: string | null;
   touchesRecorded: number;
   candidates: SchedulingSurvey[] | string | null;
+  board: string | null;
+  earlierTeams: string[] | string | null;
 }
 
 /**
@@ -99,11 +105,22 @@ export async function recordWork(
         contact
           ? stmt`(select json_build_object('id', id, 'email', email, 'optedOutAt', opted_out_at,
               'bouncedAt', bounced_at, 'complainedAt', complained_at) from contact_now)`
-          : stmt`null::json`
+          : // No contact in the event: the one the item already has, if any.
+            stmt`(select json_build_object('id', k.id, 'email', k.email,
+              'optedOutAt', k.opted_out_at, 'bouncedAt', k.bounced_at,
+              'complainedAt', k.complained_at)
+              from contacts k where k.id = (select contact_id from work_item))`
       } as contact,
       (select id from work_item) as "workItemId",
+      (select board from work_item) as board,
       (select count(*) from touch_new)::int as "touchesRecorded",
-      ${trigger ? surveyCandidatesSql(trigger) : stmt`'[]'::json`} as candidates`;
+      ${trigger ? surveyCandidatesSql(trigger) : stmt`'[]'::json`} as candidates,
+      ${
+        trigger
+          ? stmt`(select coalesce(json_agg(distinct t.key), '[]'::json) from touches x
+              join teams t on t.id = x.team_id where x.work_item_id = (select id from work_item))`
+          : stmt`'[]'::json`
+      } as "earlierTeams"`;
 
   for (let attempt = 1; ; attempt++) {
     const [row] = await queryStatement<RecordedRow>(ctx.db, "intake_record_work", statement);
@@ -115,6 +132,8 @@ export async function recordWork(
         workItemId: row.workItemId,
         touchesRecorded: row.touchesRecorded,
         candidates: parsedJson(row.candidates) ?? [],
+        board: row.board,
+        earlierTeams: parsedJson(row.earlierTeams) ?? [],
       };
     }
     if (attempt === ATTEMPTS) throw new Error("intake could not resolve the event's parties");

@@ -5,7 +5,7 @@ import { after } from "./parties.ts";
 const closingTypes = new Set(["ticket.closed", "project.completed"]);
 
 /**
- * CTE `work_item (id)`, after the CTE named `previous`, and only when `resolved` says every
+ * CTE `work_item (id, board, contact_id)`, after the CTE named `previous`, and only when `resolved` says every
  * party was found or created: records the work item as the event
  * describes it. A closing event closes it (its `closedAt`, or the moment of the event), a
  * reopen reopens it, an update keeps the status it had. An event older than one already applied
@@ -56,7 +56,7 @@ export function workItemCte(
         first_response_at = coalesce(excluded.first_response_at, w.first_response_at),
         event_at = greatest(w.event_at, excluded.event_at),
         updated_at = excluded.updated_at${statusChange}
-      returning id)`;
+      returning id, board, contact_id)`;
 }
 
 export interface TouchInput {
