@@ -76,12 +76,16 @@ async function resumeBatch(ctx: ServiceContext, lane: Lane): Promise<ClaimedBatc
     // batch, cancelled; the rest go out under the same key. Should the first attempt have gone
     // through after all, the provider answers that the key was used with other content, and
     // the batch counts as sent (see the transport).
+    // Every member, waiting for any row another worker holds a moment: a member left out
+    // uncancelled would later go out alone under this key, and the provider's "used with other
+    // content" would wrongly count it as sent.
     const state = await stateOf(
       tx,
       lane,
       now,
       sql`(i.batch_key = ${batchKey} or i.id = ${stale.id})
           and i.${col(lane.status)} = 'sending' and i.${col(lane.due)} <= ${at(now)}`,
+      { skipLocked: false },
     );
     const cancelled = await cancelUnsendable(tx, lane, state, now, batchKey);
     const ids = state.map((row) => row.id).filter((id) => !cancelled.has(id));
@@ -127,7 +131,7 @@ async function claimDue(ctx: ServiceContext, lane: Lane, limit: number) {
       now,
       sql`i.${col(lane.status)} = 'scheduled' and i.${col(lane.due)} <= ${at(now)}
           ${lane.kind === "reminder" ? sql`and i.status = 'sent'` : sql``}`,
-      limit,
+      { limit, skipLocked: true },
     );
     if (due.length === 0) return null;
     const cancelled = await cancelUnsendable(tx, lane, due, now);
@@ -150,14 +154,14 @@ async function claimDue(ctx: ServiceContext, lane: Lane, limit: number) {
 
 /**
  * The lane's invitations matching `where`, locked, with what decides whether they may still be
- * sent (oldest due first; at most `limit`).
+ * sent (oldest due first; at most `limit`; rows other workers hold skipped or waited for).
  */
 function stateOf(
   tx: ServiceContext["db"],
   lane: Lane,
   now: Date,
   where: SQL,
-  limit?: number,
+  { limit, skipLocked }: { limit?: number; skipLocked: boolean },
 ): Promise<DueRow[]> {
   const reminder = lane.kind === "reminder";
   return queryRows<DueRow>(
@@ -174,7 +178,7 @@ function stateOf(
         where ${where}
         order by i.${col(lane.due)}, i.id
         ${limit === undefined ? sql`` : sql`limit ${limit}`}
-        for update of i skip locked`,
+        for update of i ${skipLocked ? sql`skip locked` : sql``}`,
   );
 }
 
