@@ -1,12 +1,17 @@
+import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   clicks,
   contacts,
+  deadLetters,
   events as eventsTable,
   invitations,
   outboxEmails,
   responses,
+  webhookDeliveries,
+  webhookSubscriptions,
 } from "../src/db/schema/index.ts";
 import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
@@ -156,9 +161,62 @@ describe("contacts", () => {
       acceptLanguage: "de-DE",
       ipHash: "a1b2c3",
     });
+    // Copies kept elsewhere: a queued webhook delivery of the changed answer, a PSA delivery
+    // kept as a dead letter, a weekly digest in the local outbox quoting the comment. And the
+    // same kinds of rows about someone else, which stay.
+    const [subscription] = await t.ctx.db
+      .insert(webhookSubscriptions)
+      .values({
+        url: "https://hooks.example/x",
+        eventTypes: ["response.changed"],
+        encryptedSecret: "x",
+      })
+      .returning();
+    const delivery = (contactId: string, comment: string) => ({
+      subscriptionId: subscription!.id,
+      eventId: randomUUID(),
+      eventType: "response.changed" as const,
+      nextAttemptAt: t.clock.now(),
+      payload: {
+        type: "response.changed",
+        data: { response: { contactId, comment }, previous: { score: 2, comment } },
+      },
+    });
+    await t.ctx.db
+      .insert(webhookDeliveries)
+      .values([delivery(created.id, "Eve here, thanks!"), delivery(randomUUID(), "Zoe's note")]);
+    const letter = (email: string) => ({
+      source: "halopsa:x",
+      reason: "unmapped team",
+      body: JSON.stringify({ ticket: { user_emailaddress: email } }),
+    });
+    await t.ctx.db
+      .insert(deadLetters)
+      .values([letter("EVE@delta.example"), letter("zoe@delta.example")]);
+    const digest = (text: string) => ({
+      invitationId: null,
+      to: "lead@msp.example",
+      from: "surveys@msp.example",
+      subject: "Weekly digest",
+      html: `<p>${text}</p>`,
+      text,
+      idempotencyKey: `digest/${randomUUID()}`,
+    });
+    await t.ctx.db
+      .insert(outboxEmails)
+      .values([digest("Best comments: Eve here, thanks!"), digest("Best comments: Zoe's note")]);
 
     const erased = await t.request("/v1/contacts/c-3", { method: "DELETE", key: writer });
     expect(erased.status).toBe(200);
+    const kept = JSON.stringify({
+      deliveries: await t.ctx.db.select().from(webhookDeliveries),
+      letters: await t.ctx.db.select().from(deadLetters),
+      digests: await t.ctx.db.select().from(outboxEmails),
+    });
+    expect(kept).not.toContain("Eve here");
+    expect(kept.toLowerCase()).not.toContain("eve@delta.example");
+    expect(kept).toContain("Zoe's note");
+    expect(kept).toContain("zoe@delta.example");
     expect(
       await t.ctx.db
         .select()
@@ -268,5 +326,56 @@ describe("teams and members", () => {
     const clients = await get("/v1/clients?limit=2");
     expect(clients.data).toHaveLength(2);
     expect(typeof clients.nextCursor).toBe("string");
+  });
+});
+
+describe("erasing a contact while an event about them is being recorded (PostgreSQL)", () => {
+  it("writes nothing of the erased person back", async (context) => {
+    const url = (t.services.database as { url?: string }).url;
+    if (!url) return context.skip();
+    const admin = await t.key("admin");
+    const first = canonicalEvent();
+    expect((await t.request("/v1/events", { key: admin, json: first })).status).toBe(202);
+    const [before] = await t.ctx.db
+      .select()
+      .from(contacts)
+      .where(eq(contacts.externalId, first.contact!.externalId));
+    const other = postgres(url, { max: 2, onnotice: () => {} });
+    const waitingFor = async (n: number) => {
+      for (let i = 0; i < 400; i++) {
+        const [row] = await other`select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock'`;
+        if (row!.n >= n) return;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      throw new Error("nobody waited for the lock");
+    };
+    const locker = await other.reserve();
+    try {
+      // The contact's row is held: the erasure queues first, then the event's statement, whose
+      // snapshot predates the erasure.
+      await locker`begin`;
+      await locker`select id from contacts where id = ${before!.id} for update`;
+      const erasing = t.request(`/v1/contacts/${first.contact!.externalId}`, {
+        method: "DELETE",
+        key: admin,
+      });
+      await waitingFor(1);
+      const second = canonicalEvent({
+        client: first.client,
+        contact: { ...first.contact!, name: "Renamed Person" },
+      });
+      const ingesting = t.request("/v1/events", { key: admin, json: second });
+      await waitingFor(2);
+      await locker`commit`;
+      expect((await erasing).status).toBe(200);
+      expect((await ingesting).status).toBe(202);
+    } finally {
+      locker.release();
+      await other.end();
+    }
+    const [after] = await t.ctx.db.select().from(contacts).where(eq(contacts.id, before!.id));
+    expect(after!.erasedAt).not.toBeNull();
+    expect({ email: after!.email, name: after!.name }).toEqual({ email: null, name: null });
   });
 });

@@ -133,6 +133,26 @@ describe("POST /v1/responses", () => {
     expect((await problemOf(neither)).errors?.[0]?.path).toBe("client");
   });
 
+  it.each(["0000-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:00:00-10:00"])(
+    "a respondedAt of %s is a 400 naming it, not a server error",
+    async (respondedAt) => {
+      const survey = await createSurvey(t.ctx.db, { scale: "nps" });
+      const client = await createClient(t.ctx.db);
+      const response = await t.request("/v1/responses", {
+        key: writer,
+        json: {
+          survey: survey.key,
+          client: { externalId: client.externalId },
+          score: 9,
+          respondedAt,
+          idempotencyKey: `year-${respondedAt}`,
+        },
+      });
+      expect(response.status).toBe(400);
+      expect((await problemOf(response)).errors?.[0]?.path).toBe("respondedAt");
+    },
+  );
+
   it("needs the events:write scope; reading needs responses:read", async () => {
     expect((await t.request("/v1/responses", { key: reader, json: {} })).status).toBe(403);
     const unknown = await t.request("/v1/responses/00000000-0000-4000-8000-000000000000", {

@@ -130,8 +130,9 @@ export async function listContacts({
 
 /**
  * Erases a contact's personal data: email, name and locale go, the external id becomes an
- * opaque `erased-<uuid>`, their comments and their details in stored events are removed, and
- * unsent invitations are cancelled. The rows stay, so their scores keep counting, anonymised.
+ * opaque `erased-<uuid>`, their comments and their details in stored events, webhook deliveries,
+ * kept PSA deliveries and local outbox emails are removed, and unsent invitations are cancelled.
+ * The rows stay, so their scores keep counting, anonymised.
  */
 export async function eraseContact({
   ctx,
@@ -142,6 +143,13 @@ export async function eraseContact({
 }): Promise<ContactView | undefined> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (db) => {
+    // What identified them, read under the row lock before it goes: their address and comments
+    // are looked for in copies kept elsewhere.
+    const [known] = await db
+      .select({ email: contacts.email })
+      .from(contacts)
+      .where(eq(contacts.externalId, input.externalId))
+      .for("update");
     const [erased] = await db
       .update(contacts)
       .set({
@@ -155,10 +163,39 @@ export async function eraseContact({
       .where(eq(contacts.externalId, input.externalId))
       .returning({ id: contacts.id, externalId: contacts.externalId });
     if (!erased) return undefined;
-    await db
-      .update(responses)
-      .set({ comment: null, updatedAt: now })
-      .where(and(eq(responses.contactId, erased.id), sql`${responses.comment} is not null`));
+    const withComment = and(
+      eq(responses.contactId, erased.id),
+      sql`${responses.comment} is not null`,
+    );
+    const comments = (
+      await db.select({ comment: responses.comment }).from(responses).where(withComment)
+    ).flatMap((row) => (row.comment ? [row.comment] : []));
+    await db.update(responses).set({ comment: null, updatedAt: now }).where(withComment);
+    // Webhook deliveries carry the response as it was, also those still queued.
+    await db.execute(sql`
+      update webhook_deliveries set payload = case
+          when payload -> 'data' ? 'previous'
+            then jsonb_set(jsonb_set(payload, '{data,response,comment}', 'null'),
+              '{data,previous,comment}', 'null')
+          else jsonb_set(payload, '{data,response,comment}', 'null') end
+      where payload -> 'data' -> 'response' ->> 'contactId' = ${erased.id}`);
+    // Deliveries a PSA sent that could not be mapped keep the body as received: a replay
+    // would bring the person back. The ones naming their address go.
+    if (known?.email) {
+      await db.execute(sql`
+        delete from dead_letters where strpos(lower(body), ${known.email.toLowerCase()}) > 0`);
+    }
+    // Weekly digests kept by the local outbox quote comments.
+    if (comments.length > 0) {
+      const list = sql.join(
+        comments.map((comment) => sql`${comment}::text`),
+        sql`, `,
+      );
+      await db.execute(sql`
+        delete from outbox_emails where invitation_id is null
+          and exists (select 1 from unnest(array[${list}]) as c(text)
+            where strpos(outbox_emails.text, c.text) > 0 or strpos(outbox_emails.html, c.text) > 0)`);
+    }
     // Stored events keep the payload as received: their copy of the contact goes too. Erasure
     // is rare, so scanning the events table is acceptable here.
     await db.execute(sql`

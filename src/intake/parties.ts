@@ -122,6 +122,8 @@ export function contactUpdateCtes(
         updated_at = ${at}::timestamptz
       where (select ok from resolved) and ${after(previous)}
         and k.id = (select id from contact_found)
+        -- Erased while this statement waited for the row: nothing of them is written back.
+        and k.erased_at is null
         and (k.client_id, k.email, k.name, k.locale) is distinct from
           ((select id from client_row), coalesce(${email}, k.email), ${name}, ${locale})
       returning id, email, opted_out_at, bounced_at, complained_at),

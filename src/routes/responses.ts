@@ -3,6 +3,7 @@ import { bearerSecurity, requireScope } from "../http/auth.ts";
 import { createRouter, serviceContext } from "../http/env.ts";
 import { ApiError } from "../http/errors.ts";
 import { errorResponses, jsonContent } from "../http/openapi.ts";
+import { instantInput } from "../instant.ts";
 import { getResponse, recordExternalResponse } from "../responses/api-response.ts";
 import type { ResponseRow } from "../responses/invitation-access.ts";
 
@@ -52,7 +53,7 @@ const CreateResponse = z
       .int()
       .openapi({ description: "Valid for the survey's scale: csat3 1-3, csat5 1-5, nps 0-10." }),
     comment: z.string().max(2000).nullish(),
-    respondedAt: z.iso.datetime({ offset: true }),
+    respondedAt: instantInput(),
     idempotencyKey: z.string().trim().min(1).max(200).openapi({
       description:
         "A retry with the same key and body answers the same response; another body is a 409.",
