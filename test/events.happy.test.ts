@@ -352,6 +352,46 @@ describe("the work item's life", () => {
     expect(closed.invitation).toMatchObject({ status: "scheduled", surveyKey: "alignment-csat-f" });
   });
 
+  it("a time entry sent again with corrected minutes is corrected, unless the event is older", async () => {
+    const entry = {
+      member: { externalId: "fixer", name: "Fixer" },
+      team: "help-desk",
+      at: "2026-11-18T15:00:00Z",
+      minutes: 30,
+      role: "time-entry" as const,
+    };
+    const event = canonicalEvent({ type: "ticket.updated", touches: [entry, { ...entry }] });
+    const first = await post({ ...event, workItem: { ...event.workItem, closedAt: null } });
+    expect(first.touchesRecorded).toBe(1);
+    const minutesOf = async () =>
+      (
+        await t.ctx.db
+          .select({ minutes: touches.minutes })
+          .from(touches)
+          .where(eq(touches.workItemId, first.workItemId))
+      ).map((row) => row.minutes);
+
+    const corrected = await post({
+      ...event,
+      id: `${event.id}-fixed`,
+      occurredAt: "2026-11-18T17:00:00Z",
+      workItem: { ...event.workItem, closedAt: null },
+      touches: [{ ...entry, minutes: 45 }],
+    });
+    expect(corrected.touchesRecorded).toBe(0);
+    expect(await minutesOf()).toEqual([45]);
+
+    // The first version, delivered again late under another id, changes nothing back.
+    await post({
+      ...event,
+      id: `${event.id}-late`,
+      occurredAt: "2026-11-18T16:00:00Z",
+      workItem: { ...event.workItem, closedAt: null },
+      touches: [{ ...entry, minutes: 30 }],
+    });
+    expect(await minutesOf()).toEqual([45]);
+  });
+
   it("an update keeps the status and triggers no survey; late touches on a closed item are kept", async () => {
     const event = canonicalEvent();
     const closed = await post(event);

@@ -96,7 +96,7 @@ export async function recordWork(
       ${contact ? stmt`${contactUpdateCtes(contact, at, "client_renamed")},` : nothing}
       ${memberUpdateCtes(at, contact ? "contact_changed" : "client_renamed")},
       ${workItemCte(event, at, contact !== null, "member_updated")},
-      ${touchesCte(touches, at)}
+      ${touchesCte(touches, at, new Date(event.occurredAt).toISOString())}
     select
       (select ok from resolved) as resolved,
       (select id from client_row) as "clientId",
@@ -113,7 +113,7 @@ export async function recordWork(
       } as contact,
       (select id from work_item) as "workItemId",
       (select board from work_item) as board,
-      (select count(*) from touch_new)::int as "touchesRecorded",
+      (select count(*) from touch_new where inserted)::int as "touchesRecorded",
       ${trigger ? surveyCandidatesSql(trigger) : stmt`'[]'::json`} as candidates,
       ${
         trigger

@@ -5,7 +5,8 @@ import { after } from "./parties.ts";
 const closingTypes = new Set(["ticket.closed", "project.completed"]);
 
 /**
- * CTE `work_item (id, board, contact_id)`, after the CTE named `previous`, and only when `resolved` says every
+ * CTEs `item_seen (event_at)`, the item as this statement found it, and
+ * `work_item (id, board, contact_id)`, after the CTE named `previous`, and only when `resolved` says every
  * party was found or created: records the work item as the event
  * describes it. A closing event closes it (its `closedAt`, or the moment of the event), a
  * reopen reopens it, an update keeps the status it had. An event older than one already applied
@@ -33,7 +34,10 @@ export function workItemCte(
       ? stmt`, status = case when ${newer} then 'reopened' else w.status end,
           closed_at = case when ${newer} then null else w.closed_at end`
       : nothing;
-  return stmt`work_item as (
+  return stmt`item_seen as (
+      select event_at from work_items
+      where kind = ${item.kind}::text and external_id = ${item.externalId}::text),
+    work_item as (
       insert into work_items as w (kind, external_id, client_id, contact_id, summary, board, status,
         opened_at, closed_at, first_response_at, event_at, created_at, updated_at)
       select ${item.kind}::text, ${item.externalId}::text, (select id from client_row),
@@ -68,11 +72,13 @@ export interface TouchInput {
 }
 
 /**
- * CTE `touch_new (id)`, after `work_item`, `member_row` and `team_row`: stores the touches not
- * seen before (the unique index drops repeats, also within one event). Touches arriving after
- * the item closed are kept: the work still happened, and metrics credit it.
+ * CTE `touch_new (id, inserted)`, after `work_item`, `member_row` and `team_row`: stores the
+ * touches not seen before (the unique index drops repeats, also within one event), and corrects
+ * the minutes of a touch seen before when this event is the item's newest (a time entry fixed in
+ * the PSA; weighted credit follows). Touches arriving after the item closed are kept: the work
+ * still happened, and metrics credit it.
  */
-export function touchesCte(list: TouchInput[], at: string): Fragment {
+export function touchesCte(list: TouchInput[], at: string, occurredAt: string): Fragment {
   const input = list.map((touch) => ({
     member: touch.memberExternalId,
     team: touch.team,
@@ -85,11 +91,17 @@ export function touchesCte(list: TouchInput[], at: string): Fragment {
         as i(member text, team text, role text, at timestamptz, minutes integer)),
     touch_new as (
       insert into touches (work_item_id, member_id, team_id, role, at, minutes, created_at)
-      select w.id, m.id, t.id, i.role, i.at, i.minutes, ${at}::timestamptz
+      -- One row per touch: an upsert may not meet the same row twice in one statement.
+      select distinct on (m.id, t.id, i.role, i.at)
+        w.id, m.id, t.id, i.role, i.at, i.minutes, ${at}::timestamptz
       from work_item w
         cross join touch_input i
         join member_row m on m.external_id = i.member
         join team_row t on t.key = i.team
-      on conflict do nothing
-      returning id)`;
+      order by m.id, t.id, i.role, i.at, i.minutes desc nulls last
+      on conflict (work_item_id, member_id, team_id, role, at) do update
+        set minutes = excluded.minutes
+        where touches.minutes is distinct from excluded.minutes
+          and not exists (select 1 from item_seen s where s.event_at > ${occurredAt}::timestamptz)
+      returning id, (xmax = 0) as inserted)`;
 }
