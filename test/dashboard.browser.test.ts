@@ -27,7 +27,8 @@ beforeAll(async () => {
   if (skipWithoutChromium) return;
   mkdirSync(SCREENSHOTS, { recursive: true });
   t = await createTestApp();
-  reader = await t.key("metrics:read");
+  // Signs in as a team lead would: figures, follow-ups to read and to resolve.
+  reader = await t.key("metrics:read", "responses:read", "surveys:write");
   const team = await createTeam(t.ctx.db, { key: "help-desk", name: "Help Desk" });
   const member = await createMember(t.ctx.db, { teamId: team.id, name: "Ana Desk" });
   const survey = await createSurvey(t.ctx.db, { scale: "csat3" });

@@ -140,18 +140,27 @@ describe("dashboard sign-in", () => {
   });
 });
 
+/** A negative answer, which opens a follow-up. */
+async function negativeAnswer(comment?: string) {
+  const work = await createSurveyedWork(t.ctx.db, "csat3");
+  await recordResponseChange(t.ctx, {
+    surveyId: work.survey.id,
+    clientId: work.client.id,
+    workItemId: work.workItem.id,
+    scale: "csat3",
+    score: 1,
+    ...(comment === undefined ? {} : { comment }),
+    respondedAt: t.clock.now(),
+  });
+}
+
 describe("dashboard forms and pages", () => {
   it("refuses a form without the CSRF token, or from another site, and changes nothing", async () => {
-    const work = await createSurveyedWork(t.ctx.db, "csat3");
-    await recordResponseChange(t.ctx, {
-      surveyId: work.survey.id,
-      clientId: work.client.id,
-      workItemId: work.workItem.id,
-      scale: "csat3",
-      score: 1,
-      respondedAt: t.clock.now(),
-    });
-    const { cookie } = await signIn(t, await t.key("metrics:read"));
+    await negativeAnswer();
+    const { cookie } = await signIn(
+      t,
+      await t.key("metrics:read", "responses:read", "surveys:write"),
+    );
     const list = await (await page("/dashboard/followups", cookie)).text();
     const id = /data-followup="([^"]+)"/.exec(list)?.[1];
     expect(id).toBeTruthy();
@@ -172,6 +181,13 @@ describe("dashboard forms and pages", () => {
       { origin: "https://evil.example" },
     );
     expect(crossSite.status).toBe(403);
+    // Resolving needs a note, as in the API.
+    const noNote = await post(`/dashboard/followups/${id}`, cookie, {
+      action: "resolve",
+      _csrf: csrf,
+      note: "  ",
+    });
+    expect(noNote.status).toBe(400);
     const detail = await (await page(`/dashboard/followups/${id}`, cookie)).text();
     expect(detail).toContain("status-open");
 
@@ -186,20 +202,33 @@ describe("dashboard forms and pages", () => {
     expect(after).toContain("Called the client back");
   });
 
+  it("follow-ups need the API's scopes: responses:read to see them, surveys:write to change them", async () => {
+    await negativeAnswer("Only responses:read may read this");
+    const metricsOnly = (await signIn(t, await t.key("metrics:read"))).cookie;
+    const list = await page("/dashboard/followups", metricsOnly);
+    expect(list.status).toBe(403);
+    expect(await list.text()).not.toContain("Only responses:read may read this");
+
+    const reader = (await signIn(t, await t.key("metrics:read", "responses:read"))).cookie;
+    const readable = await (await page("/dashboard/followups", reader)).text();
+    expect(readable).toContain("Only responses:read may read this");
+    const id = /data-followup="([^"]+)"/.exec(readable)![1]!;
+    const refused = await post(`/dashboard/followups/${id}`, reader, {
+      action: "resolve",
+      _csrf: csrfOf(readable),
+      note: "closed by a read-only key",
+    });
+    expect(refused.status).toBe(403);
+    const admin = await t.key("admin");
+    const after = await (await t.request(`/v1/followups/${id}`, { key: admin })).json();
+    expect(after.state).toBe("open");
+  });
+
   it("escapes user text on every page", async () => {
     const hostile = `<script>alert("x")</script><img src=x onerror=alert(1)>`;
-    const work = await createSurveyedWork(t.ctx.db, "csat3");
-    await recordResponseChange(t.ctx, {
-      surveyId: work.survey.id,
-      clientId: work.client.id,
-      workItemId: work.workItem.id,
-      scale: "csat3",
-      score: 1,
-      comment: hostile,
-      respondedAt: t.clock.now(),
-    });
+    await negativeAnswer(hostile);
     await createTeam(t.ctx.db, { key: "hostile-team", name: hostile });
-    const { cookie } = await signIn(t, await t.key("metrics:read"));
+    const { cookie } = await signIn(t, await t.key("metrics:read", "responses:read"));
     for (const path of [
       "/dashboard/followups",
       "/dashboard",
@@ -216,7 +245,7 @@ describe("dashboard forms and pages", () => {
   });
 
   it("answers unknown pages and bad input with friendly HTML, never JSON", async () => {
-    const { cookie } = await signIn(t, await t.key("metrics:read"));
+    const { cookie } = await signIn(t, await t.key("metrics:read", "responses:read"));
     for (const [path, status] of [
       ["/dashboard/no-such-page", 404],
       ["/dashboard/followups/not-an-id", 404],

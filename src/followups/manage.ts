@@ -187,6 +187,13 @@ export async function updateFollowup({
       .where(eq(followups.id, input.id))
       .for("update");
     if (!current) throw new ApiError("not_found", "No follow-up has this id.");
+    if (input.state === "resolved" && !input.note?.trim()) {
+      throw new ApiError("validation_failed", "A note is required to resolve a follow-up.", {
+        errors: [
+          { path: "note", message: "a note is required to resolve a follow-up", in: "body" },
+        ],
+      });
+    }
     if (input.state && !allowedMoves[current.state].includes(input.state)) {
       throw new ApiError(
         "conflict",

@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { grants, type Scope } from "../apikeys/scopes.ts";
 import { dashboardPages } from "../dashboard/figure-pages.ts";
 import { type FollowupFilter, FollowupPage, FollowupsPage } from "../dashboard/followups-page.tsx";
 import { GoalsPage } from "../dashboard/goals-page.tsx";
@@ -87,49 +88,75 @@ dashboardRoutes.post("/dashboard/sign-out", requireSession, async (c) => {
   return c.redirect("/dashboard/sign-in", 303);
 });
 
-dashboardRoutes.get("/dashboard/followups", requireSession, async (c) => {
-  const wanted = c.req.query("state") ?? "open";
-  const filter: FollowupFilter =
-    (["open", "overdue", "acknowledged", "resolved", "all"] as const).find(
-      (value) => value === wanted,
-    ) ?? "open";
-  const { data } = await listFollowups({
-    ctx: serviceContext(c.get("services")),
-    input: {
-      state: filter === "all" || filter === "overdue" ? undefined : filter,
-      overdue: filter === "overdue" ? true : undefined,
-      team: c.req.query("team") || undefined,
-      limit: 200,
-    },
-  });
-  return html(
-    c,
-    FollowupsPage({
-      ...frame(c, "Follow-ups", "followups"),
-      filter,
-      followups: data,
-      csrf: csrfTokenFor(c.get("session").token),
-      notice: c.req.query("done") === "1" ? "Saved." : undefined,
-    }),
-  );
-});
+/**
+ * The signed-in key must also hold `scope`, as the API asks for the same data or action:
+ * follow-ups (which quote comments) need `responses:read`, changing them `surveys:write`.
+ */
+function requireScope(scope: Scope): MiddlewareHandler<DashboardEnv> {
+  return async (c, next) => {
+    if (!grants(c.get("session").apiKey.scopes, scope)) {
+      return errorPage(c, 403, `This needs an API key with the ${scope} scope.`);
+    }
+    await next();
+  };
+}
 
-dashboardRoutes.get("/dashboard/followups/:id", requireSession, async (c) => {
-  const id = c.req.param("id");
-  if (!UUID.test(id)) return notFoundPage(c);
-  const followup = await getFollowup({ ctx: serviceContext(c.get("services")), input: { id } });
-  return html(
-    c,
-    FollowupPage({
-      ...frame(c, "Follow-up", "followups"),
-      followup,
-      csrf: csrfTokenFor(c.get("session").token),
-    }),
-  );
-});
+dashboardRoutes.get(
+  "/dashboard/followups",
+  requireSession,
+  requireScope("responses:read"),
+  async (c) => {
+    const wanted = c.req.query("state") ?? "open";
+    const filter: FollowupFilter =
+      (["open", "overdue", "acknowledged", "resolved", "all"] as const).find(
+        (value) => value === wanted,
+      ) ?? "open";
+    const { data } = await listFollowups({
+      ctx: serviceContext(c.get("services")),
+      input: {
+        state: filter === "all" || filter === "overdue" ? undefined : filter,
+        overdue: filter === "overdue" ? true : undefined,
+        team: c.req.query("team") || undefined,
+        limit: 200,
+      },
+    });
+    return html(
+      c,
+      FollowupsPage({
+        ...frame(c, "Follow-ups", "followups"),
+        filter,
+        followups: data,
+        csrf: csrfTokenFor(c.get("session").token),
+        notice: c.req.query("done") === "1" ? "Saved." : undefined,
+      }),
+    );
+  },
+);
+
+dashboardRoutes.get(
+  "/dashboard/followups/:id",
+  requireSession,
+  requireScope("responses:read"),
+  async (c) => {
+    const id = c.req.param("id");
+    if (!UUID.test(id)) return notFoundPage(c);
+    const followup = await getFollowup({ ctx: serviceContext(c.get("services")), input: { id } });
+    return html(
+      c,
+      FollowupPage({
+        ...frame(c, "Follow-up", "followups"),
+        followup,
+        csrf: csrfTokenFor(c.get("session").token),
+      }),
+    );
+  },
+);
 
 dashboardRoutes.post("/dashboard/followups/:id", requireSession, async (c) => {
   const form = await formOf(c);
+  if (!grants(c.get("session").apiKey.scopes, "surveys:write")) {
+    return errorPage(c, 403, "Changing a follow-up needs an API key with the surveys:write scope.");
+  }
   const id = c.req.param("id");
   if (!UUID.test(id)) return notFoundPage(c);
   const action = form.action;
@@ -137,6 +164,7 @@ dashboardRoutes.post("/dashboard/followups/:id", requireSession, async (c) => {
     return errorPage(c, 400, "Choose acknowledge or resolve.");
   }
   const note = form.note?.trim().slice(0, 2000) || undefined;
+  if (action === "resolve" && !note) return errorPage(c, 400, "Resolving needs a note.");
   await updateFollowup({
     ctx: serviceContext(c.get("services")),
     input: {
