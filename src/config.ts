@@ -19,7 +19,33 @@ const httpUrl = z.url({ protocol: /^https?$/ }).transform((value) => value.repla
 
 const postgresUrl = z
   .string()
-  .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://");
+  .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
+  .refine(
+    (value) => postgresHosts(value) !== undefined,
+    "is not a URL the driver can read (percent-encode `/`, `#`, `?` and `@` in the password)",
+  );
+
+/**
+ * The hosts of a PostgreSQL URL (`host:port`, several for fail-over), read as the `postgres`
+ * driver reads them; undefined when the URL cannot be read that way.
+ */
+export function postgresHosts(value: string): { hosts: string[]; database: string } | undefined {
+  const afterScheme = value.slice(value.indexOf("://") + 3).split(/[?/]/)[0] ?? "";
+  let hostList: string;
+  try {
+    hostList = decodeURIComponent(afterScheme.slice(afterScheme.indexOf("@") + 1));
+  } catch {
+    return undefined;
+  }
+  const hosts = hostList.split(",").filter(Boolean);
+  try {
+    const url = new URL(value.replace(hostList, hosts[0] ?? ""));
+    if (!url.hostname || hosts.length === 0) return undefined;
+    return { hosts, database: url.pathname.replace(/^\//, "") };
+  } catch {
+    return undefined;
+  }
+}
 
 const commaList = z.string().transform((value) =>
   value

@@ -1,4 +1,4 @@
-import type { Config } from "./config.ts";
+import { type Config, postgresHosts } from "./config.ts";
 import { type Services, systemClock } from "./context.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import type { Logger } from "./logger.ts";
@@ -16,8 +16,11 @@ export async function openConfiguredDatabase(config: Config): Promise<Database> 
 
 export function describeDatabase(config: Config): string {
   if (!config.DATABASE_URL) return `embedded PGlite in ${config.DATA_DIR}`;
-  const url = new URL(config.DATABASE_URL);
-  return `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}`;
+  // Hosts and database only: never the credentials.
+  const read = postgresHosts(config.DATABASE_URL);
+  if (!read) return "PostgreSQL (DATABASE_URL)";
+  const hosts = read.hosts.map((host) => (host.includes(":") ? host : `${host}:5432`));
+  return `PostgreSQL at ${hosts.join(",")}/${read.database}`;
 }
 
 export async function createServices(config: Config, logger: Logger): Promise<Services> {

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { ConfigError, defaultPoolSize, loadConfig } from "../src/config.ts";
+import { describeDatabase } from "../src/runtime.ts";
 
 describe("configuration", () => {
   it("starts with no configuration at all", () => {
@@ -26,6 +27,8 @@ describe("configuration", () => {
     ["PORT", "abc"],
     ["PORT", "70000"],
     ["DATABASE_URL", "mysql://x"],
+    // An unencoded `/` in the password: the driver would fail, printing the whole URL.
+    ["DATABASE_URL", "postgres://rapport:s3cr/etPW@db.internal:5432/rapport"],
     ["PUBLIC_BASE_URL", "not a url"],
     ["LOG_LEVEL", "loud"],
     ["APP_SECRET", "short"],
@@ -38,6 +41,20 @@ describe("configuration", () => {
       expect(message).toContain(name);
       expect(message).not.toContain("\n");
     }
+  });
+
+  it("a bad DATABASE_URL is refused without echoing it; several hosts are read as the driver does", () => {
+    try {
+      loadConfig({ DATABASE_URL: "postgres://rapport:s3cr/etPW@db.internal:5432/rapport" });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as Error).message).not.toContain("s3cr");
+    }
+    const config = loadConfig({ DATABASE_URL: "postgres://app:s3cr3t@db1:5432,db2/rapport" });
+    expect(describeDatabase(config)).toBe("PostgreSQL at db1:5432,db2:5432/rapport");
+    expect(describeDatabase(loadConfig({ DATABASE_URL: "postgres://u:p%2Fq@db/r" }))).toBe(
+      "PostgreSQL at db:5432/r",
+    );
   });
 
   it("never echoes a secret-looking value", () => {
