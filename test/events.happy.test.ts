@@ -352,6 +352,26 @@ describe("the work item's life", () => {
     expect(closed.invitation).toMatchObject({ status: "scheduled", surveyKey: "alignment-csat-f" });
   });
 
+  it("a close delivered after a later update (a note added after closing) still closes the item", async () => {
+    const close = canonicalEvent({ occurredAt: "2026-11-18T16:42:10Z" });
+    const note = await post({
+      ...close,
+      id: `${close.id}-note`,
+      type: "ticket.updated",
+      occurredAt: "2026-11-18T17:00:00Z",
+      workItem: { ...close.workItem, closedAt: null },
+      touches: [],
+    });
+    const closed = await post(close);
+    expect(closed.workItemId).toBe(note.workItemId);
+    const [item] = await t.ctx.db
+      .select()
+      .from(workItems)
+      .where(eq(workItems.id, closed.workItemId));
+    expect(item!.status).toBe("closed");
+    expect(item!.closedAt?.toISOString()).toBe(new Date(close.workItem.closedAt!).toISOString());
+  });
+
   it("a time entry sent again with corrected minutes is corrected, unless the event is older", async () => {
     const entry = {
       member: { externalId: "fixer", name: "Fixer" },

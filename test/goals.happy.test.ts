@@ -365,8 +365,15 @@ describe("a frozen period outlives later goal edits", () => {
     const after = (await attainment("2026-10", "retired-desk")).data;
     expect(after).toHaveLength(1);
     expect(after[0]).toMatchObject({ final: true, value: 75 });
-    // A month that began after the goal was deactivated is not answered for it.
+    // A month that began after the goal was deactivated is not answered for it, also after the
+    // inactive goal is edited.
     t.clock.set("2026-12-05T00:00:00Z");
+    const renamed = await t.request(`/v1/goals/${goal.id}`, {
+      key: admin,
+      method: "PATCH",
+      json: { name: "Old desk goal" },
+    });
+    expect(renamed.status).toBe(200);
     expect((await attainment("2026-11", "retired-desk")).data).toEqual([]);
     t.clock.set("2026-11-18T17:00:00Z");
   });

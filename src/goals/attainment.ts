@@ -77,7 +77,7 @@ export async function attainmentFor({
     if (goal.periodKind !== period.kind) continue;
     const { start, end } = periodRange(period, goal.timezone);
     // A deactivated goal still answers (and freezes) the periods that ended while it was active.
-    if (!goal.active && goal.updatedAt < end) continue;
+    if (!goal.active && (goal.deactivatedAt ?? goal.updatedAt) < end) continue;
     const live = await computeAttainment(ctx, goal, period, start, end);
     if (now < finalizesAt(end, ctx.config.GOALS_FINALIZE_AFTER_HOURS)) {
       answers.push(live);

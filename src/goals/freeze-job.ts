@@ -45,7 +45,7 @@ export const goalFreezeJob: Job = {
             // freezes that period; `attainmentFor` decides in the goal's own zone.
             or(
               eq(goals.active, true),
-              gte(goals.updatedAt, new Date(end.getTime() - 14 * 3_600_000)),
+              gte(goals.deactivatedAt, new Date(end.getTime() - 14 * 3_600_000)),
             ),
             eq(goals.periodKind, period.kind),
             notExists(

@@ -156,9 +156,17 @@ export async function updateGoal({
         })
       : {};
   const set = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));
+  const now = ctx.clock.now();
+  // The moment it stopped counting: kept while it stays inactive, whatever else is edited.
+  const deactivation =
+    rest.active === false && existing.active
+      ? { deactivatedAt: now }
+      : rest.active === true
+        ? { deactivatedAt: null }
+        : {};
   await ctx.db
     .update(goals)
-    .set({ ...set, ...owners, updatedAt: ctx.clock.now() })
+    .set({ ...set, ...owners, ...deactivation, updatedAt: now })
     .where(eq(goals.id, input.id));
   return getGoal({ ctx, input: { id: input.id } });
 }

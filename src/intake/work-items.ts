@@ -27,26 +27,32 @@ export function workItemCte(
     stmt`${value ? new Date(value).toISOString() : null}::timestamptz`;
   // The event is the item's newest (or the first with a time): it may change what it says.
   const newer = stmt`(w.event_at is null or excluded.event_at >= w.event_at)`;
+  // A close or reopen competes only with the status changes before it: an update in between
+  // (a note added after closing) keeps the status, so a close delivered after it still counts.
+  const newerStatus = stmt`(w.status_at is null or excluded.event_at >= w.status_at)`;
   const statusChange = closing
-    ? stmt`, status = case when ${newer} then 'closed' else w.status end,
-        closed_at = case when ${newer} then ${closedAt}::timestamptz else w.closed_at end`
+    ? stmt`, status = case when ${newerStatus} then 'closed' else w.status end,
+        closed_at = case when ${newerStatus} then ${closedAt}::timestamptz else w.closed_at end,
+        status_at = case when ${newerStatus} then excluded.event_at else w.status_at end`
     : reopening
-      ? stmt`, status = case when ${newer} then 'reopened' else w.status end,
-          closed_at = case when ${newer} then null else w.closed_at end`
+      ? stmt`, status = case when ${newerStatus} then 'reopened' else w.status end,
+          closed_at = case when ${newerStatus} then null else w.closed_at end,
+          status_at = case when ${newerStatus} then excluded.event_at else w.status_at end`
       : nothing;
   return stmt`item_seen as (
       select event_at from work_items
       where kind = ${item.kind}::text and external_id = ${item.externalId}::text),
     work_item as (
       insert into work_items as w (kind, external_id, client_id, contact_id, summary, board, status,
-        opened_at, closed_at, first_response_at, event_at, created_at, updated_at)
+        opened_at, closed_at, first_response_at, event_at, status_at, created_at, updated_at)
       select ${item.kind}::text, ${item.externalId}::text, (select id from client_row),
         ${hasContact ? stmt`(select id from contact_now)` : stmt`null::uuid`},
         ${item.summary}::text, ${item.board ?? null}::text, ${status}::text,
         ${instant(item.openedAt)},
         ${closing ? stmt`${closedAt}::timestamptz` : reopening ? stmt`null::timestamptz` : instant(item.closedAt)},
-        ${instant(item.firstResponseAt)}, ${instant(event.occurredAt)}, ${at}::timestamptz,
-        ${at}::timestamptz
+        ${instant(item.firstResponseAt)}, ${instant(event.occurredAt)},
+        ${closing || reopening ? instant(event.occurredAt) : stmt`null::timestamptz`},
+        ${at}::timestamptz, ${at}::timestamptz
       where (select ok from resolved) and ${after(previous)}
       on conflict (kind, external_id) do update set
         client_id = case when ${newer} then excluded.client_id else w.client_id end,

@@ -41,6 +41,8 @@ export const goals = pgTable(
     // Period edges are local midnights in this zone, so a goal's month never moves.
     timezone: text().notNull().default("UTC"),
     active: boolean().notNull().default(true),
+    /** When the goal was last deactivated (null while active): later edits do not move it. */
+    deactivatedAt: timestamp({ withTimezone: true }),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },

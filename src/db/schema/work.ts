@@ -35,6 +35,8 @@ export const workItems = pgTable(
      * delivered late adds its touches but changes neither status, board nor parties.
      */
     eventAt: timestamp({ withTimezone: true }),
+    /** When the event that set the current status happened: an older close or reopen loses. */
+    statusAt: timestamp({ withTimezone: true }),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
