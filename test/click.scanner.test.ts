@@ -214,6 +214,23 @@ describe("the person's own actions stay out of later bursts", () => {
     expect(rows[0]).toMatchObject({ state: "recorded", score: 2 });
   });
 
+  it("a scanner that also follows the page's links is still a burst, its page click included", async () => {
+    const survey = await createSurvey(t.ctx.db, { scale: "csat5" });
+    const { invitation, token } = await createInvitation(t.ctx.db, secret, { surveyId: survey.id });
+    await click(token, 1, DISGUISED_SCANNER);
+    t.clock.advance(200);
+    await click(token, 5, {
+      ...DISGUISED_SCANNER,
+      "sec-fetch-site": "same-origin",
+      referer: `http://rapport.test/r/${token}/1`,
+    });
+    t.clock.advance(200);
+    await click(token, 2, DISGUISED_SCANNER);
+    const { rows, evidence } = await state(invitation.id);
+    expect(rows[0]?.state).not.toBe("recorded");
+    expect(evidence.map((c) => c.verdict)).toEqual(["quarantined", "quarantined", "quarantined"]);
+  });
+
   it("an answer given with a comment survives a later burst that undoes a scanner's change", async () => {
     const { invitation, token } = await createInvitation(t.ctx.db, secret);
     await click(token, 1, DISGUISED_SCANNER);

@@ -57,10 +57,9 @@ const responseSelect = `r.id as response_id, r.state, r.score::int as score, r.c
 const recentSelect = `coalesce((
       select json_agg(json_build_object('id', k.id, 'score', k.score, 'verdict', k.verdict,
         'at', k.at, 'userAgent', k.user_agent, 'acceptLanguage', k.accept_language,
-        'ipHash', k.ip_hash))
+        'ipHash', k.ip_hash, 'fromPage', k.from_page))
       from clicks k
       where k.invitation_id = i.id and k.at > $2::timestamptz and k.verdict <> 'ignored'
-        and not k.from_page
     ), '[]'::json) as recent`;
 
 interface TargetRow {
@@ -157,6 +156,7 @@ interface RecentClickJson {
   userAgent: string | null;
   acceptLanguage: string | null;
   ipHash: string | null;
+  fromPage: boolean;
 }
 
 interface StateRow extends ResponseSqlRow {
@@ -185,6 +185,7 @@ export async function clickStateOf(
       verdict: click.verdict,
       at: new Date(click.at),
       sender: senderOf(click),
+      fromPage: click.fromPage === true,
     })),
     webhookTypes: eventTypesOf(row.webhook_types),
   };

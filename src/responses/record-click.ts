@@ -160,7 +160,9 @@ async function decideUnderLock(
         verdict: plan.verdict,
         reason: plan.reason,
       };
-      const kept = input.fromPage ? state.recent : [...state.recent, current];
+      // The window holds what tells a burst: clicks from the page are left out.
+      const fromLinks = state.recent.filter((click) => !click.fromPage);
+      const kept = input.fromPage ? fromLinks : [...fromLinks, current];
       const keepWindow = () =>
         setClickWindow(tx, target.invitation.id, windowWith([], kept, since));
       const write = await carryOut(txCtx, target, plan, input.score, now);
@@ -227,15 +229,20 @@ function shown(
 
 /**
  * The burst the click's sender takes part in within `recent` (the burst window's clicks), if any.
- * A click from the thank-you page's own links is a person changing their answer.
+ * A click from the thank-you page's own links is a person changing their answer: it never makes
+ * a burst, its own or another sender's. Its sender's clicks from the email links still can, and
+ * then the page clicks of that sender are taken back with the rest (a scanner can follow links).
  */
-function burstOf<Click extends SenderScore>(
+function burstOf<Click extends SenderScore & { fromPage?: boolean }>(
   recent: Click[],
   current: SenderScore,
   input: ClickInput,
 ): Burst<Click> | undefined {
   if (input.fromPage) return undefined;
-  const senders = burstSenders(recent, current);
+  const senders = burstSenders(
+    recent.filter((click) => !click.fromPage),
+    current,
+  );
   return senders.has(current.sender) ? { senders, recent } : undefined;
 }
 
