@@ -167,9 +167,14 @@ export async function eraseContact({
       eq(responses.contactId, erased.id),
       sql`${responses.comment} is not null`,
     );
+    // As digests quote them (trimmed); a comment too short to tell apart ("ok", "thanks")
+    // identifies no one and would match other people's digests.
     const comments = (
       await db.select({ comment: responses.comment }).from(responses).where(withComment)
-    ).flatMap((row) => (row.comment ? [row.comment] : []));
+    ).flatMap((row) => {
+      const quoted = row.comment?.trim() ?? "";
+      return quoted.length >= 12 ? [quoted] : [];
+    });
     await db.update(responses).set({ comment: null, updatedAt: now }).where(withComment);
     // Webhook deliveries carry the response as it was, also those still queued.
     await db.execute(sql`
@@ -182,8 +187,11 @@ export async function eraseContact({
     // Deliveries a PSA sent that could not be mapped keep the body as received: a replay
     // would bring the person back. The ones naming their address go.
     if (known?.email) {
+      // The whole address, not a longer one that ends with it (bo@ in jimbo@).
+      const address = known.email.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
       await db.execute(sql`
-        delete from dead_letters where strpos(lower(body), ${known.email.toLowerCase()}) > 0`);
+        delete from dead_letters
+        where body ~* ${`(^|[^a-z0-9._%+-])${address}($|[^a-z0-9.-])`}`);
     }
     // Weekly digests kept by the local outbox quote comments.
     if (comments.length > 0) {
