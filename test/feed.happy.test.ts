@@ -131,6 +131,17 @@ describe("the attributed-score feed", () => {
     });
   });
 
+  it("takes back the cursor of a first page asked with a very precise updatedSince", async () => {
+    const first = await t.request(
+      "/v1/responses?updatedSince=2000-01-01T00:00:00.1234567891Z&limit=1",
+      { key },
+    );
+    expect(first.status).toBe(200);
+    const { nextCursor } = (await first.json()) as { nextCursor: string };
+    const second = await t.request(`/v1/responses?cursor=${nextCursor}&limit=1`, { key });
+    expect(second.status).toBe(200);
+  });
+
   it("filters by team, state and updatedSince", async () => {
     await newResponse({ state: "quarantined" });
     const quarantined = await page("state=quarantined&limit=1000");
