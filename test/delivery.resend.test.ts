@@ -168,9 +168,9 @@ describe("sending survey emails through Resend", () => {
     }
   });
 
-  it("one bad address fails only its own invitation", async () => {
+  it("one address the provider refuses fails only its own invitation", async () => {
     const secret = await appSecret(t.ctx);
-    const contact = await createContact(t.ctx.db, { email: "not-an-address" });
+    const contact = await createContact(t.ctx.db, { email: "someone+refused@client.example" });
     const bad = await createInvitation(t.ctx.db, secret, {
       status: "scheduled",
       contactId: contact.id,
@@ -180,6 +180,33 @@ describe("sending survey emails through Resend", () => {
     await sendEverything();
     expect((await stateOf(bad.invitation.id)).row.status).toBe("failed");
     for (const row of good) expect((await stateOf(row.id)).row.status).toBe("sent");
+  });
+
+  it("an address that is not one is cancelled before any batch, never sent nor counted sent", async () => {
+    const secret = await appSecret(t.ctx);
+    const contact = await createContact(t.ctx.db, { email: "not-an-address" });
+    const bad = await createInvitation(t.ctx.db, secret, {
+      status: "scheduled",
+      contactId: contact.id,
+      clientId: contact.clientId,
+    });
+    const good = await due(2);
+    // The batch's answer is lost, and a member opts out before the retry: the retry's body
+    // differs, and the provider's 409 counts the batch as sent by its first attempt.
+    fake.script("hang");
+    await sendDueInvitations.runOnce(t.ctx);
+    await t.ctx.db
+      .update(contacts)
+      .set({ optedOutAt: t.clock.now() })
+      .where(eq(contacts.id, good[1]!.contactId));
+    await sendEverything();
+    const { row, events } = await stateOf(bad.invitation.id);
+    expect(row.status).toBe("cancelled");
+    expect(events.find((event) => event.type === "cancelled")?.detail).toEqual({
+      reason: "invalid_email",
+    });
+    expect(fake.count(bad.invitation.id)).toBe(0);
+    expect((await stateOf(good[0]!.id)).row.status).toBe("sent");
   });
 
   it("a worker that stopped after sending but before recording does not cause a second email", async () => {

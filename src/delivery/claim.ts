@@ -24,7 +24,8 @@ export type CancelReason =
   | "expired"
   | "answered"
   | "survey_inactive"
-  | "client_excluded";
+  | "client_excluded"
+  | "invalid_email";
 
 /**
  * Claims work for one lane: first a batch whose worker stopped (or whose retry is due), re-sent
@@ -120,6 +121,7 @@ interface DueRow {
   answered: boolean;
   survey_inactive: boolean;
   client_excluded: boolean;
+  invalid_email: boolean;
 }
 
 async function claimDue(ctx: ServiceContext, lane: Lane, limit: number) {
@@ -172,7 +174,8 @@ function stateOf(
                (c.complained_at is not null) as complained,
                (i.expires_at <= ${at(now)}) as expired,
                ${reminder ? sql`exists (select 1 from responses r where r.invitation_id = i.id and r.state = 'recorded')` : sql`false`} as answered,
-               not s.active as survey_inactive, cl.exclude_from_surveys as client_excluded
+               not s.active as survey_inactive, cl.exclude_from_surveys as client_excluded,
+               (c.email !~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') as invalid_email
         from invitations i join contacts c on c.id = i.contact_id
           join surveys s on s.id = i.survey_id join clients cl on cl.id = i.client_id
         where ${where}
@@ -214,6 +217,9 @@ async function cancelUnsendable(
 function cancelReason(row: DueRow): CancelReason | null {
   if (row.erased) return "erased";
   if (row.no_email) return "no_email";
+  // Refused here rather than by the provider inside a batch: a batch's outcome is then all or
+  // nothing, which a retry under the same key relies on (see the transport's 409).
+  if (row.invalid_email) return "invalid_email";
   if (row.opted_out) return "opted_out";
   if (row.bounced) return "bounced";
   if (row.complained) return "complained";

@@ -247,6 +247,11 @@ export class FakeResend {
         errors.push({ index, message: `Invalid \`to\` field: ${to}` });
         continue;
       }
+      // A recipient the provider refuses for its own reasons (a suppression list, say).
+      if (to.includes("+refused@")) {
+        errors.push({ index, message: `The recipient ${to} is suppressed` });
+        continue;
+      }
       const id = `fake-${this.nextId++}`;
       data.push({ id });
       const tag = (name: string) => email.tags?.find((t) => t.name === name)?.value ?? null;
