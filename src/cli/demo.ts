@@ -84,7 +84,12 @@ export async function runDemo({
   const end = ctx.clock.now();
   const start = new Date(end.getTime() - input.days * DAY);
   const clock = new DemoClock(start);
-  const demo: ServiceContext = { ...ctx, clock };
+  // Demo emails go to invented people: always into the local outbox, never through Resend.
+  const demo: ServiceContext = {
+    ...ctx,
+    clock,
+    config: { ...ctx.config, RESEND_API_KEY: undefined },
+  };
   const secret = await appSecret(ctx);
   const pending: PendingAnswer[] = [];
   const summary = { tickets: 0, projects: 0, invitations: 0, responses: 0 };
