@@ -117,8 +117,11 @@ export async function recordWork(
       ${trigger ? surveyCandidatesSql(trigger) : stmt`'[]'::json`} as candidates,
       ${
         trigger
-          ? stmt`(select coalesce(json_agg(distinct t.key), '[]'::json) from touches x
-              join teams t on t.id = x.team_id where x.work_item_id = (select id from work_item))`
+          ? // Read only when a survey for the trigger filters by team.
+            stmt`(select coalesce(json_agg(distinct t.key), '[]'::json) from touches x
+              join teams t on t.id = x.team_id where x.work_item_id = (select id from work_item)
+                and exists (select 1 from surveys where trigger = ${trigger}::text
+                  and cardinality(teams) > 0))`
           : stmt`'[]'::json`
       } as "earlierTeams"`;
 
