@@ -39,8 +39,9 @@ export function postgresHosts(value: string): { hosts: string[]; database: strin
   }
   const hosts = hostList.split(",").filter(Boolean);
   try {
-    const url = new URL(value.replace(hostList, hosts[0] ?? ""));
-    if (!url.hostname || hosts.length === 0) return undefined;
+    // No host (`postgresql:///rapport`): the driver's default (PGHOST, else localhost).
+    const url = new URL(hosts.length === 0 ? value : value.replace(hostList, hosts[0]!));
+    if (hosts.length > 0 && !url.hostname) return undefined;
     return { hosts, database: url.pathname.replace(/^\//, "") };
   } catch {
     return undefined;

@@ -19,8 +19,10 @@ export function describeDatabase(config: Config): string {
   // Hosts and database only: never the credentials.
   const read = postgresHosts(config.DATABASE_URL);
   if (!read) return "PostgreSQL (DATABASE_URL)";
-  const hosts = read.hosts.map((host) => (host.includes(":") ? host : `${host}:5432`));
-  return `PostgreSQL at ${hosts.join(",")}/${read.database}`;
+  const hosts = read.hosts.map((host) =>
+    host.startsWith("/") || /:\d+$/.test(host) ? host : `${host}:5432`,
+  );
+  return `PostgreSQL at ${hosts.join(",") || "the default host"}/${read.database}`;
 }
 
 export async function createServices(config: Config, logger: Logger): Promise<Services> {

@@ -55,6 +55,17 @@ describe("configuration", () => {
     expect(describeDatabase(loadConfig({ DATABASE_URL: "postgres://u:p%2Fq@db/r" }))).toBe(
       "PostgreSQL at db:5432/r",
     );
+    // Forms the driver takes: no host, a unix socket directory, IPv6.
+    for (const [url, described] of [
+      ["postgresql:///rapport", "PostgreSQL at the default host/rapport"],
+      [
+        "postgres://app@%2Fvar%2Frun%2Fpostgresql/rapport",
+        "PostgreSQL at /var/run/postgresql/rapport",
+      ],
+      ["postgres://app:pw@[::1]:5433/rapport?sslmode=disable", "PostgreSQL at [::1]:5433/rapport"],
+    ] as const) {
+      expect(describeDatabase(loadConfig({ DATABASE_URL: url }))).toBe(described);
+    }
   });
 
   it("never echoes a secret-looking value", () => {
