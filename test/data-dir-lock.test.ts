@@ -26,6 +26,11 @@ const freshDir = () => mkdtempSync(join(tmpdir(), "rapport-lock-"));
 const ago = (ms: number) => new Date(Date.now() - ms);
 const ownNamespace = () => JSON.parse(readFileSync(lockOf(probeDir), "utf8")).ns as string | null;
 const lockOf = (dir: string) => join(dir, "rapport.lock");
+/** A process's start time as the lock records it (`/proc/<pid>/stat`, field 22). */
+const startOf = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+};
 
 // A lock taken once, to learn this process's PID namespace as the lock records it.
 const probeDir = freshDir();
@@ -40,21 +45,49 @@ describe("the data directory lock", () => {
     expect(existsSync(lockOf(dir))).toBe(true);
   });
 
-  it("takes over a lock nobody touched for the stale time, even if its pid now runs another program", async () => {
+  it("takes over a lock whose pid now runs another program (another start time)", async () => {
     const unrelated = spawn("sleep", ["30"]);
     try {
       const dir = freshDir();
       writeFileSync(
         lockOf(dir),
-        JSON.stringify({ pid: unrelated.pid, ns: ownNamespace(), nonce: "old" }),
+        JSON.stringify({ pid: unrelated.pid, ns: ownNamespace(), started: "1", nonce: "old" }),
       );
-      utimesSync(lockOf(dir), ago(STALE_MS + 5000), ago(STALE_MS + 5000));
       const lock = await acquireDataDirLock(dir);
       released.push(lock.release);
       expect(JSON.parse(readFileSync(lockOf(dir), "utf8")).pid).toBe(process.pid);
     } finally {
       unrelated.kill();
     }
+  });
+
+  it("leaves the lock of a live holder in this namespace, however long its heartbeat stopped (Ctrl-Z)", async () => {
+    const holder = spawn("sleep", ["30"]);
+    try {
+      const dir = freshDir();
+      const started = startOf(holder.pid!);
+      writeFileSync(
+        lockOf(dir),
+        JSON.stringify({ pid: holder.pid, ns: ownNamespace(), started, nonce: "stopped" }),
+      );
+      utimesSync(lockOf(dir), ago(60_000), ago(60_000));
+      await expect(acquireDataDirLock(dir)).rejects.toThrow(DataDirBusyError);
+      // A lock from before heartbeats (a bare pid) is judged by its pid alone, too.
+      writeFileSync(lockOf(dir), String(holder.pid));
+      utimesSync(lockOf(dir), ago(60_000), ago(60_000));
+      await expect(acquireDataDirLock(dir)).rejects.toThrow(DataDirBusyError);
+    } finally {
+      holder.kill();
+    }
+  });
+
+  it("takes over a lock from another namespace once its heartbeat stopped for the stale time", async () => {
+    const dir = freshDir();
+    writeFileSync(lockOf(dir), JSON.stringify({ pid: 1, ns: "pid:[1]", nonce: "gone" }));
+    utimesSync(lockOf(dir), ago(STALE_MS + 5000), ago(STALE_MS + 5000));
+    const lock = await acquireDataDirLock(dir);
+    released.push(lock.release);
+    expect(JSON.parse(readFileSync(lockOf(dir), "utf8")).pid).toBe(process.pid);
   });
 
   it("takes over at once a lock of this namespace whose process is gone (kill -9)", async () => {

@@ -25,27 +25,36 @@ export const HEARTBEAT_MS = 2_000;
 /** A lock file untouched this long belongs to a process that is gone. */
 export const STALE_MS = 10_000;
 
-/** What a lock file says: its holder, the holder's PID namespace, and the holder's own mark. */
+/**
+ * What a lock file says: its holder's pid, PID namespace and process start time (a pid reused by
+ * another program has another start time), and the holder's own mark.
+ */
 interface LockRecord {
   pid: number;
   ns: string | null;
+  started: string | null;
   nonce: string | null;
 }
 
 /**
  * The embedded database is one process: a second process opening the same files would
  * corrupt them. A lock file held for the life of the process keeps the server, a worker and the
- * CLI from sharing a data directory, also from other containers sharing the volume: its holder
- * touches it every two seconds from a thread of its own (a busy event loop does not stop it), so
- * a file untouched for ten seconds is stale wherever it was written. A holder in this PID
- * namespace is also known dead at once when its pid is gone; a pid that now belongs to another
- * program does not keep a stale lock alive. Only the holder removes its own lock.
+ * CLI from sharing a data directory, also from other containers sharing the volume. A holder in
+ * this PID namespace is judged by its process: alive (even stopped) holds, gone or replaced by
+ * another program (another start time) does not. A holder elsewhere is judged by its heartbeat:
+ * it touches the file every two seconds from a thread of its own (a busy event loop does not
+ * stop it), and a file untouched for ten seconds is stale. Only the holder removes its lock.
  */
 export async function acquireDataDirLock(dataDir: string): Promise<DataDirLock> {
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, "rapport.lock");
-  const mine: LockRecord = { pid: process.pid, ns: pidNamespace(), nonce: randomUUID() };
+  const mine: LockRecord = {
+    pid: process.pid,
+    ns: pidNamespace(),
+    started: startTimeOf(process.pid),
+    nonce: randomUUID(),
+  };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, "wx", 0o600);
@@ -68,16 +77,25 @@ export async function acquireDataDirLock(dataDir: string): Promise<DataDirLock> 
 }
 
 function holdLock(path: string, nonce: string): DataDirLock {
-  // A thread of its own keeps the file fresh while the main thread runs long queries.
+  // A thread of its own keeps the file fresh while the main thread runs long queries; it stops
+  // if the file is no longer ours (taken over after we were thought gone).
   const heartbeat = new Worker(
-    `const { utimesSync } = require("node:fs");
+    `const { readFileSync, utimesSync } = require("node:fs");
      const { workerData } = require("node:worker_threads");
-     setInterval(() => {
-       const now = new Date();
-       try { utimesSync(workerData.path, now, now); } catch {}
+     const beat = setInterval(() => {
+       try {
+         if (JSON.parse(readFileSync(workerData.path, "utf8")).nonce !== workerData.nonce) {
+           clearInterval(beat);
+           return;
+         }
+         const now = new Date();
+         utimesSync(workerData.path, now, now);
+       } catch {}
      }, workerData.every);`,
-    { eval: true, workerData: { path, every: HEARTBEAT_MS } },
+    { eval: true, workerData: { path, nonce, every: HEARTBEAT_MS } },
   );
+  // A heartbeat that cannot run leaves the lock to go stale; it never takes the process down.
+  heartbeat.on("error", () => {});
   heartbeat.unref();
   let released = false;
   return {
@@ -100,27 +118,39 @@ function readRecord(path: string): LockRecord | undefined {
   }
   try {
     const parsed = JSON.parse(text) as Partial<LockRecord> | number;
-    if (typeof parsed === "number") return { pid: parsed, ns: null, nonce: null };
+    // A lock from before heartbeats: its pid is all there is.
+    if (typeof parsed === "number") return { pid: parsed, ns: null, started: null, nonce: null };
     if (typeof parsed.pid === "number") {
-      return { pid: parsed.pid, ns: parsed.ns ?? null, nonce: parsed.nonce ?? null };
+      return {
+        pid: parsed.pid,
+        ns: parsed.ns ?? null,
+        started: parsed.started ?? null,
+        nonce: parsed.nonce ?? null,
+      };
     }
   } catch {
     // Unreadable: written by something else, or cut short by a crash.
   }
-  return { pid: Number.NaN, ns: null, nonce: null };
+  return { pid: Number.NaN, ns: null, started: null, nonce: null };
 }
 
 function isStale(path: string, holder: LockRecord, ns: string | null): boolean {
-  let age: number;
+  // A lock from before heartbeats: stale when its pid is gone, as it always was.
+  if (holder.nonce === null && Number.isInteger(holder.pid)) return !isAlive(holder.pid);
+  // Written in our own PID namespace: the process itself tells, however long it has been
+  // stopped (Ctrl-Z, a paused container); a pid now used by another program has another start.
+  if (ns !== null && holder.ns === ns && Number.isInteger(holder.pid)) {
+    return (
+      !isAlive(holder.pid) ||
+      (holder.started !== null && startTimeOf(holder.pid) !== holder.started)
+    );
+  }
+  // Elsewhere (another container, or a system without /proc): only the heartbeat tells.
   try {
-    age = Date.now() - statSync(path).mtimeMs;
+    return Date.now() - statSync(path).mtimeMs > STALE_MS;
   } catch {
     return true;
   }
-  if (age > STALE_MS) return true;
-  // Our own PID namespace (or a lock from before namespaces were recorded): the pid tells.
-  const sameNamespace = holder.ns === null || holder.ns === ns;
-  return sameNamespace && Number.isInteger(holder.pid) && !isAlive(holder.pid);
 }
 
 function isAlive(pid: number): boolean {
@@ -130,6 +160,16 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The process's start time in clock ticks since boot (`/proc/<pid>/stat`), if known. */
+function startTimeOf(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+  } catch {
+    return null;
   }
 }
 
