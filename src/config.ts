@@ -11,6 +11,23 @@ export function defaultPoolSize(cores: number = availableParallelism()): number 
   return Math.min(20, Math.max(4, 2 * cores));
 }
 
+/**
+ * A zone name: letters first, no colon. Raw offsets such as `+01:00` are refused: the runtime
+ * reads them as ISO offsets (UTC+1) and PostgreSQL as POSIX ones (UTC-1).
+ */
+const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
+
+/** True when the zone is an IANA zone name this runtime knows. */
+export function isKnownZone(zone: string): boolean {
+  if (!ZONE_NAME.test(zone)) return false;
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const booleanFlag = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((value) => value === "true" || value === "1" || value === "yes");
@@ -89,14 +106,7 @@ const envSchema = z.object({
   FOLLOWUP_OVERDUE_BUSINESS_HOURS: z.coerce.number().positive().max(1000).default(4),
   BUSINESS_TIMEZONE: z
     .string()
-    .refine((zone) => {
-      try {
-        new Intl.DateTimeFormat("en", { timeZone: zone });
-        return true;
-      } catch {
-        return false;
-      }
-    }, "must be an IANA time zone such as Europe/Berlin")
+    .refine(isKnownZone, "must be an IANA time zone such as Europe/Berlin")
     .default("UTC"),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(120),
@@ -113,14 +123,7 @@ const envSchema = z.object({
     .default("mon 08:00"),
   DIGEST_TIMEZONE: z
     .string()
-    .refine((zone) => {
-      try {
-        new Intl.DateTimeFormat("en-US", { timeZone: zone });
-        return true;
-      } catch {
-        return false;
-      }
-    }, "must be an IANA time zone such as Europe/Berlin")
+    .refine(isKnownZone, "must be an IANA time zone such as Europe/Berlin")
     .default("UTC"),
   DIGESTS_ENABLED: booleanFlag.default(true),
   DASHBOARD_SESSION_HOURS: z.coerce.number().int().min(1).max(720).default(12),

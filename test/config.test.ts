@@ -32,6 +32,8 @@ describe("configuration", () => {
     ["PUBLIC_BASE_URL", "not a url"],
     ["LOG_LEVEL", "loud"],
     ["APP_SECRET", "short"],
+    ["DIGEST_TIMEZONE", "+01:00"],
+    ["BUSINESS_TIMEZONE", "Mars/Olympus"],
   ])("a bad %s stops start-up with one line naming it", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     try {

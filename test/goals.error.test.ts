@@ -36,6 +36,8 @@ describe("goal requests that are refused", () => {
       [{ ...valid, periodKind: "week" }, "periodKind"],
       [{ ...valid, minN: 0 }, "minN"],
       [{ ...valid, timezone: "Mars/Olympus" }, "timezone"],
+      // A raw offset: the runtime and PostgreSQL read its sign the opposite way.
+      [{ ...valid, timezone: "+01:00" }, "timezone"],
       [{ ...valid, credit: "split" }, "credit"],
     ];
     for (const [body, path] of cases) {

@@ -133,12 +133,3 @@ function offsetMs(at: Date, timeZone: string): number {
   const seconds = at.getUTCSeconds() * 1000 + at.getUTCMilliseconds();
   return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) + seconds - at.getTime();
 }
-
-export function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}

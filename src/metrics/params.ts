@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { isKnownZone } from "../config.ts";
 import { instantOrDateInput } from "../instant.ts";
 import {
   creditModes,
@@ -6,7 +7,6 @@ import {
   filterDims,
   groupDims,
   intervals,
-  isKnownZone,
   type MetricQuery,
 } from "./query.ts";
 

@@ -29,20 +29,3 @@ export interface MetricQuery {
 
 /** Dimensions that split a response's credit between teams and members. */
 export const creditDims = new Set<GroupDim | FilterDim>(["team", "member"]);
-
-/**
- * A zone name: letters first, no colon. Raw offsets such as `+01:00` are refused: the runtime
- * reads them as ISO offsets (UTC+1) and PostgreSQL as POSIX ones (UTC-1).
- */
-const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
-
-/** True when the zone is an IANA zone name this runtime knows. */
-export function isKnownZone(zone: string): boolean {
-  if (!ZONE_NAME.test(zone)) return false;
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -22,8 +22,7 @@ import { attainmentFor } from "../goals/attainment.ts";
 import { asKind, localParts, parsePeriod, periodContaining } from "../goals/calendar.ts";
 import { serviceContext } from "../http/env.ts";
 import { toApiError } from "../http/errors.ts";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UUID } from "../http/page-cursor.ts";
 
 function frame(c: Context<DashboardEnv>, title: string, section?: PageFrame["section"]): PageFrame {
   const session = c.get("session");

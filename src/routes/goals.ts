@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
+import { isKnownZone } from "../config.ts";
 import { goalCreditModes, goalMetrics, goalPeriodKinds, teams } from "../db/schema/index.ts";
 import { type Attainment, attainmentFor } from "../goals/attainment.ts";
-import { isTimeZone, parsePeriod } from "../goals/calendar.ts";
+import { parsePeriod } from "../goals/calendar.ts";
 import { createGoal, type GoalView, getGoal, listGoals, updateGoal } from "../goals/goals.ts";
 import { bearerSecurity, requireScope } from "../http/auth.ts";
 import { createRouter, serviceContext } from "../http/env.ts";
@@ -56,7 +57,7 @@ const GoalFields = z.object({
   }),
   timezone: z
     .string()
-    .refine(isTimeZone, "must be an IANA time zone")
+    .refine(isKnownZone, "must be an IANA time zone")
     .default("UTC")
     .openapi({ description: "Zone whose midnights bound the goal's months and quarters." }),
   active: z.boolean().default(true),
@@ -80,7 +81,7 @@ const UpdateGoal = z
     periodKind: GoalFields.shape.periodKind.optional(),
     minN: z.int().min(1).max(1_000_000).optional(),
     credit: z.enum(goalCreditModes).optional(),
-    timezone: z.string().refine(isTimeZone, "must be an IANA time zone").optional(),
+    timezone: z.string().refine(isKnownZone, "must be an IANA time zone").optional(),
     active: z.boolean().optional(),
   })
   .openapi("UpdateGoal");
