@@ -101,16 +101,14 @@ export async function recordWork(
       (select ok from resolved) as resolved,
       (select id from client_row) as "clientId",
       (select exclude_from_surveys from client_row) as "excludeFromSurveys",
-      ${
-        contact
-          ? stmt`(select json_build_object('id', id, 'email', email, 'optedOutAt', opted_out_at,
-              'bouncedAt', bounced_at, 'complainedAt', complained_at) from contact_now)`
-          : // No contact in the event: the one the item already has, if any.
-            stmt`(select json_build_object('id', k.id, 'email', k.email,
-              'optedOutAt', k.opted_out_at, 'bouncedAt', k.bounced_at,
-              'complainedAt', k.complained_at)
-              from contacts k where k.id = (select contact_id from work_item))`
-      } as contact,
+      (select json_build_object('id', k.id, 'email', k.email, 'optedOutAt', k.opted_out_at,
+          'bouncedAt', k.bounced_at, 'complainedAt', k.complained_at)
+        from ${
+          contact
+            ? stmt`contact_now k`
+            : // No contact in the event: the one the item already has, if any.
+              stmt`contacts k where k.id = (select contact_id from work_item)`
+        }) as contact,
       (select id from work_item) as "workItemId",
       (select board from work_item) as board,
       (select count(*) from touch_new where inserted)::int as "touchesRecorded",
