@@ -64,6 +64,17 @@ async function due(count: number) {
   return rows;
 }
 
+/** A due invitation to a contact of its own, made with `contact`'s fields. */
+async function dueTo(contact: Parameters<typeof createContact>[1]) {
+  const person = await createContact(t.ctx.db, contact);
+  const { invitation } = await createInvitation(t.ctx.db, await appSecret(t.ctx), {
+    status: "scheduled",
+    contactId: person.id,
+    clientId: person.clientId,
+  });
+  return invitation;
+}
+
 /** Runs the job until nothing is due, moving the clock past every retry. */
 async function sendEverything() {
   for (let round = 0; round < 20; round++) {
@@ -169,27 +180,15 @@ describe("sending survey emails through Resend", () => {
   });
 
   it("one address the provider refuses fails only its own invitation", async () => {
-    const secret = await appSecret(t.ctx);
-    const contact = await createContact(t.ctx.db, { email: "someone+refused@client.example" });
-    const bad = await createInvitation(t.ctx.db, secret, {
-      status: "scheduled",
-      contactId: contact.id,
-      clientId: contact.clientId,
-    });
+    const bad = await dueTo({ email: "someone+refused@client.example" });
     const good = await due(2);
     await sendEverything();
-    expect((await stateOf(bad.invitation.id)).row.status).toBe("failed");
+    expect((await stateOf(bad.id)).row.status).toBe("failed");
     for (const row of good) expect((await stateOf(row.id)).row.status).toBe("sent");
   });
 
   it("an address that is not one is cancelled before any batch, never sent nor counted sent", async () => {
-    const secret = await appSecret(t.ctx);
-    const contact = await createContact(t.ctx.db, { email: "not-an-address" });
-    const bad = await createInvitation(t.ctx.db, secret, {
-      status: "scheduled",
-      contactId: contact.id,
-      clientId: contact.clientId,
-    });
+    const bad = await dueTo({ email: "not-an-address" });
     const good = await due(2);
     // The batch's answer is lost, and a member opts out before the retry: the retry's body
     // differs, and the provider's 409 counts the batch as sent by its first attempt.
@@ -200,12 +199,12 @@ describe("sending survey emails through Resend", () => {
       .set({ optedOutAt: t.clock.now() })
       .where(eq(contacts.id, good[1]!.contactId));
     await sendEverything();
-    const { row, events } = await stateOf(bad.invitation.id);
+    const { row, events } = await stateOf(bad.id);
     expect(row.status).toBe("cancelled");
     expect(events.find((event) => event.type === "cancelled")?.detail).toEqual({
       reason: "invalid_email",
     });
-    expect(fake.count(bad.invitation.id)).toBe(0);
+    expect(fake.count(bad.id)).toBe(0);
     expect((await stateOf(good[0]!.id)).row.status).toBe("sent");
   });
 
@@ -248,34 +247,20 @@ describe("sending survey emails through Resend", () => {
 
   it("skips invitations of contacts who opted out or bounced, expired ones, and paused surveys and clients", async () => {
     const secret = await appSecret(t.ctx);
-    const optedOut = await createContact(t.ctx.db, { optedOutAt: new Date("2026-11-01") });
-    const bounced = await createContact(t.ctx.db, { bouncedAt: new Date("2026-11-01") });
-    const a = await createInvitation(t.ctx.db, secret, {
-      status: "scheduled",
-      contactId: optedOut.id,
-      clientId: optedOut.clientId,
-    });
-    const b = await createInvitation(t.ctx.db, secret, {
-      status: "scheduled",
-      contactId: bounced.id,
-      clientId: bounced.clientId,
-    });
-    const c = await createInvitation(t.ctx.db, secret, {
+    const a = await dueTo({ optedOutAt: new Date("2026-11-01") });
+    const b = await dueTo({ bouncedAt: new Date("2026-11-01") });
+    const { invitation: c } = await createInvitation(t.ctx.db, secret, {
       status: "scheduled",
       expiresAt: new Date(t.clock.now().getTime() - 1000),
     });
     // Paused after scheduling: the survey made inactive, the client excluded.
     const paused = await createSurvey(t.ctx.db, { active: false });
-    const d = await createInvitation(t.ctx.db, secret, {
+    const { invitation: d } = await createInvitation(t.ctx.db, secret, {
       status: "scheduled",
       surveyId: paused.id,
     });
     const excluded = await createClient(t.ctx.db, { excludeFromSurveys: true });
-    const e = await createInvitation(t.ctx.db, secret, {
-      status: "scheduled",
-      clientId: excluded.id,
-      contactId: (await createContact(t.ctx.db, { clientId: excluded.id })).id,
-    });
+    const e = await dueTo({ clientId: excluded.id });
     await sendEverything();
     for (const [invitation, reason] of [
       [a, "opted_out"],
@@ -284,15 +269,15 @@ describe("sending survey emails through Resend", () => {
       [d, "survey_inactive"],
       [e, "client_excluded"],
     ] as const) {
-      const { row, events } = await stateOf(invitation.invitation.id);
+      const { row, events } = await stateOf(invitation.id);
       expect(row.status).toBe("cancelled");
       expect(events.find((event) => event.type === "cancelled")?.detail).toEqual({ reason });
-      expect(fake.count(invitation.invitation.id)).toBe(0);
+      expect(fake.count(invitation.id)).toBe(0);
     }
     const cancelled = await t.ctx.db
       .select()
       .from(invitations)
-      .where(and(eq(invitations.id, a.invitation.id), eq(invitations.attempts, 0)));
+      .where(and(eq(invitations.id, a.id), eq(invitations.attempts, 0)));
     expect(cancelled).toHaveLength(1);
   });
 });
