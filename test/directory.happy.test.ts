@@ -12,6 +12,7 @@ import {
   responses,
   webhookDeliveries,
   webhookSubscriptions,
+  workItems,
 } from "../src/db/schema/index.ts";
 import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
@@ -281,6 +282,55 @@ describe("contacts", () => {
     expect(text).not.toContain(event.contact!.name!);
     expect(text).toContain((await erased.json()).externalId);
   });
+  it("the PSA's next event about an erased contact neither brings them back nor surveys them", async () => {
+    const events = await t.key("events:write");
+    const first = canonicalEvent();
+    expect((await t.request("/v1/events", { key: events, json: first })).status).toBe(202);
+    const erased = await t.request(`/v1/contacts/${first.contact!.externalId}`, {
+      method: "DELETE",
+      key: writer,
+    });
+    const { id: erasedId, externalId: erasedExternalId } = await erased.json();
+    // The PSA still knows them, under the id they had.
+    const later = canonicalEvent({ client: first.client, contact: first.contact });
+    const answer = await t.request("/v1/events", { key: events, json: later });
+    expect(answer.status).toBe(202);
+    expect((await answer.json()).invitation).toMatchObject({
+      status: "skipped",
+      reason: "contact_erased",
+    });
+    const named = await t.ctx.db
+      .select()
+      .from(contacts)
+      .where(eq(contacts.externalId, first.contact!.externalId));
+    expect(named).toEqual([]);
+    const stored = await t.ctx.db
+      .select({ payload: eventsTable.payload, workItemId: eventsTable.workItemId })
+      .from(eventsTable)
+      .where(eq(eventsTable.externalId, later.id));
+    expect(JSON.stringify(stored)).not.toContain(first.contact!.email!);
+    expect(JSON.stringify(stored)).not.toContain(first.contact!.name!);
+    expect(stored[0]!.payload).toMatchObject({ contact: { externalId: erasedExternalId } });
+    const surveyed = await t.ctx.db
+      .select()
+      .from(invitations)
+      .where(eq(invitations.workItemId, stored[0]!.workItemId!));
+    expect(surveyed).toEqual([]);
+    const [recorded] = await t.ctx.db
+      .select({ contactId: workItems.contactId })
+      .from(workItems)
+      .where(eq(workItems.id, stored[0]!.workItemId!));
+    expect(recorded!.contactId).toBe(erasedId);
+    // Nor can the directory API recreate them under that id.
+    const again = await put(`/v1/contacts/${first.contact!.externalId}`, {
+      clientExternalId: first.client.externalId,
+      email: first.contact!.email,
+    });
+    expect(again.status).toBe(409);
+    expect(JSON.stringify(await t.ctx.db.select().from(contacts))).not.toContain(
+      first.contact!.email!,
+    );
+  });
 });
 
 describe("teams and members", () => {
@@ -385,5 +435,9 @@ describe("erasing a contact while an event about them is being recorded (Postgre
     const [after] = await t.ctx.db.select().from(contacts).where(eq(contacts.id, before!.id));
     expect(after!.erasedAt).not.toBeNull();
     expect({ email: after!.email, name: after!.name }).toEqual({ email: null, name: null });
+    // Nor does the event recorded meanwhile keep them in its stored copy.
+    const stored = await t.ctx.db.select({ payload: eventsTable.payload }).from(eventsTable);
+    expect(JSON.stringify(stored)).not.toContain(first.contact!.email!);
+    expect(JSON.stringify(stored)).not.toContain("Renamed Person");
   });
 });

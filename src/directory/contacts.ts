@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { and, asc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, inArray, or, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import {
   clicks,
@@ -11,6 +11,7 @@ import {
   responses,
 } from "../db/schema/index.ts";
 import { ApiError } from "../http/errors.ts";
+import { erasedContactKey } from "./erased-key.ts";
 import { afterCursor, cursorAt, type Page, type PageRequest, toPage } from "./pagination.ts";
 
 type Ctx = Pick<ServiceContext, "db" | "clock">;
@@ -56,10 +57,16 @@ export async function putContact({
   const clientId = await findClientId(ctx, input.clientExternalId);
   const now = ctx.clock.now();
   return ctx.db.transaction(async (db) => {
+    // An erased contact no longer has the id, only its hash.
     const [existing] = await db
       .select()
       .from(contacts)
-      .where(eq(contacts.externalId, input.externalId))
+      .where(
+        or(
+          eq(contacts.externalId, input.externalId),
+          eq(contacts.erasedKey, erasedContactKey(input.externalId)),
+        ),
+      )
       .for("update");
     if (existing?.erasedAt) {
       throw new ApiError("conflict", "This contact was erased; its id cannot be reused.");
@@ -158,6 +165,7 @@ export async function eraseContact({
         name: null,
         locale: null,
         erasedAt: now,
+        erasedKey: erasedContactKey(input.externalId),
         updatedAt: now,
       })
       .where(eq(contacts.externalId, input.externalId))

@@ -95,12 +95,30 @@ export async function ingestEvent({
       }
 
       const outcome: StoredOutcome = { touchesRecorded: work.touchesRecorded, invitation };
-      const recorded = queryStatement(
-        db,
-        "intake_outcome",
-        stmt`update events set work_item_id = ${work.workItemId}::uuid,
-        outcome = ${JSON.stringify(outcome)}::jsonb where id = ${stored.id}::uuid`,
-      );
+      const set = stmt`work_item_id = ${work.workItemId}::uuid,
+        outcome = ${JSON.stringify(outcome)}::jsonb`;
+      const recorded =
+        event.contact && work.contact
+          ? queryStatement(
+              db,
+              "intake_outcome_contact",
+              // The stored event keeps the contact only while they are not erased. Their row is
+              // share-locked here: an erasure under way ends first and is seen, or starts after
+              // this commit and scrubs this event with the others.
+              stmt`with k as (
+                select external_id, erased_at from contacts
+                where id = ${work.contact.id}::uuid for key share)
+              update events set ${set}, payload = case
+                  when (select erased_at from k) is null then payload
+                  else jsonb_set(payload, '{contact}',
+                    jsonb_build_object('externalId', (select external_id from k))) end
+              where id = ${stored.id}::uuid`,
+            )
+          : queryStatement(
+              db,
+              "intake_outcome",
+              stmt`update events set ${set} where id = ${stored.id}::uuid`,
+            );
       return [
         { eventId: stored.id, duplicate: false, workItemId: work.workItemId, ...outcome },
         beforeCommit(recorded.then(() => undefined)),

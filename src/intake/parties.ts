@@ -2,6 +2,7 @@ import { inArray } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { teams } from "../db/schema/index.ts";
 import { type Fragment, ident, stmt } from "../db/statement.ts";
+import { erasedContactKey } from "../directory/erased-key.ts";
 import type { CanonicalEvent } from "./event.ts";
 
 type Ctx = Pick<ServiceContext, "db" | "clock">;
@@ -55,6 +56,7 @@ export interface ContactState {
   optedOutAt: Date | null;
   bouncedAt: Date | null;
   complainedAt: Date | null;
+  erasedAt: Date | null;
 }
 
 /** The contact as `contactCtes` answers it: timestamps are strings on one driver. */
@@ -64,6 +66,7 @@ export interface ContactRow {
   optedOutAt: Date | string | null;
   bouncedAt: Date | string | null;
   complainedAt: Date | string | null;
+  erasedAt: Date | string | null;
 }
 
 export function contactState(row: ContactRow): ContactState {
@@ -73,6 +76,7 @@ export function contactState(row: ContactRow): ContactState {
     optedOutAt: asDate(row.optedOutAt),
     bouncedAt: asDate(row.bouncedAt),
     complainedAt: asDate(row.complainedAt),
+    erasedAt: asDate(row.erasedAt),
   };
 }
 
@@ -82,22 +86,31 @@ function asDate(value: Date | string | null): Date | null {
 }
 
 /**
- * CTEs `contact_found`, `contact_new` and `contact_row (id, email, opted_out_at, bounced_at,
- * complained_at)`, after `client_row`: finds or creates the event's contact.
+ * CTEs `contact_found`, `contact_erased`, `contact_new` and `contact_row (id, email,
+ * opted_out_at, bounced_at, complained_at, erased_at)`, after `client_row`: finds or creates the
+ * event's contact. A contact erased under this id is found by its hash and never created anew.
  */
 export function contactCtes(contact: NonNullable<CanonicalEvent["contact"]>, at: string): Fragment {
   return stmt`contact_found as (
-      select id, email, opted_out_at, bounced_at, complained_at
+      select id, email, opted_out_at, bounced_at, complained_at, erased_at
       from contacts where external_id = ${contact.externalId}::text),
+    contact_erased as (
+      select id, email, opted_out_at, bounced_at, complained_at, erased_at
+      from contacts where erased_key = ${erasedContactKey(contact.externalId)}::text
+        and not exists (select 1 from contact_found)),
     contact_new as (
       insert into contacts (external_id, client_id, email, name, locale, created_at, updated_at)
       select ${contact.externalId}::text, (select id from client_row), ${contact.email ?? null}::text,
         ${contact.name ?? null}::text, ${contact.locale ?? null}::text, ${at}::timestamptz,
         ${at}::timestamptz
-      where not exists (select 1 from contact_found) and exists (select 1 from client_row)
+      where not exists (select 1 from contact_found) and not exists (select 1 from contact_erased)
+        and exists (select 1 from client_row)
       on conflict (external_id) do nothing
-      returning id, email, opted_out_at, bounced_at, complained_at),
-    contact_row as (select * from contact_found union all select * from contact_new)`;
+      returning id, email, opted_out_at, bounced_at, complained_at, erased_at),
+    contact_row as (
+      select * from contact_found
+      union all select * from contact_erased
+      union all select * from contact_new)`;
 }
 
 /**
@@ -126,7 +139,7 @@ export function contactUpdateCtes(
         and k.erased_at is null
         and (k.client_id, k.email, k.name, k.locale) is distinct from
           ((select id from client_row), coalesce(${email}, k.email), ${name}, ${locale})
-      returning id, email, opted_out_at, bounced_at, complained_at),
+      returning id, email, opted_out_at, bounced_at, complained_at, erased_at),
     contact_now as (
       select * from contact_changed
       union all select * from contact_row where not exists (select 1 from contact_changed))`;

@@ -102,7 +102,7 @@ export async function recordWork(
       (select id from client_row) as "clientId",
       (select exclude_from_surveys from client_row) as "excludeFromSurveys",
       (select json_build_object('id', k.id, 'email', k.email, 'optedOutAt', k.opted_out_at,
-          'bouncedAt', k.bounced_at, 'complainedAt', k.complained_at)
+          'bouncedAt', k.bounced_at, 'complainedAt', k.complained_at, 'erasedAt', k.erased_at)
         from ${
           contact
             ? stmt`contact_now k`

@@ -139,7 +139,10 @@ const eraseContactRoute = directoryRoute(
     summary: "Erase a contact's personal data",
     description:
       "Removes email, name, locale and comments, replaces the external id with an opaque " +
-      "`erased-<uuid>` and cancels unsent invitations. Scores stay, anonymised.",
+      "`erased-<uuid>` and cancels unsent invitations. Scores stay, anonymised. The old id " +
+      "stays known only as a hash: a later PSA event naming it is recorded against the erased " +
+      "contact without their details and surveys no one (`contact_erased`), and a `PUT` of it " +
+      "is refused (409).",
     request: { params: ExternalIdParam },
     responses: {
       200: jsonContent(Contact, "The erased contact."),

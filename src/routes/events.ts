@@ -16,6 +16,7 @@ const skipReasons = [
   "throttled",
   "already_surveyed",
   "no_contact",
+  "contact_erased",
 ] as const;
 
 const Invitation = z
@@ -35,7 +36,8 @@ const Invitation = z
           "`client_excluded`, `opted_out`, `bounced` (bounce or spam complaint), `no_email`, " +
           "`throttled` (the contact had a survey of this scale within the survey's " +
           "`throttleDays`), `already_surveyed` (this work item already had this survey, for " +
-          "instance a reopen then re-close), `no_contact`.",
+          "instance a reopen then re-close), `no_contact`, `contact_erased` (the contact was " +
+          "erased: an event naming their old id is recorded without their details).",
       }),
       surveyKey: z.string().nullable().openapi({ description: "The survey considered, if any." }),
     }),

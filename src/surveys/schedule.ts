@@ -14,7 +14,8 @@ export type SkipReason =
   | "no_email"
   | "throttled"
   | "already_surveyed"
-  | "no_contact";
+  | "no_contact"
+  | "contact_erased";
 
 export type InvitationDecision =
   | { status: "scheduled"; id: string; surveyKey: string; sendAt: string }
@@ -95,6 +96,8 @@ export interface Recipient {
     optedOutAt: Date | null;
     bouncedAt: Date | null;
     complainedAt: Date | null;
+    /** Erased contacts are never surveyed; campaigns leave them out before scheduling. */
+    erasedAt?: Date | null;
   } | null;
   client: { id: string; excludeFromSurveys: boolean };
 }
@@ -124,6 +127,7 @@ export async function scheduleInvitation(
   });
   if (!survey.active) return skip("survey_inactive");
   if (!contact) return skip("no_contact");
+  if (contact.erasedAt) return skip("contact_erased");
   if (client.excludeFromSurveys) return skip("client_excluded");
   if (contact.optedOutAt) return skip("opted_out");
   if (contact.bouncedAt || contact.complainedAt) return skip("bounced");

@@ -39,6 +39,11 @@ export const contacts = pgTable(
     bouncedAt: timestamp({ withTimezone: true }),
     complainedAt: timestamp({ withTimezone: true }),
     erasedAt: timestamp({ withTimezone: true }),
+    /**
+     * After erasure, a hash of the external id the contact had (`erasedContactKey`): an event or
+     * a directory write naming that id again finds the erased contact instead of recreating them.
+     */
+    erasedKey: text().unique(),
     ...timestamps,
   },
   (t) => [
