@@ -209,7 +209,7 @@ describe("repeated and concurrent deliveries", () => {
 });
 
 describe("the work item's life", () => {
-  it("reopen then re-close sends no second survey", async () => {
+  it("reopen then re-close sends no second survey: the unsent one waits for the new close", async () => {
     const event = canonicalEvent();
     const closed = await post(event);
     const reopened = await post({ ...event, id: `${event.id}-reopen`, type: "ticket.reopened" });
@@ -225,7 +225,11 @@ describe("the work item's life", () => {
       id: `${event.id}-reclose`,
       workItem: { ...event.workItem, closedAt: "2026-11-19T10:00:00Z" },
     });
-    expect(reclosed.invitation).toMatchObject({ status: "skipped", reason: "already_surveyed" });
+    expect(reclosed.invitation).toMatchObject({
+      status: "scheduled",
+      id: closed.invitation.id,
+      surveyKey: closed.invitation.surveyKey,
+    });
     const [again] = await t.ctx.db
       .select()
       .from(workItems)
@@ -257,7 +261,12 @@ describe("the work item's life", () => {
       occurredAt: "2026-11-19T10:00:00Z",
       workItem: { ...event.workItem, board: "Escalations-C", closedAt: "2026-11-19T10:00:00Z" },
     });
-    expect(reclosed.invitation).toMatchObject({ status: "skipped", reason: "already_surveyed" });
+    // The first close's survey, not yet sent, goes out after this close; no second one.
+    expect(reclosed.invitation).toMatchObject({
+      status: "scheduled",
+      id: closed.invitation.id,
+      surveyKey: "ticket-csat",
+    });
     expect(await countOf(invitations, closed.workItemId)).toBe(1);
   });
 

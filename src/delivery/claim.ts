@@ -132,7 +132,10 @@ async function claimDue(ctx: ServiceContext, lane: Lane, limit: number) {
       lane,
       now,
       sql`i.${col(lane.status)} = 'scheduled' and i.${col(lane.due)} <= ${at(now)}
-          ${lane.kind === "reminder" ? sql`and i.status = 'sent'` : sql``}`,
+          ${lane.kind === "reminder" ? sql`and i.status = 'sent'` : sql``}
+          -- Nothing goes out about a ticket while it is open again (see holdForReopen).
+          and not exists (select 1 from work_items w
+            where w.id = i.work_item_id and w.status = 'reopened')`,
       { limit, skipLocked: true },
     );
     if (due.length === 0) return null;

@@ -4,7 +4,12 @@ import { beforeCommit, type PendingWrite, queryStatement, settleWrite } from "..
 import { events } from "../db/schema/index.ts";
 import { stmt } from "../db/statement.ts";
 import { appSecret } from "../security/app-secret.ts";
-import { chooseSurvey, type InvitationDecision, scheduleInvitation } from "../surveys/schedule.ts";
+import {
+  chooseSurvey,
+  holdForReopen,
+  type InvitationDecision,
+  scheduleInvitation,
+} from "../surveys/schedule.ts";
 import type { CanonicalEvent } from "./event.ts";
 import { recordWork } from "./record-work.ts";
 
@@ -92,6 +97,11 @@ export async function ingestEvent({
                   secret,
                 },
               );
+      }
+
+      // A survey not yet sent waits while the ticket is open again.
+      if (event.type === "ticket.reopened" && work.status === "reopened") {
+        await holdForReopen({ ctx: tx }, work.workItemId);
       }
 
       const outcome: StoredOutcome = { touchesRecorded: work.touchesRecorded, invitation };

@@ -28,6 +28,8 @@ export interface RecordedWork {
   candidates: SchedulingSurvey[];
   /** The item's board after this event (the event may leave it out). */
   board: string | null;
+  /** The item's status after this event: `open`, `closed` or `reopened`. */
+  status: string;
   /** Teams that touched the item before this event (with a trigger; empty otherwise). */
   earlierTeams: string[];
 }
@@ -41,6 +43,7 @@ interface RecordedRow {
   touchesRecorded: number;
   candidates: SchedulingSurvey[] | string | null;
   board: string | null;
+  status: string | null;
   earlierTeams: string[] | string | null;
 }
 
@@ -111,6 +114,7 @@ export async function recordWork(
         }) as contact,
       (select id from work_item) as "workItemId",
       (select board from work_item) as board,
+      (select status from work_item) as status,
       (select count(*) from touch_new where inserted)::int as "touchesRecorded",
       ${trigger ? surveyCandidatesSql(trigger) : stmt`'[]'::json`} as candidates,
       ${
@@ -134,6 +138,7 @@ export async function recordWork(
         touchesRecorded: row.touchesRecorded,
         candidates: parsedJson(row.candidates) ?? [],
         board: row.board,
+        status: row.status ?? "open",
         earlierTeams: parsedJson(row.earlierTeams) ?? [],
       };
     }

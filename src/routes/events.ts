@@ -36,7 +36,9 @@ const Invitation = z
           "`client_excluded`, `opted_out`, `bounced` (bounce or spam complaint), `no_email`, " +
           "`throttled` (the contact had a survey of this scale within the survey's " +
           "`throttleDays`), `already_surveyed` (this work item already had this survey, for " +
-          "instance a reopen then re-close), `no_contact`, `contact_erased` (the contact was " +
+          "instance a reopen then re-close of a ticket whose survey was already sent; one not " +
+          "yet sent is held while the ticket is reopened and answered here as `scheduled`, with " +
+          "its new `sendAt`, by the close that follows), `no_contact`, `contact_erased` (the contact was " +
           "erased: an event naming their old id is recorded without their details).",
       }),
       surveyKey: z.string().nullable().openapi({ description: "The survey considered, if any." }),

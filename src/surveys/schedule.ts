@@ -167,10 +167,28 @@ export async function scheduleInvitation(
       from checked where not already and not throttled
       on conflict do nothing
       returning id),
+    ${
+      workItemId
+        ? // The item's invitation held by a reopen goes out this long after the close again.
+          stmt`moved as (
+            update invitations i set send_at = ${sendAt.toISOString()}::timestamptz,
+              next_attempt_at = ${sendAt.toISOString()}::timestamptz,
+              expires_at = ${expiresAt.toISOString()}::timestamptz, updated_at = ${at}::timestamptz
+            where (select already from checked) and i.work_item_id = ${workItemId}
+              and i.status = 'scheduled' and ${isHeld(stmt`i.id`)}
+            returning i.id, (select key from surveys s where s.id = i.survey_id) as survey_key),`
+        : stmt`moved as (select null::uuid as id, null::text as survey_key where false),`
+    }
     history as (
       insert into invitation_events (invitation_id, type, at, detail)
-      select id, 'scheduled', ${at}::timestamptz, ${detail}::jsonb from created)
-    select already, throttled, (select id from created) as id from checked`;
+      select id, 'scheduled', ${at}::timestamptz, ${detail}::jsonb from created
+      union all
+      select id, 'rescheduled', ${at}::timestamptz,
+        jsonb_build_object('sendAt', ${sendAt.toISOString()}::text, 'reason', 'work_item_closed_again')
+      from moved)
+    select already, throttled, (select id from created) as id,
+      (select id from moved) as "movedId", (select survey_key from moved) as "movedSurveyKey"
+    from checked`;
   // The lock and the statement go out together; the statement's snapshot is taken once the lock
   // is held, so a concurrent scheduling for this contact has committed or not begun.
   const locked =
@@ -181,13 +199,23 @@ export async function scheduleInvitation(
           stmt`select pg_advisory_xact_lock(hashtext(${contact.id}::text))::text`,
         )
       : undefined;
-  const decided = queryStatement<{ already: boolean; throttled: boolean; id: string | null }>(
-    ctx.db,
-    "schedule_decide",
-    decide,
-  );
+  const decided = queryStatement<{
+    already: boolean;
+    throttled: boolean;
+    id: string | null;
+    movedId: string | null;
+    movedSurveyKey: string | null;
+  }>(ctx.db, "schedule_decide", decide);
   const [, rows] = await Promise.all([locked, decided]);
   const [row] = rows;
+  if (row?.movedId) {
+    return {
+      status: "scheduled",
+      id: row.movedId,
+      surveyKey: row.movedSurveyKey ?? survey.key,
+      sendAt: sendAt.toISOString(),
+    };
+  }
   if (row?.already) return skip("already_surveyed");
   if (row?.throttled) return skip("throttled");
   if (!row?.id) return skip("already_surveyed");
@@ -197,4 +225,37 @@ export async function scheduleInvitation(
     surveyKey: survey.key,
     sendAt: sendAt.toISOString(),
   };
+}
+
+/**
+ * Whether the invitation is held by a reopen of its work item: each reopen that finds it unsent
+ * records `held`, and the close that follows moves it and records `rescheduled`. Counted, not
+ * ordered: two history lines may share an instant.
+ */
+function isHeld(invitationId: Fragment): Fragment {
+  return stmt`(select count(*) filter (where e.type = 'held')
+      > count(*) filter (where e.type = 'rescheduled')
+    from invitation_events e where e.invitation_id = ${invitationId})`;
+}
+
+/**
+ * A reopened work item's unsent invitation waits: the worker sends nothing of an item while it
+ * is reopened (see the claim), and the close that follows sends it `delayMinutes` after that
+ * close (`scheduleInvitation`). Records `held` in its history once per reopen; must run in the
+ * transaction that reopened the item, which holds the item's row lock.
+ */
+export async function holdForReopen(
+  { ctx }: { ctx: Pick<ServiceContext, "db" | "clock"> },
+  workItemId: string,
+): Promise<void> {
+  await queryStatement(
+    ctx.db,
+    "intake_hold",
+    stmt`insert into invitation_events (invitation_id, type, at, detail)
+      select i.id, 'held', ${ctx.clock.now().toISOString()}::timestamptz,
+        '{"reason":"work_item_reopened"}'::jsonb
+      from invitations i
+      where i.work_item_id = ${workItemId}::uuid and i.status = 'scheduled'
+        and not ${isHeld(stmt`i.id`)}`,
+  );
 }

@@ -1,0 +1,161 @@
+import { asc, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { invitationEvents, invitations, outboxEmails } from "../src/db/schema/index.ts";
+import { sendDueInvitations } from "../src/delivery/jobs.ts";
+import { createTestApp, type TestApp } from "./support/app.ts";
+
+const MINUTE = 60_000;
+
+let t: TestApp;
+let events: string;
+beforeAll(async () => {
+  t = await createTestApp();
+  t.clock.set("2026-11-18T16:00:00Z");
+  events = await t.key("events:write");
+  const surveys = await t.key("surveys:write");
+  // Sent two hours after the close, on a board of its own.
+  const put = await t.request("/v1/surveys/reopen-csat", {
+    method: "PUT",
+    key: surveys,
+    json: {
+      scale: "csat3",
+      trigger: "ticket.closed",
+      questions: { en: "How did we do?" },
+      delayMinutes: 120,
+      throttleDays: 0,
+      boards: ["Reopen board"],
+    },
+  });
+  expect(put.status).toBeLessThan(300);
+});
+afterAll(() => t.close());
+
+let tickets = 0;
+function ticket() {
+  tickets += 1;
+  const externalId = `RO-${tickets}`;
+  const base = {
+    workItem: { externalId, kind: "ticket", summary: "Mail down", board: "Reopen board" },
+    client: { externalId: "ro-client", name: "RO Client" },
+    contact: { externalId: `ro-contact-${tickets}`, email: `ro${tickets}@client.example` },
+    touches: [
+      {
+        member: { externalId: "ro-tech", name: "Tech" },
+        team: "help-desk",
+        at: "2026-11-18T15:00:00Z",
+      },
+    ],
+  };
+  let n = 0;
+  const send = async (type: "ticket.closed" | "ticket.reopened") => {
+    n += 1;
+    const occurredAt = t.clock.now().toISOString();
+    const response = await t.request("/v1/events", {
+      key: events,
+      json: {
+        ...base,
+        id: `${externalId}-${n}`,
+        type,
+        occurredAt,
+        workItem: {
+          ...base.workItem,
+          ...(type === "ticket.closed" ? { closedAt: occurredAt } : {}),
+        },
+      },
+    });
+    expect(response.status).toBe(202);
+    return (await response.json()).invitation;
+  };
+  return { close: () => send("ticket.closed"), reopen: () => send("ticket.reopened") };
+}
+
+async function runWorker() {
+  while ((await sendDueInvitations.runOnce(t.ctx)) > 0) {}
+}
+
+async function stateOf(id: string) {
+  const [row] = await t.ctx.db.select().from(invitations).where(eq(invitations.id, id));
+  const history = await t.ctx.db
+    .select({ type: invitationEvents.type })
+    .from(invitationEvents)
+    .where(eq(invitationEvents.invitationId, id))
+    .orderBy(asc(invitationEvents.at));
+  const emails = await t.ctx.db
+    .select()
+    .from(outboxEmails)
+    .where(eq(outboxEmails.invitationId, id));
+  return { status: row!.status, sendAt: row!.sendAt, types: history.map((e) => e.type), emails };
+}
+
+describe("a ticket reopened before its survey went out", () => {
+  it("sends nothing while it is open again, then surveys the close that follows", async () => {
+    const item = ticket();
+    const first = await item.close();
+    expect(first).toMatchObject({ status: "scheduled", surveyKey: "reopen-csat" });
+    t.clock.advance(60 * MINUTE);
+    expect(await item.reopen()).toBeNull();
+
+    // Past the first send time: the ticket is open, nothing goes out.
+    t.clock.advance(3 * 60 * MINUTE);
+    await runWorker();
+    expect(await stateOf(first.id)).toMatchObject({ status: "scheduled", emails: [] });
+
+    // Closed again: the same invitation, due two hours after this close.
+    const closedAgainAt = t.clock.now().getTime();
+    const again = await item.close();
+    expect(again).toEqual({
+      status: "scheduled",
+      id: first.id,
+      surveyKey: "reopen-csat",
+      sendAt: new Date(closedAgainAt + 120 * MINUTE).toISOString(),
+    });
+    t.clock.advance(60 * MINUTE);
+    await runWorker();
+    expect((await stateOf(first.id)).emails).toEqual([]);
+    t.clock.advance(61 * MINUTE);
+    await runWorker();
+    const sent = await stateOf(first.id);
+    expect(sent.status).toBe("sent");
+    expect(sent.emails).toHaveLength(1);
+    expect(sent.types).toEqual(expect.arrayContaining(["scheduled", "held", "rescheduled"]));
+  });
+
+  it("two reopens hold it once, and a close without a reopen before it moves nothing", async () => {
+    const item = ticket();
+    const first = await item.close();
+    const dueAt = (await stateOf(first.id)).sendAt;
+    // The PSA reports the close again (a note added to the closed ticket): no new send time.
+    t.clock.advance(10 * MINUTE);
+    expect(await item.close()).toMatchObject({ status: "skipped", reason: "already_surveyed" });
+    expect((await stateOf(first.id)).sendAt).toEqual(dueAt);
+
+    t.clock.advance(10 * MINUTE);
+    await item.reopen();
+    await item.reopen();
+    const held = await stateOf(first.id);
+    expect(held.types.filter((type) => type === "held")).toHaveLength(1);
+    t.clock.advance(10 * MINUTE);
+    expect(await item.close()).toMatchObject({ status: "scheduled", id: first.id });
+    t.clock.advance(10 * MINUTE);
+    expect(await item.close()).toMatchObject({ status: "skipped", reason: "already_surveyed" });
+    expect((await stateOf(first.id)).types.filter((type) => type === "rescheduled")).toHaveLength(
+      1,
+    );
+  });
+
+  it("a survey already sent stays sent: a reopen and a new close send no second one", async () => {
+    const item = ticket();
+    const first = await item.close();
+    t.clock.advance(121 * MINUTE);
+    await runWorker();
+    expect((await stateOf(first.id)).status).toBe("sent");
+    await item.reopen();
+    t.clock.advance(10 * MINUTE);
+    expect(await item.close()).toMatchObject({ status: "skipped", reason: "already_surveyed" });
+    t.clock.advance(3 * 60 * MINUTE);
+    await runWorker();
+    const after = await stateOf(first.id);
+    expect(after.emails).toHaveLength(1);
+    expect(after.types).not.toContain("held");
+  });
+});
