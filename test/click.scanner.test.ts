@@ -76,6 +76,46 @@ describe("link scanners cannot answer for a person", () => {
     for (const row of evidence) expect(row.ipHash).not.toContain("203.0.113.7");
   });
 
+  it("a click taken for a scanner's asks the person to confirm, and confirming records it", async () => {
+    const survey = await createSurvey(t.ctx.db, { scale: "csat5" });
+    const { invitation, token } = await createInvitation(t.ctx.db, secret, { surveyId: survey.id });
+    // A gateway detonating each link from another address of its pool.
+    for (const [n, score] of [4, 1, 5, 2, 3].entries()) {
+      const from = { ...DISGUISED_SCANNER, "x-forwarded-for": `198.51.100.${30 + n}` };
+      expect((await click(token, score, from)).status).toBe(200);
+      t.clock.advance(150);
+    }
+    // The person, seconds later, is inside the burst: their click cannot tell itself apart.
+    t.clock.advance(4_000);
+    const page = await click(token, 2, PERSON);
+    const html = await page.text();
+    expect((await state(invitation.id)).rows[0]?.state).toBe("quarantined");
+    expect(html).toContain("Please confirm your answer");
+    expect(html).toContain("Confirm my answer");
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
+    const confirmed = await t.request(`/r/${token}/comment`, {
+      method: "POST",
+      body: new URLSearchParams({ csrf, score: "2", comment: "" }).toString(),
+      headers: {
+        ...PERSON,
+        "content-type": "application/x-www-form-urlencoded",
+        origin: "http://rapport.test",
+      },
+    });
+    expect(confirmed.status).toBe(200);
+    expect(await confirmed.text()).not.toContain("Please confirm your answer");
+    expect((await state(invitation.id)).rows[0]).toMatchObject({ state: "recorded", score: 2 });
+  });
+
+  it("a click that records the answer asks for no confirmation", async () => {
+    const { token } = await createInvitation(t.ctx.db, secret);
+    t.clock.advance(60_000);
+    const html = await (await click(token, 3, PERSON)).text();
+    expect(html).toContain('data-score="3"');
+    expect(html).not.toContain("Please confirm your answer");
+    expect(html).toContain("Send comment");
+  });
+
   it("a burst after the person answered leaves the person's answer in place", async () => {
     const { invitation, token } = await createInvitation(t.ctx.db, secret);
     await click(token, 3, PERSON);

@@ -11,6 +11,9 @@ export interface PageMessages {
   commentLabel: string;
   commentHint: (max: number) => string;
   send: string;
+  /** Shown when the click did not record the answer (see `ThankYouProps.unconfirmed`). */
+  confirmNote: string;
+  confirm: string;
   commentSaved: string;
   yourComment: string;
   scoreLabel: (scale: Scale, score: number) => string;
@@ -53,6 +56,10 @@ const en: PageMessages = {
   commentLabel: "Anything you would like to add? (optional)",
   commentHint: (max) => `Up to ${englishNumber.format(max)} characters.`,
   send: "Send comment",
+  confirmNote:
+    "Please confirm your answer with the button below, with or without a comment: we could not " +
+    "record it from the link alone.",
+  confirm: "Confirm my answer",
   commentSaved: "Thank you, your comment has been saved.",
   yourComment: "Your comment",
   scoreLabel: (scale, score) =>
@@ -96,6 +103,10 @@ const de: PageMessages = {
   commentLabel: "Möchten Sie noch etwas ergänzen? (optional)",
   commentHint: (max) => `Bis zu ${germanNumber.format(max)} Zeichen.`,
   send: "Kommentar senden",
+  confirmNote:
+    "Bitte bestätigen Sie Ihre Antwort mit der Schaltfläche unten, mit oder ohne Kommentar: Über " +
+    "den Link allein konnten wir sie nicht speichern.",
+  confirm: "Antwort bestätigen",
   commentSaved: "Vielen Dank, Ihr Kommentar wurde gespeichert.",
   yourComment: "Ihr Kommentar",
   scoreLabel: (scale, score) =>

@@ -19,6 +19,11 @@ export interface ThankYouProps {
   formToken: string;
   commentMaxLength: number;
   closed: boolean;
+  /**
+   * The link did not record this answer (a click taken for a scanner's, or a look-ahead): the
+   * person is asked to confirm it, which the form does, with or without a comment.
+   */
+  unconfirmed: boolean;
 }
 
 /** The page a score link opens: the answer, other answers to switch to, and a comment box. */
@@ -71,6 +76,11 @@ export function ThankYouPage(props: ThankYouProps) {
       ) : null}
       {props.closed ? null : (
         <form method="post" action={`/r/${props.token}/comment`}>
+          {props.unconfirmed ? (
+            <p class="notice" role="status">
+              {m.confirmNote}
+            </p>
+          ) : null}
           <input type="hidden" name="csrf" value={props.formToken} />
           <input type="hidden" name="score" value={String(props.score)} />
           <label for="comment">{props.followUpQuestion ?? m.commentLabel}</label>
@@ -85,7 +95,7 @@ export function ThankYouPage(props: ThankYouProps) {
           <p id="comment-hint" class="muted">
             {m.commentHint(props.commentMaxLength)}
           </p>
-          <button type="submit">{m.send}</button>
+          <button type="submit">{props.unconfirmed ? m.confirm : m.send}</button>
         </form>
       )}
     </Layout>

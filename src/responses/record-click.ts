@@ -48,6 +48,8 @@ export interface ClickView extends ClickTarget {
   score: number;
   final: boolean;
   comment: string | null;
+  /** The answer the page shows is the recorded one: the click (or an earlier one) counted. */
+  confirmed: boolean;
 }
 
 export type ClickOutcome =
@@ -216,13 +218,15 @@ function shown(
   now: Date,
 ): ClickOutcome {
   const final = response ? isFinal(response, target, now) : false;
+  const shownScore = response && final ? response.score : score;
   return {
     kind: "shown",
     view: {
       ...target,
-      score: response && final ? response.score : score,
+      score: shownScore,
       final,
       comment: response?.state === "recorded" ? response.comment : null,
+      confirmed: response?.state === "recorded" && response.score === shownScore,
     },
   };
 }

@@ -31,7 +31,14 @@ const invalidScore = (c: PageContext, target?: ClickTarget) =>
 async function thankYou(
   c: PageContext,
   token: string,
-  view: { target: ClickTarget; score: number; final: boolean; comment: string | null },
+  view: {
+    target: ClickTarget;
+    score: number;
+    final: boolean;
+    comment: string | null;
+    /** False when the link did not record the answer shown: the page asks to confirm it. */
+    confirmed: boolean;
+  },
   commentSaved: boolean,
 ) {
   const { survey, contact, invitation } = view.target;
@@ -61,6 +68,7 @@ async function thankYou(
       formToken: pageFormToken,
       commentMaxLength: COMMENT_MAX_LENGTH,
       closed,
+      unconfirmed: !view.confirmed,
     });
   const commentFormToken = formToken(secret, "comment", token);
   // A page with a comment is the rare one: it is rendered whole, the rest by shape.
@@ -74,6 +82,7 @@ async function thankYou(
       view.final,
       closed,
       commentSaved,
+      view.confirmed,
       followUpQuestion ?? "",
     ].join("\n"),
     values: [token, commentFormToken],
@@ -136,7 +145,12 @@ clickRoutes.post("/r/:token/comment", async (c) => {
   if (outcome.kind === "unknown") return notFound(c);
   if (outcome.kind === "expired") return expired(c, outcome.target);
   if (outcome.kind === "invalid_score") return invalidScore(c, outcome.target);
-  return thankYou(c, token, { ...outcome, comment: outcome.comment || null }, true);
+  return thankYou(
+    c,
+    token,
+    { ...outcome, comment: outcome.comment || null, confirmed: true },
+    true,
+  );
 });
 
 clickRoutes.get("/r/:token/:score", async (c) => {
