@@ -3,6 +3,7 @@ import {
   existsSync,
   mkdtempSync,
   readFileSync,
+  rmSync,
   statSync,
   utimesSync,
   writeFileSync,
@@ -14,6 +15,7 @@ import {
   acquireDataDirLock,
   DataDirBusyError,
   HEARTBEAT_MS,
+  removeStaleLock,
   STALE_MS,
 } from "../src/db/data-dir-lock.ts";
 
@@ -112,5 +114,31 @@ describe("the data directory lock", () => {
     writeFileSync(lockOf(dir), JSON.stringify({ pid: 12345, ns: "pid:[1]", nonce: "new" }));
     lock.release();
     expect(JSON.parse(readFileSync(lockOf(dir), "utf8")).nonce).toBe("new");
+  });
+
+  it("processes taking over one stale lock together: one at a time, none removes the winner's", async () => {
+    const dir = freshDir();
+    const dead = JSON.stringify({ pid: 999_999, ns: ownNamespace(), nonce: "dead" });
+    writeFileSync(lockOf(dir), dead);
+    // Another process is taking it over (its gate is fresh): we neither remove it nor take it.
+    writeFileSync(`${lockOf(dir)}.takeover`, "");
+    await expect(acquireDataDirLock(dir)).rejects.toThrow(DataDirBusyError);
+    expect(readFileSync(lockOf(dir), "utf8")).toBe(dead);
+
+    // That process took it: the dead lock we judged is gone, and its new one stays.
+    const winner = JSON.stringify({ pid: 4242, ns: "pid:[1]", nonce: "winner" });
+    writeFileSync(lockOf(dir), winner);
+    rmSync(`${lockOf(dir)}.takeover`);
+    expect(removeStaleLock(lockOf(dir), dead)).toBe(true);
+    expect(readFileSync(lockOf(dir), "utf8")).toBe(winner);
+    expect(existsSync(`${lockOf(dir)}.takeover`)).toBe(false);
+
+    // A gate left by a process that died taking over does not block for ever.
+    writeFileSync(lockOf(dir), dead);
+    writeFileSync(`${lockOf(dir)}.takeover`, "");
+    utimesSync(`${lockOf(dir)}.takeover`, ago(STALE_MS + 5000), ago(STALE_MS + 5000));
+    const lock = await acquireDataDirLock(dir);
+    released.push(lock.release);
+    expect(JSON.parse(readFileSync(lockOf(dir), "utf8")).pid).toBe(process.pid);
   });
 });

@@ -55,7 +55,7 @@ export async function acquireDataDirLock(dataDir: string): Promise<DataDirLock> 
     started: startTimeOf(process.pid),
     nonce: randomUUID(),
   };
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 5; attempt++) {
     try {
       const fd = openSync(path, "wx", 0o600);
       writeSync(fd, JSON.stringify(mine));
@@ -63,17 +63,50 @@ export async function acquireDataDirLock(dataDir: string): Promise<DataDirLock> 
       return holdLock(path, mine.nonce!);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const holder = readRecord(path);
+      const text = readText(path);
+      const holder = text === undefined ? undefined : parseRecord(text);
       if (holder && !isStale(path, holder, mine.ns)) {
         throw new DataDirBusyError(
           `The data directory ${dir} is in use by another rapport process (pid ${holder.pid}). ` +
             "Stop it first, or set DATABASE_URL to share a PostgreSQL server.",
         );
       }
-      rmSync(path, { force: true });
+      if (text !== undefined && !removeStaleLock(path, text)) {
+        // Another process is taking the stale lock over: see who ends up holding it.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     }
   }
   throw new DataDirBusyError(`Could not lock the data directory ${dir}.`);
+}
+
+/**
+ * Removes a lock judged stale, unless another process did so and took the directory meanwhile:
+ * processes starting together after a crash all judge the same dead lock stale, and removing it
+ * blindly could remove the new lock of the first of them. One at a time (a gate file created
+ * exclusively), each removes the lock only while it still is the one it judged. False when the
+ * gate was held by another process; a gate left by a process that died holding it is removed
+ * once stale, for the next attempt.
+ */
+export function removeStaleLock(path: string, judged: string): boolean {
+  const gate = `${path}.takeover`;
+  try {
+    closeSync(openSync(gate, "wx", 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    try {
+      if (Date.now() - statSync(gate).mtimeMs > STALE_MS) rmSync(gate, { force: true });
+    } catch {
+      // Removed by its owner meanwhile.
+    }
+    return false;
+  }
+  try {
+    if (readText(path) === judged) rmSync(path, { force: true });
+  } finally {
+    rmSync(gate, { force: true });
+  }
+  return true;
 }
 
 function holdLock(path: string, nonce: string): DataDirLock {
@@ -109,15 +142,22 @@ function holdLock(path: string, nonce: string): DataDirLock {
   };
 }
 
-function readRecord(path: string): LockRecord | undefined {
-  let text: string;
+function readText(path: string): string | undefined {
   try {
-    text = readFileSync(path, "utf8").trim();
+    return readFileSync(path, "utf8");
   } catch {
     return undefined;
   }
+}
+
+function readRecord(path: string): LockRecord | undefined {
+  const text = readText(path);
+  return text === undefined ? undefined : parseRecord(text);
+}
+
+function parseRecord(text: string): LockRecord {
   try {
-    const parsed = JSON.parse(text) as Partial<LockRecord> | number;
+    const parsed = JSON.parse(text.trim()) as Partial<LockRecord> | number;
     // A lock from before heartbeats: its pid is all there is.
     if (typeof parsed === "number") return { pid: parsed, ns: null, started: null, nonce: null };
     if (typeof parsed.pid === "number") {
