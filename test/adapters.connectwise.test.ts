@@ -85,6 +85,8 @@ describe("ConnectWise callbacks", () => {
     expect(item).toMatchObject({
       kind: "ticket",
       externalId: "48213",
+      // ConnectWise shows the ticket id as its number: the email names `#48213`.
+      reference: "48213",
       status: "closed",
       board: "Help Desk",
     });

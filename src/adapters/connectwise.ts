@@ -109,6 +109,8 @@ function translateWorkItem(
       occurredAt,
       workItem: {
         externalId: id,
+        // ConnectWise shows a ticket's or project's id as its number: `#48213` is what clients see.
+        reference: id,
         kind,
         summary: (text(kind === "project" ? entity.name : entity.summary) ?? "").slice(0, 1000),
         board: text(board.name) ?? text(board.id) ?? null,
