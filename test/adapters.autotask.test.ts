@@ -3,6 +3,7 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "../src/db/client.ts";
 import { contacts, deadLetters, events, invitations, workItems } from "../src/db/schema/index.ts";
+import { composeEmails } from "../src/delivery/compose.ts";
 import { createTestApp, problemOf, type TestApp } from "./support/app.ts";
 import {
   AUTOTASK_CREDENTIALS,
@@ -96,6 +97,34 @@ describe("Autotask ticket webhooks", () => {
     expect(member).toEqual({ name: "Sam Okafor", team: "help-desk" });
     const lookup = autotask.requests.find((r) => r.path.endsWith("/Contacts/30712"));
     expect(lookup?.headers.apiintegrationcode).toBe(AUTOTASK_CREDENTIALS.apiIntegrationCode);
+  });
+
+  it("the survey email names the ticket number the client knows, not Autotask's id", async () => {
+    autotask.records.Contacts.set("30811", {
+      id: 30811,
+      firstName: "Lena",
+      lastName: "Vogt",
+      emailAddress: "lena.vogt@harbourlaw.example",
+    });
+    const response = await send(
+      delivery((p) => {
+        p.Id = 360010;
+        p.Fields.ContactID = "30811";
+      }),
+    );
+    const outcome = await response.json();
+    expect(outcome.invitation).toMatchObject({ status: "scheduled" });
+    const [item] = await t.ctx.db
+      .select()
+      .from(workItems)
+      .where(eq(workItems.id, outcome.workItemId));
+    expect(item).toMatchObject({ externalId: "360010", reference: "T20261118.0042" });
+    const [email] = await composeEmails({
+      ctx: t.ctx,
+      input: { kind: "survey", invitationIds: [outcome.invitation.id] },
+    });
+    expect(email!.subject).toBe("How did we do on ticket #T20261118.0042?");
+    expect(email!.text).not.toContain("360010");
   });
 
   it("three concurrent deliveries make one work item and one invitation", async () => {

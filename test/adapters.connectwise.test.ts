@@ -4,6 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "../src/db/client.ts";
 import { deadLetters, events, invitations, touches, workItems } from "../src/db/schema/index.ts";
 import { createTestApp, problemOf, type TestApp } from "./support/app.ts";
+import {
+  CONNECTWISE_CREDENTIALS,
+  type FakeConnectwise,
+  startFakeConnectwise,
+  timeEntry,
+} from "./support/fake-connectwise.ts";
 import { connectwiseSignature, type KeyServer, startKeyServer } from "./support/key-server.ts";
 
 const fixture = JSON.parse(
@@ -54,8 +60,8 @@ function delivery(
   });
 }
 
-function send(body: string, signature = connectwiseSignature(SIGNING_KEY, body)) {
-  return t.request(url, {
+function send(body: string, signature = connectwiseSignature(SIGNING_KEY, body), target = url) {
+  return t.request(target, {
     method: "POST",
     body,
     headers: { "content-type": "application/json", "x-content-signature": signature },
@@ -85,6 +91,8 @@ describe("ConnectWise callbacks", () => {
     expect(item).toMatchObject({
       kind: "ticket",
       externalId: "48213",
+      // ConnectWise shows the ticket id as its number: the email names `#48213`.
+      reference: "48213",
       status: "closed",
       board: "Help Desk",
     });
@@ -412,5 +420,158 @@ describe("ConnectWise authenticity", () => {
     });
     expect(missing.status).toBe(400);
     expect((await problemOf(missing)).errors?.[0]?.path).toBe("integration");
+  });
+});
+
+describe("ConnectWise time entries from the REST API", () => {
+  let api: FakeConnectwise;
+  let apiUrl: string;
+  beforeAll(async () => {
+    api = await startFakeConnectwise();
+    const created = await t.request("/v1/integrations", {
+      key: await t.key("admin"),
+      json: {
+        vendor: "connectwise",
+        name: "ConnectWise with API member",
+        baseUrl: api.baseUrl,
+        boardTeams: { "Help Desk": "help-desk" },
+        settings: { memberTeams: { mchen: "centralized-services" } },
+        secrets: CONNECTWISE_CREDENTIALS,
+      },
+    });
+    expect(created.status).toBe(201);
+    apiUrl = `/v1/webhooks/connectwise/${(await created.json()).id}`;
+  });
+  afterAll(() => api.close());
+
+  /** The fixture's closed ticket as ticket `id`, with a contact of its own. */
+  function closedTicket(id: number, edit: (entity: Record<string, unknown>) => void = () => {}) {
+    return delivery((e) => {
+      e.id = id;
+      e.contact = { id, name: "Lee Park" };
+      e.contactEmailAddress = `lee.park+${id}@acmedental.example`;
+      edit(e);
+    });
+  }
+
+  async function touchesOf(workItemId: string) {
+    return queryRows<{ member: string; team: string; role: string; minutes: number | null }>(
+      t.ctx.db,
+      sql`select m.external_id as member, tm.key as team, t.role, t.minutes from touches t
+          join members m on m.id = t.member_id join teams tm on tm.id = t.team_id
+          where t.work_item_id = ${workItemId} order by m.external_id, t.role`,
+    );
+  }
+
+  const requestsFor = (ticketId: number) =>
+    api.requests.filter((r) =>
+      r.url.searchParams.get("conditions")?.endsWith(`chargeToId=${ticketId}`),
+    );
+
+  it("a closed ticket's time entries become time-entry touches with their minutes and team", async () => {
+    api.timeEntries.set("ServiceTicket:60001", [
+      timeEntry(60001, "jlopez", 1, "2026-11-18T10:00:00Z"),
+      timeEntry(60001, "rpatel", 0.5, "2026-11-18T11:00:00Z"),
+      timeEntry(60001, "rpatel", 0.25, "2026-11-18T09:00:00Z"),
+      timeEntry(60001, "mchen", 0.5, "2026-11-18T12:00:00Z"),
+    ]);
+    const response = await send(closedTicket(60001), undefined, apiUrl);
+    expect(response.status).toBe(202);
+    const outcome = await response.json();
+    expect(outcome.invitation).toMatchObject({ status: "scheduled" });
+    expect(await touchesOf(outcome.workItemId)).toEqual([
+      { member: "jlopez", team: "help-desk", role: "owner", minutes: null },
+      { member: "jlopez", team: "help-desk", role: "time-entry", minutes: 60 },
+      { member: "mchen", team: "centralized-services", role: "resource", minutes: null },
+      { member: "mchen", team: "centralized-services", role: "time-entry", minutes: 30 },
+      { member: "rpatel", team: "help-desk", role: "time-entry", minutes: 45 },
+    ]);
+    const [request] = requestsFor(60001);
+    expect(request!.url.pathname).toBe("/v4_6_release/apis/3.0/time/entries");
+    expect(request!.url.searchParams.get("conditions")).toBe(
+      'chargeToType="ServiceTicket" AND chargeToId=60001',
+    );
+    expect(request!.headers.clientid).toBe(CONNECTWISE_CREDENTIALS.apiClientId);
+    expect(request!.headers.authorization).toBe(
+      `Basic ${Buffer.from("northwindmsp+fakePublicKey:fake-private-key").toString("base64")}`,
+    );
+  });
+
+  it("time entries are read page by page", async () => {
+    api.timeEntries.set(
+      "ServiceTicket:60002",
+      Array.from({ length: 1001 }, (_, index) =>
+        timeEntry(60002, index % 2 ? "rpatel" : "jlopez", 0.25, "2026-11-18T10:00:00Z"),
+      ),
+    );
+    const outcome = await (await send(closedTicket(60002), undefined, apiUrl)).json();
+    expect(requestsFor(60002).map((r) => r.url.searchParams.get("page"))).toEqual(["1", "2"]);
+    const entries = (await touchesOf(outcome.workItemId)).filter((r) => r.role === "time-entry");
+    expect(entries.map((r) => [r.member, r.minutes])).toEqual([
+      ["jlopez", 501 * 15],
+      ["rpatel", 500 * 15],
+    ]);
+  });
+
+  it("a project ticket's time entries are read as ProjectTicket; an update reads none", async () => {
+    api.timeEntries.set("ProjectTicket:60003", [
+      timeEntry(60003, "akim", 2, "2026-11-18T10:00:00Z"),
+    ]);
+    const closed = await (
+      await send(
+        closedTicket(60003, (e) => {
+          e.recordType = "ProjectTicket";
+        }),
+        undefined,
+        apiUrl,
+      )
+    ).json();
+    expect(await touchesOf(closed.workItemId)).toContainEqual({
+      member: "akim",
+      team: "help-desk",
+      role: "time-entry",
+      minutes: 120,
+    });
+    const update = await send(
+      closedTicket(60004, (e) => {
+        e.closedFlag = false;
+        e.status = { id: 1, name: "In Progress" };
+      }),
+      undefined,
+      apiUrl,
+    );
+    expect(update.status).toBe(202);
+    expect(requestsFor(60004)).toEqual([]);
+  });
+
+  it("ConnectWise's API failing is a 502 so ConnectWise retries, and nothing is kept", async () => {
+    const before = await counts();
+    api.failWith(503);
+    try {
+      const response = await send(closedTicket(60005), undefined, apiUrl);
+      expect(response.status).toBe(502);
+    } finally {
+      api.failWith(undefined);
+    }
+    expect(await counts()).toEqual(before);
+    // The retry, with the API back, records the close.
+    expect((await send(closedTicket(60005), undefined, apiUrl)).status).toBe(202);
+  });
+
+  it("credentials without the API site are a 400 naming integration.baseUrl, kept as a dead letter", async () => {
+    const created = await t.request("/v1/integrations", {
+      key: await t.key("admin"),
+      json: {
+        vendor: "connectwise",
+        name: "ConnectWise without site",
+        boardTeams: { "Help Desk": "help-desk" },
+        secrets: CONNECTWISE_CREDENTIALS,
+      },
+    });
+    const target = `/v1/webhooks/connectwise/${(await created.json()).id}`;
+    const response = await send(closedTicket(60006), undefined, target);
+    expect(response.status).toBe(400);
+    expect((await problemOf(response)).errors?.[0]?.path).toBe("integration.baseUrl");
+    expect(response.headers.get("x-dead-letter-id")).toBeTruthy();
   });
 });

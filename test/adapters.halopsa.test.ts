@@ -120,6 +120,8 @@ describe("HaloPSA webhooks", () => {
       .from(workItems)
       .where(eq(workItems.id, outcome.workItemId));
     expect(item!.status).toBe("open");
+    // HaloPSA shows the ticket id as its number.
+    expect(item!.reference).toBe("1004");
   });
 
   it("three deliveries of one webhook schedule one invitation", async () => {

@@ -27,9 +27,9 @@ function integration(overrides: Partial<IntegrationConfig> = {}): IntegrationCon
   };
 }
 
-function mappingError(run: () => unknown): MappingError {
+async function mappingError(run: () => unknown): Promise<MappingError> {
   try {
-    run();
+    await run();
   } catch (error) {
     if (error instanceof MappingError) return error;
     throw error;
@@ -38,8 +38,12 @@ function mappingError(run: () => unknown): MappingError {
 }
 
 describe("the ConnectWise translator", () => {
-  it("turns the fixture into a valid canonical ticket.closed", () => {
-    const result = translateConnectwise(integration(), read("connectwise-ticket-closed.json"));
+  it("turns the fixture into a valid canonical ticket.closed", async () => {
+    const result = await translateConnectwise(
+      integration(),
+      read("connectwise-ticket-closed.json"),
+      undefined,
+    );
     if (result.kind !== "event") throw new Error("expected an event");
     const event = CanonicalEvent.parse(result.event);
     expect(event).toMatchObject({
@@ -60,7 +64,7 @@ describe("the ConnectWise translator", () => {
     ]);
   });
 
-  it("adds up time entries carried in the entity, per member", () => {
+  it("adds up time entries carried in the entity, per member", async () => {
     const payload = read("connectwise-ticket-closed.json");
     const entity = JSON.parse(payload.Entity);
     entity.timeEntries = [
@@ -76,38 +80,54 @@ describe("the ConnectWise translator", () => {
       },
     ];
     payload.Entity = JSON.stringify(entity);
-    const result = translateConnectwise(integration(), payload);
+    const result = await translateConnectwise(integration(), payload, undefined);
     if (result.kind !== "event") throw new Error("expected an event");
     const entry = result.event.touches?.find((touch) => touch.role === "time-entry");
     expect(entry).toMatchObject({ minutes: 45, at: "2026-11-18T09:00:00.000Z" });
   });
 
-  it("names the field it cannot map", () => {
+  it("names the field it cannot map", async () => {
     const payload = read("connectwise-ticket-closed.json");
     expect(
-      mappingError(() => translateConnectwise(integration(), { ...payload, Entity: "{oops" }))
-        .field,
+      (
+        await mappingError(() =>
+          translateConnectwise(integration(), { ...payload, Entity: "{oops" }, undefined),
+        )
+      ).field,
     ).toBe("Entity");
     const entity = JSON.parse(payload.Entity);
     delete entity.company;
     expect(
-      mappingError(() =>
-        translateConnectwise(integration(), { ...payload, Entity: JSON.stringify(entity) }),
+      (
+        await mappingError(() =>
+          translateConnectwise(
+            integration(),
+            { ...payload, Entity: JSON.stringify(entity) },
+            undefined,
+          ),
+        )
       ).field,
     ).toBe("Entity.company.id");
     entity.company = { id: 1, name: "x" };
     entity.closedDate = "yesterday";
     expect(
-      mappingError(() =>
-        translateConnectwise(integration(), { ...payload, Entity: JSON.stringify(entity) }),
+      (
+        await mappingError(() =>
+          translateConnectwise(
+            integration(),
+            { ...payload, Entity: JSON.stringify(entity) },
+            undefined,
+          ),
+        )
       ).field,
     ).toBe("Entity.closedDate");
   });
 
-  it("statusMap wins over closedFlag", () => {
-    const result = translateConnectwise(
+  it("statusMap wins over closedFlag", async () => {
+    const result = await translateConnectwise(
       integration({ statusMap: { "Closed (resolved)": "ticket.updated" } }),
       read("connectwise-ticket-closed.json"),
+      undefined,
     );
     expect(result.kind === "event" && result.event.type).toBe("ticket.updated");
   });

@@ -75,6 +75,20 @@ describe("subject and copy name the work and who did it", () => {
     expect(email.text.startsWith("Hi Dana Whitfield,\n")).toBe(true);
   });
 
+  it("a ticket with a number apart from its id is named by that number", async () => {
+    const ticket = { kind: "ticket", externalId: "351182", summary: "Printer offline" } as const;
+    const email = await renderSurveyEmail(
+      sampleEmail("csat3", { workItem: { ...ticket, reference: "T20261118.0042" } }),
+    );
+    expect(email.subject).toBe("How did we do on ticket #T20261118.0042?");
+    expect(email.text).toContain("your ticket #T20261118.0042 “Printer offline”");
+    expect(email.text).not.toContain("351182");
+    const withoutNumber = await renderSurveyEmail(
+      sampleEmail("csat3", { workItem: { ...ticket, reference: null } }),
+    );
+    expect(withoutNumber.subject).toBe("How did we do on ticket #351182?");
+  });
+
   it("a project survey names the project and everyone on it", async () => {
     const email = await renderSurveyEmail(sampleEmail("project"));
     expect(email.subject).toBe("How did we do on project #P-1042?");

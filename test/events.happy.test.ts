@@ -311,6 +311,37 @@ describe("the work item's life", () => {
     expect(await countOf(touches, closed.workItemId)).toBe(event.touches!.length + 1);
   });
 
+  it("an update without a reference keeps the number recorded before; a newer one replaces it", async () => {
+    const event = canonicalEvent();
+    event.workItem.reference = "T20261118.0042";
+    const closed = await post(event);
+    await post({
+      ...event,
+      id: `${event.id}-note`,
+      type: "ticket.updated",
+      occurredAt: "2026-11-18T17:00:00Z",
+      workItem: { ...event.workItem, reference: undefined },
+      touches: [],
+    });
+    const referenceOf = async () =>
+      (
+        await t.ctx.db
+          .select({ reference: workItems.reference })
+          .from(workItems)
+          .where(eq(workItems.id, closed.workItemId))
+      )[0]?.reference;
+    expect(await referenceOf()).toBe("T20261118.0042");
+    await post({
+      ...event,
+      id: `${event.id}-renumbered`,
+      type: "ticket.updated",
+      occurredAt: "2026-11-18T18:00:00Z",
+      workItem: { ...event.workItem, reference: "T20261118.0043" },
+      touches: [],
+    });
+    expect(await referenceOf()).toBe("T20261118.0043");
+  });
+
   it("a close that leaves out the contact or the board surveys the item as it is known", async () => {
     await putSurvey("onsite-csat-d", {
       scale: "csat5",

@@ -27,7 +27,11 @@ beforeAll(async () => {
   const db = t.ctx.db;
   survey = await createSurvey(db, { scale: "nps" });
   client = await createClient(db);
-  item = await createWorkItem(db, { clientId: client.id, board: "Help, Desk" });
+  item = await createWorkItem(db, {
+    clientId: client.id,
+    board: "Help, Desk",
+    reference: "T20261118.0042",
+  });
   teams.push(await createTeam(db), await createTeam(db));
   members.push(await createMember(db), await createMember(db));
   await createTouch(db, {
@@ -63,7 +67,7 @@ interface Page {
   data: Array<{
     id: string;
     score: number;
-    workItem: { board: string | null } | null;
+    workItem: { externalId: string; reference: string | null; board: string | null } | null;
     attribution: Array<{ team: string; member: string; weight: number }>;
   }>;
   nextCursor: string;
@@ -105,6 +109,14 @@ describe("the attributed-score feed", () => {
       .where(eq(responses.id, one!.id));
     const later = await page(`cursor=${first.nextCursor}`);
     expect(later.data.map((r) => [r.id, r.score])).toEqual([[one!.id, 10]]);
+  });
+
+  it("a response names its work item by id and by the number people know it by", async () => {
+    const { data } = await page("limit=1");
+    expect(data[0]!.workItem).toMatchObject({
+      externalId: item.externalId,
+      reference: "T20261118.0042",
+    });
   });
 
   it("attribution lists each member and team that touched the item with minute shares", async () => {

@@ -118,6 +118,37 @@ describe("managing integrations", () => {
   });
 });
 
+describe("ConnectWise API credentials", () => {
+  it("a ConnectWise integration takes its API member's keys, write-only, and no webhook secret", async () => {
+    const secrets = {
+      apiCompanyId: "northwindmsp",
+      apiPublicKey: "cw-public-key-value",
+      apiPrivateKey: "cw-private-key-value",
+      apiClientId: "cw-client-id-value",
+    };
+    const response = await t.request("/v1/integrations", {
+      key: admin,
+      json: {
+        vendor: "connectwise",
+        name: "ConnectWise",
+        baseUrl: "https://api-na.myconnectwise.net",
+        secrets,
+      },
+    });
+    expect(response.status).toBe(201);
+    const text = await response.text();
+    const body = JSON.parse(text);
+    expect(body.secretsSet.sort()).toEqual(Object.keys(secrets).sort());
+    for (const value of Object.values(secrets).slice(1)) expect(text).not.toContain(value);
+    const refused = await t.request("/v1/integrations", {
+      key: admin,
+      json: { vendor: "connectwise", name: "CW", secrets: { webhookSecret: "x" } },
+    });
+    expect(refused.status).toBe(400);
+    expect((await problemOf(refused)).errors?.[0]?.path).toBe("secrets.webhookSecret");
+  });
+});
+
 describe("integration input is checked", () => {
   it("a secret the vendor does not use is a 400 naming it, and nothing is stored", async () => {
     const before = await t.ctx.db.select().from(integrations);

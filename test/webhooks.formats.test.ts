@@ -1,4 +1,6 @@
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { workItems } from "../src/db/schema/index.ts";
 import { webhookDeliveryJob } from "../src/webhooks/delivery-job.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import { createSurveyedWork, recordResponseChange } from "./support/factories.ts";
@@ -68,6 +70,29 @@ describe("chat formats", () => {
     expect(text).toMatch(
       /<http:\/\/rapport\.test\/dashboard\/followups\/[0-9a-f-]{36}\|Open in rapport>/,
     );
+    await unsubscribe(id);
+  });
+
+  it("a chat message names the work item by the number people know in the PSA", async () => {
+    const { id } = await subscribe({ format: "slack", eventTypes: ["response.recorded"] });
+    receiver.received.length = 0;
+    receiver.answer(200);
+    const work = await createSurveyedWork(t.ctx.db, "csat3");
+    await t.ctx.db
+      .update(workItems)
+      .set({ reference: "T20261118.0042", summary: "Printer offline" })
+      .where(eq(workItems.id, work.workItem.id));
+    await recordResponseChange(t.ctx, {
+      surveyId: work.survey.id,
+      clientId: work.client.id,
+      workItemId: work.workItem.id,
+      scale: "csat3",
+      score: 3,
+    });
+    await drain();
+    expect(receiver.received).toHaveLength(1);
+    const text: string = JSON.parse(receiver.received[0]!.body).blocks[0].text.text;
+    expect(text).toContain("Work item: #T20261118.0042 Printer offline");
     await unsubscribe(id);
   });
 

@@ -1,8 +1,9 @@
 import { ApiError } from "../http/errors.ts";
 import type { IntegrationConfig } from "../integrations/integrations.ts";
+import { readPsaApi } from "./psa-api.ts";
 import { isRecord, MappingError } from "./translation.ts";
 
-const TIMEOUT_MS = 10_000;
+const API = "Autotask REST API";
 
 /** The Autotask records a ticket webhook refers to by id only. */
 export interface AutotaskDirectory {
@@ -51,25 +52,9 @@ async function fetchItem(
   url: string,
   credentials: Record<string, string>,
 ): Promise<Record<string, unknown> | undefined> {
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      headers: { accept: "application/json", ...credentials },
-      redirect: "error",
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-  } catch (error) {
-    throw new ApiError("bad_gateway", "The Autotask REST API could not be reached.", {
-      cause: error,
-    });
-  }
-  if (response.status === 404) return undefined;
-  if (!response.ok) {
-    throw new ApiError("bad_gateway", `The Autotask REST API answered ${response.status}.`);
-  }
-  const body = (await response.json().catch(() => undefined)) as unknown;
-  if (!isRecord(body))
-    throw new ApiError("bad_gateway", "The Autotask REST API answered non-JSON.");
+  const body = await readPsaApi(API, url, credentials);
+  if (body === undefined) return undefined;
+  if (!isRecord(body)) throw new ApiError("bad_gateway", `The ${API} answered non-JSON.`);
   // Autotask answers `{"item": null}` for an id it does not know.
   return isRecord(body.item) ? body.item : undefined;
 }

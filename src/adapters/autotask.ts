@@ -24,7 +24,8 @@ import {
  * the subscribed fields, as strings. A status in the integration's `completeStatuses`
  * (default "5") is `ticket.closed`, statusMap entries win, any other status is
  * `ticket.updated`. The contact, company and resources are read from the Autotask REST API.
- * The queue (`QueueID`) picks the team through boardTeams.
+ * The queue (`QueueID`) picks the team through boardTeams; `TicketNumber`, when subscribed, is
+ * the reference survey emails name.
  */
 export async function translateAutotask(
   integration: IntegrationConfig,
@@ -106,6 +107,8 @@ export async function translateAutotask(
       occurredAt,
       workItem: {
         externalId: id,
+        // Clients know an Autotask ticket by its number (T20261118.0042), not its id.
+        reference: text(fields.TicketNumber)?.slice(0, 200) ?? null,
         kind: "ticket",
         summary: (text(fields.Title) ?? text(fields.TicketNumber) ?? "").slice(0, 1000),
         board: queue ?? null,

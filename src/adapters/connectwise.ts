@@ -1,4 +1,5 @@
 import type { IntegrationConfig } from "../integrations/integrations.ts";
+import type { ConnectwiseTimeEntries } from "./connectwise-api.ts";
 import {
   boardTeam,
   contactEmail,
@@ -25,13 +26,15 @@ import {
  * ticket or project as a JSON string. A ticket or project whose `closedFlag` is true is a
  * close (`ticket.closed` / `project.completed`); the integration's statusMap can say
  * otherwise by status name or id. Owner (project: manager), `resources` and any
- * `timeEntries` carried in the entity become touches. Time entries are not fetched from
- * the ConnectWise API, so a ConnectWise integration needs no API credentials.
+ * `timeEntries` carried in the entity become touches. When the integration has ConnectWise
+ * API credentials, a closed ticket's time entries are read from the REST API as well (a
+ * project callback names no ticket to read them from).
  */
-export function translateConnectwise(
+export async function translateConnectwise(
   integration: IntegrationConfig,
   payload: unknown,
-): Translation {
+  timeEntries: ConnectwiseTimeEntries | undefined,
+): Promise<Translation> {
   if (!isRecord(payload)) throw new MappingError("(body)", "The body is not a JSON object.");
   const action = text(payload.Action)?.toLowerCase();
   if (action === "deleted") return { kind: "ignored", reason: "a deleted record is not surveyed" };
@@ -44,7 +47,7 @@ export function translateConnectwise(
         ? "ticket"
         : undefined;
   if (!kind) return { kind: "ignored", reason: `callbacks of type "${type}" are not surveyed` };
-  return translateWorkItem(integration, kind, entity, payload.ID);
+  return translateWorkItem(integration, kind, entity, payload.ID, timeEntries);
 }
 
 function parseEntity(value: unknown): Record<string, unknown> {
@@ -62,12 +65,13 @@ function parseEntity(value: unknown): Record<string, unknown> {
   return parsed;
 }
 
-function translateWorkItem(
+async function translateWorkItem(
   integration: IntegrationConfig,
   kind: "ticket" | "project",
   entity: Record<string, unknown>,
   callbackId: unknown,
-): Translation {
+  timeEntries: ConnectwiseTimeEntries | undefined,
+): Promise<Translation> {
   const id = requireText(entity.id ?? callbackId, "Entity.id");
   const board = isRecord(entity.board) ? entity.board : {};
   const status = isRecord(entity.status) ? entity.status : {};
@@ -98,7 +102,19 @@ function translateWorkItem(
   const company = isRecord(entity.company) ? entity.company : {};
   const contact = isRecord(entity.contact) ? entity.contact : {};
   const contactId = text(contact.id);
-  const touches = touchesOf(integration, entity, kind, team, occurredAt);
+  const client = {
+    externalId: requireText(company.id, "Entity.company.id"),
+    name: requireText(company.name ?? company.identifier, "Entity.company.name"),
+  };
+  // Only a close reads the API: who worked on the ticket matters once it is surveyed.
+  const fetched =
+    timeEntries && closing && kind === "ticket"
+      ? await timeEntries.list(
+          text(entity.recordType) === "ProjectTicket" ? "ProjectTicket" : "ServiceTicket",
+          id,
+        )
+      : [];
+  const touches = touchesOf(integration, entity, kind, team, occurredAt, fetched);
 
   return {
     kind: "event",
@@ -109,6 +125,8 @@ function translateWorkItem(
       occurredAt,
       workItem: {
         externalId: id,
+        // ConnectWise shows a ticket's or project's id as its number: `#48213` is what clients see.
+        reference: id,
         kind,
         summary: (text(kind === "project" ? entity.name : entity.summary) ?? "").slice(0, 1000),
         board: text(board.name) ?? text(board.id) ?? null,
@@ -117,10 +135,7 @@ function translateWorkItem(
         closedAt: closedAt ?? null,
         firstResponseAt: instant(entity.dateResponded, "Entity.dateResponded") ?? null,
       },
-      client: {
-        externalId: requireText(company.id, "Entity.company.id"),
-        name: requireText(company.name ?? company.identifier, "Entity.company.name"),
-      },
+      client,
       contact: contactId
         ? {
             externalId: contactId,
@@ -142,6 +157,7 @@ function touchesOf(
   kind: "ticket" | "project",
   team: string,
   at: string,
+  fetched: Record<string, unknown>[],
 ): Touch[] {
   const touches: Touch[] = [];
   const member = (identifier: string, name: string | undefined, role: Touch["role"]) => ({
@@ -162,18 +178,21 @@ function touchesOf(
     .filter((item) => item && item !== ownerId);
   for (const identifier of resources) touches.push(member(identifier, undefined, "resource"));
 
-  const entries = Array.isArray(entity.timeEntries) ? entity.timeEntries : [];
-  entries.forEach((entry, index) => {
+  const timeEntry = (entry: unknown, field: string) => {
     if (!isRecord(entry) || !isRecord(entry.member)) return;
-    const identifier = requireText(
-      entry.member.identifier,
-      `Entity.timeEntries.${index}.member.identifier`,
-    );
+    const identifier = requireText(entry.member.identifier, `${field}.member.identifier`);
     touches.push({
       ...member(identifier, text(entry.member.name), "time-entry"),
-      at: instant(entry.timeStart, `Entity.timeEntries.${index}.timeStart`) ?? at,
+      at: instant(entry.timeStart, `${field}.timeStart`) ?? at,
       minutes: hoursToMinutes(entry.actualHours),
     });
+  };
+  const carried = Array.isArray(entity.timeEntries) ? entity.timeEntries : [];
+  carried.forEach((entry, index) => {
+    timeEntry(entry, `Entity.timeEntries.${index}`);
+  });
+  fetched.forEach((entry, index) => {
+    timeEntry(entry, `time/entries.${index}`);
   });
   return distinctTouches(touches);
 }

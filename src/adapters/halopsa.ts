@@ -95,6 +95,8 @@ export function translateHalopsa(integration: IntegrationConfig, payload: unknow
       occurredAt,
       workItem: {
         externalId: id,
+        // HaloPSA shows the ticket id as its number; the payload carries no other.
+        reference: id,
         kind: "ticket",
         summary: (text(ticket.summary) ?? "").slice(0, 1000),
         board: text(ticket.team) ?? text(ticket.team_id) ?? null,

@@ -15,6 +15,7 @@ import { type Vendor, vendors } from "../integrations/model.ts";
 import { translateAutotask } from "./autotask.ts";
 import { autotaskDirectory } from "./autotask-api.ts";
 import { translateConnectwise } from "./connectwise.ts";
+import { connectwiseTimeEntries } from "./connectwise-api.ts";
 import { verifyConnectwise } from "./connectwise-signature.ts";
 import { translateHalopsa } from "./halopsa.ts";
 import { verifyAutotask, verifyHalopsa } from "./signatures.ts";
@@ -123,7 +124,7 @@ async function translate(integration: IntegrationConfig, body: string): Promise<
   }
   switch (integration.vendor) {
     case "connectwise":
-      return translateConnectwise(integration, payload);
+      return translateConnectwise(integration, payload, connectwiseTimeEntries(integration));
     case "autotask":
       return translateAutotask(integration, payload, autotaskDirectory(integration));
     case "halopsa":

@@ -23,7 +23,12 @@ export interface FeedItem {
   comment: string | null;
   contactId: string | null;
   client: { externalId: string };
-  workItem: { externalId: string; kind: string; board: string | null } | null;
+  workItem: {
+    externalId: string;
+    reference: string | null;
+    kind: string;
+    board: string | null;
+  } | null;
   source: string;
   respondedAt: string;
   createdAt: string;
@@ -116,7 +121,7 @@ export async function readFeed(args: { ctx: ServiceContext; input: FeedInput }):
     ctx.db,
     sql`select p.seq::text as seq, r.id, r.score, r.scale, s.key as survey, r.state, r.comment,
         r.contact_id, c.external_id as client, r.work_item_id, w.external_id as work_item,
-        w.kind, w.board, r.source, r.responded_at, r.created_at, r.updated_at
+        w.reference, w.kind, w.board, r.source, r.responded_at, r.created_at, r.updated_at
       from response_feed_positions p
       join responses r on r.id = p.response_id
       join surveys s on s.id = r.survey_id
@@ -145,6 +150,7 @@ export async function readFeed(args: { ctx: ServiceContext; input: FeedInput }):
       workItem: r.work_item
         ? {
             externalId: String(r.work_item),
+            reference: (r.reference as string | null) ?? null,
             kind: String(r.kind),
             board: (r.board as string | null) ?? null,
           }

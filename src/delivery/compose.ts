@@ -37,6 +37,7 @@ export async function composeEmails({
       workItemId: workItems.id,
       workItemKind: workItems.kind,
       workItemExternalId: workItems.externalId,
+      workItemReference: workItems.reference,
       workItemSummary: workItems.summary,
     })
     .from(invitations)
@@ -67,6 +68,7 @@ export async function composeEmails({
             ? {
                 kind: row.workItemKind,
                 externalId: row.workItemExternalId,
+                reference: row.workItemReference,
                 summary: row.workItemSummary ?? "",
               }
             : null,

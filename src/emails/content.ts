@@ -60,7 +60,7 @@ export function buildContent(input: SurveyEmailInput, messages: Messages): Email
     companyName: branding.companyName,
     item: input.workItem && {
       kind: input.workItem.kind,
-      reference: reference(input.workItem.externalId),
+      reference: reference(input.workItem.reference || input.workItem.externalId),
       summary: oneLine(input.workItem.summary),
     },
     technicians: joinNames(messages, names),
@@ -127,9 +127,9 @@ function scoreLinks(
   return scores;
 }
 
-/** PSA ids are shown as `#48213`; ids that already carry a sign are left alone. */
-function reference(externalId: string): string {
-  const id = oneLine(externalId);
+/** PSA numbers are shown as `#48213`; numbers that already carry a sign are left alone. */
+function reference(number: string): string {
+  const id = oneLine(number);
   return /^[A-Za-z0-9]/.test(id) ? `#${id}` : id;
 }
 

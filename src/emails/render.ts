@@ -12,7 +12,13 @@ export interface SurveyEmailInput {
   variant: "survey" | "reminder";
   scale: "csat3" | "csat5" | "nps";
   /** null for campaign surveys, which are about no particular ticket or project. */
-  workItem: { kind: "ticket" | "project"; externalId: string; summary: string } | null;
+  workItem: {
+    kind: "ticket" | "project";
+    externalId: string;
+    /** The number the client knows it by, when the PSA has one apart from the id. */
+    reference?: string | null;
+    summary: string;
+  } | null;
   contactName: string | null;
   /** BCP 47; English when no locale matches. */
   locale: string | null;

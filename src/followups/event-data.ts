@@ -23,6 +23,7 @@ export async function responseSubject(
           id: workItems.id,
           kind: workItems.kind,
           externalId: workItems.externalId,
+          reference: workItems.reference,
           summary: workItems.summary,
         })
         .from(workItems)

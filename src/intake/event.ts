@@ -37,6 +37,19 @@ export const CanonicalEvent = z
           description: "The PSA's ticket or project id.",
           example: "48213",
         }),
+        reference: z
+          .string()
+          .trim()
+          .min(1)
+          .max(200)
+          .nullish()
+          .openapi({
+            description:
+              "The number people know the ticket or project by, when it differs from `externalId` " +
+              "(Autotask's `TicketNumber`, e.g. `T20261118.0042`); survey emails name it, falling " +
+              "back to `externalId`. An event without it keeps the one recorded before.",
+            example: "T20261118.0042",
+          }),
         kind: z.enum(["ticket", "project"]).openapi({
           description: "`ticket` for ticket.* events, `project` for project.* events.",
         }),

@@ -43,9 +43,11 @@ export function workItemCte(
       select event_at from work_items
       where kind = ${item.kind}::text and external_id = ${item.externalId}::text),
     work_item as (
-      insert into work_items as w (kind, external_id, client_id, contact_id, summary, board, status,
+      insert into work_items as w (kind, external_id, reference, client_id, contact_id, summary,
+        board, status,
         opened_at, closed_at, first_response_at, event_at, status_at, created_at, updated_at)
-      select ${item.kind}::text, ${item.externalId}::text, (select id from client_row),
+      select ${item.kind}::text, ${item.externalId}::text, ${item.reference ?? null}::text,
+        (select id from client_row),
         ${hasContact ? stmt`(select id from contact_now)` : stmt`null::uuid`},
         ${item.summary}::text, ${item.board ?? null}::text, ${status}::text,
         ${instant(item.openedAt)},
@@ -62,6 +64,8 @@ export function workItemCte(
           when w.summary = '' then excluded.summary else w.summary end,
         board = case when ${newer} then coalesce(excluded.board, w.board)
           else coalesce(w.board, excluded.board) end,
+        reference = case when ${newer} then coalesce(excluded.reference, w.reference)
+          else coalesce(w.reference, excluded.reference) end,
         opened_at = coalesce(excluded.opened_at, w.opened_at),
         first_response_at = coalesce(excluded.first_response_at, w.first_response_at),
         event_at = greatest(w.event_at, excluded.event_at),

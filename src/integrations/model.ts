@@ -7,7 +7,7 @@ export type Vendor = (typeof vendors)[number];
 
 /** Which write-only credentials each vendor uses. */
 export const vendorSecrets: Record<Vendor, readonly SecretName[]> = {
-  connectwise: [],
+  connectwise: ["apiCompanyId", "apiPublicKey", "apiPrivateKey", "apiClientId"],
   autotask: ["webhookSecret", "apiUsername", "apiSecret", "apiIntegrationCode"],
   halopsa: ["basicUsername", "basicPassword", "bearerToken"],
 };
@@ -88,7 +88,7 @@ export const SecretsInput = z
   )
   .openapi("IntegrationSecrets", {
     description:
-      "Write-only credentials; `null` removes one. Autotask: `webhookSecret` (the webhook's SecretKey), `apiUsername`, `apiSecret`, `apiIntegrationCode`. HaloPSA: `basicUsername` + `basicPassword`, or `bearerToken`. ConnectWise needs none.",
+      "Write-only credentials; `null` removes one. Autotask: `webhookSecret` (the webhook's SecretKey), `apiUsername`, `apiSecret`, `apiIntegrationCode`. HaloPSA: `basicUsername` + `basicPassword`, or `bearerToken`. ConnectWise: optionally an API member's `apiCompanyId`, `apiPublicKey`, `apiPrivateKey` and `apiClientId` (all four, with `baseUrl`), to read a closed ticket's time entries.",
   });
 
 export type SecretsInput = z.infer<typeof SecretsInput>;
@@ -99,7 +99,7 @@ const baseUrl = z
   .transform((value) => value.replace(/\/+$/, ""))
   .openapi({
     description:
-      "Autotask: the REST zone URL (e.g. `https://webservices5.autotask.net/ATServicesRest`); ConnectWise on-premises: its origin.",
+      "Autotask: the REST zone URL (e.g. `https://webservices5.autotask.net/ATServicesRest`). ConnectWise: the API site (e.g. `https://api-na.myconnectwise.net`, or an on-premises origin), used with the API secrets to read time entries.",
     example: "https://webservices5.autotask.net/ATServicesRest",
   });
 

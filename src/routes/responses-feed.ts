@@ -66,6 +66,10 @@ const FeedItem = z
     workItem: z
       .object({
         externalId: z.string(),
+        reference: z.string().nullable().openapi({
+          description:
+            "The number people know the ticket or project by in the PSA (Autotask's `TicketNumber`), when recorded.",
+        }),
         kind: z.enum(["ticket", "project"]),
         board: z.string().nullable(),
       })

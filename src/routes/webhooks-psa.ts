@@ -21,9 +21,9 @@ export const WebhookAccepted = z
 
 const howToAuthenticate: Record<Vendor, string> = {
   connectwise:
-    "ConnectWise PSA callbacks (`Entity` as a JSON string). Authenticated by `x-content-signature`, checked with the signing key fetched from `Metadata.key_url` (https `*.myconnectwise.net`, or an origin in CONNECTWISE_KEY_ORIGINS).",
+    "ConnectWise PSA callbacks (`Entity` as a JSON string). Authenticated by `x-content-signature`, checked with the signing key fetched from `Metadata.key_url` (https `*.myconnectwise.net`, or an origin in CONNECTWISE_KEY_ORIGINS). With the integration's API keys and `baseUrl`, a closed ticket's time entries are read from the ConnectWise REST API; a failing API is a 502.",
   autotask:
-    "Autotask ticket webhooks. Authenticated by `X-Hook-Signature: sha1=<base64 HMAC-SHA1>` with the integration's `webhookSecret`; contact, company and resources are read from the Autotask REST API.",
+    "Autotask ticket webhooks. Authenticated by `X-Hook-Signature: sha1=<base64 HMAC-SHA1>` with the integration's `webhookSecret`; contact, company and resources are read from the Autotask REST API; a failing API is a 502.",
   halopsa:
     "HaloPSA outbound webhooks (`ticket` and `action`). Authenticated by the integration's Basic credential or bearer token in `Authorization`.",
 };

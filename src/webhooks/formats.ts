@@ -5,7 +5,7 @@ import type { WebhookEvent } from "./outbox.ts";
 export interface EventSubject {
   response: { scale: string; score: number; comment: string | null };
   client: { name: string } | null;
-  workItem: { externalId: string; summary: string } | null;
+  workItem: { externalId: string; reference?: string | null; summary: string } | null;
   url: string;
 }
 
@@ -27,7 +27,8 @@ function describe(event: WebhookEvent) {
   const subject = event.data as unknown as EventSubject;
   const score = `${subject.response.score} on ${scaleNames[subject.response.scale] ?? subject.response.scale}`;
   const work = subject.workItem
-    ? `#${subject.workItem.externalId} ${subject.workItem.summary}`.trim()
+    ? // The number people know the item by; events queued before it was recorded lack it.
+      `#${subject.workItem.reference ?? subject.workItem.externalId} ${subject.workItem.summary}`.trim()
     : undefined;
   return {
     headline: headlines[event.type],

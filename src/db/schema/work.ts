@@ -18,6 +18,8 @@ export const workItems = pgTable(
     id: uuid().primaryKey().defaultRandom(),
     kind: text({ enum: ["ticket", "project"] }).notNull(),
     externalId: text().notNull(),
+    /** The number people see in the PSA when it differs from its id (Autotask `T20261118.0042`). */
+    reference: text(),
     clientId: uuid()
       .notNull()
       .references(() => clients.id),
