@@ -36,8 +36,13 @@ export const goalFreezeJob: Job = {
       ) {
         continue;
       }
-      const [unfrozen] = await ctx.db
-        .select({ id: goals.id })
+      const candidates = await ctx.db
+        .select({
+          id: goals.id,
+          active: goals.active,
+          deactivatedAt: goals.deactivatedAt,
+          timezone: goals.timezone,
+        })
         .from(goals)
         .where(
           and(
@@ -60,11 +65,23 @@ export const goalFreezeJob: Job = {
                 ),
             ),
           ),
-        )
-        .limit(1);
-      if (!unfrozen) continue;
+        );
+      // As `attainmentFor` decides: a goal deactivated before the period ended in its own zone
+      // never freezes it, and must not keep this job busy.
+      const unfrozen = new Set(
+        candidates
+          .filter(
+            (goal) =>
+              goal.active ||
+              (goal.deactivatedAt !== null &&
+                goal.deactivatedAt >= periodRange(period, goal.timezone).end),
+          )
+          .map((goal) => goal.id),
+      );
+      if (unfrozen.size === 0) continue;
       const answers = await attainmentFor({ ctx, input: { period } });
-      frozen += answers.filter((entry) => entry.final).length;
+      // Only what this run froze is work done: periods frozen before are none.
+      frozen += answers.filter((entry) => entry.final && unfrozen.has(entry.goal.id)).length;
     }
     return frozen;
   },

@@ -34,6 +34,10 @@ export function startWorker(ctx: ServiceContext, jobs: Job[], intervalMs: number
         } catch (error) {
           log.error({ job: job.name, err: error }, "job failed; retrying after the interval");
         }
+        // Requests and timers get their turn between batches: the embedded database's queries
+        // resolve without returning to the event loop, so a busy worker in the server's process
+        // would otherwise hold every request until its whole backlog is done.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
       if (!busy && !stopped) {
         await new Promise<void>((resolve) => {
