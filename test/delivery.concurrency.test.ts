@@ -2,12 +2,11 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServiceContext } from "../src/context.ts";
 import { type Database, openDatabase } from "../src/db/client.ts";
-import { contacts, invitations } from "../src/db/schema/index.ts";
+import { invitations } from "../src/db/schema/index.ts";
 import { sendDueInvitations } from "../src/delivery/jobs.ts";
 import { appSecret } from "../src/security/app-secret.ts";
-import { issueToken } from "../src/surveys/tokens.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
-import { createClient, createSurvey } from "./support/factories.ts";
+import { createDueInvitations } from "./support/factories.ts";
 import { FakeResend } from "./support/fake-resend.ts";
 
 const COUNT = 1000;
@@ -38,37 +37,7 @@ async function secondWorker(): Promise<ServiceContext> {
 }
 
 async function seedDue(count: number) {
-  const secret = await appSecret(t.ctx);
-  const client = await createClient(t.ctx.db);
-  const survey = await createSurvey(t.ctx.db);
-  const people = await t.ctx.db
-    .insert(contacts)
-    .values(
-      Array.from({ length: count }, (_, i) => ({
-        clientId: client.id,
-        externalId: `bulk-${i}`,
-        email: `person-${i}@bulk.example`,
-        name: `Person ${i}`,
-      })),
-    )
-    .returning({ id: contacts.id });
-  const now = t.clock.now();
-  await t.ctx.db.insert(invitations).values(
-    people.map((person) => {
-      const { tokenNonce, tokenHash } = issueToken(secret);
-      return {
-        surveyId: survey.id,
-        contactId: person.id,
-        clientId: client.id,
-        tokenNonce,
-        tokenHash,
-        status: "scheduled" as const,
-        sendAt: now,
-        nextAttemptAt: now,
-        expiresAt: new Date(now.getTime() + 14 * 86_400_000),
-      };
-    }),
-  );
+  await createDueInvitations(t.ctx.db, await appSecret(t.ctx), t.clock.now(), count);
 }
 
 async function drain(ctx: ServiceContext) {

@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contacts, invitations } from "../src/db/schema/index.ts";
 import { sendDueInvitations } from "../src/delivery/jobs.ts";
 import { goalFreezeJob } from "../src/goals/freeze-job.ts";
 import { appSecret } from "../src/security/app-secret.ts";
-import { issueToken } from "../src/surveys/tokens.ts";
 import { startWorker } from "../src/worker/runner.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
-import { createClient, createSurvey, createTeam } from "./support/factories.ts";
+import { createDueInvitations, createTeam } from "./support/factories.ts";
 
 let t: TestApp;
 let admin: string;
@@ -59,32 +57,7 @@ describe("an idle worker rests", () => {
 describe("a busy worker in the server's process", () => {
   it("lets timers and requests run between its batches (the embedded database's queries never yield)", async () => {
     t.clock.set("2026-11-18T17:00:00Z");
-    const secret = await appSecret(t.ctx);
-    const client = await createClient(t.ctx.db);
-    const survey = await createSurvey(t.ctx.db);
-    const people = await t.ctx.db
-      .insert(contacts)
-      .values(
-        Array.from({ length: 400 }, (_, i) => ({
-          clientId: client.id,
-          externalId: `backlog-${i}`,
-          email: `backlog-${i}@bulk.example`,
-        })),
-      )
-      .returning({ id: contacts.id });
-    const now = t.clock.now();
-    await t.ctx.db.insert(invitations).values(
-      people.map((person) => ({
-        surveyId: survey.id,
-        contactId: person.id,
-        clientId: client.id,
-        ...issueToken(secret),
-        status: "scheduled" as const,
-        sendAt: now,
-        nextAttemptAt: now,
-        expiresAt: new Date(now.getTime() + 14 * 86_400_000),
-      })),
-    );
+    await createDueInvitations(t.ctx.db, await appSecret(t.ctx), t.clock.now(), 400);
     // A timer set after the first batch stands for a request arriving then: it must not wait
     // for the rest of the backlog (400 invitations are four batches of 100).
     let batches = 0;

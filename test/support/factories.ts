@@ -292,3 +292,38 @@ export function canonicalEvent(overrides: Partial<CanonicalEventInput> = {}): Ca
     ...overrides,
   };
 }
+
+/** `count` invitations of one new survey and client, each to a contact of its own, due now. */
+export async function createDueInvitations(db: Db, secret: string, now: Date, count: number) {
+  const client = await createClient(db);
+  const survey = await createSurvey(db);
+  const tag = unique();
+  const people = await db
+    .insert(contacts)
+    .values(
+      Array.from({ length: count }, (_, i) => ({
+        clientId: client.id,
+        externalId: `due-${tag}-${i}`,
+        email: `person-${i}@due-${tag}.example`,
+        name: `Person ${i}`,
+      })),
+    )
+    .returning({ id: contacts.id });
+  await db.insert(invitations).values(
+    people.map((person) => {
+      const nonce = newTokenNonce();
+      return {
+        surveyId: survey.id,
+        contactId: person.id,
+        clientId: client.id,
+        tokenNonce: nonce,
+        tokenHash: hashToken(tokenFor(secret, nonce)),
+        status: "scheduled" as const,
+        sendAt: now,
+        nextAttemptAt: now,
+        expiresAt: new Date(now.getTime() + 14 * 86_400_000),
+      };
+    }),
+  );
+  return { client, survey };
+}
