@@ -1,4 +1,6 @@
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clients, workItems } from "../src/db/schema/index.ts";
 import { webhookDeliveryJob } from "../src/webhooks/delivery-job.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import { createSurveyedWork, recordResponseChange } from "./support/factories.ts";
@@ -35,8 +37,20 @@ async function unsubscribe(id: string) {
   });
 }
 
-async function unhappyAnswer(comment: string) {
+async function unhappyAnswer(comment: string, names: { client?: string; summary?: string } = {}) {
   const work = await createSurveyedWork(t.ctx.db, "csat3");
+  if (names.client) {
+    await t.ctx.db
+      .update(clients)
+      .set({ name: names.client })
+      .where(eq(clients.id, work.client.id));
+  }
+  if (names.summary) {
+    await t.ctx.db
+      .update(workItems)
+      .set({ summary: names.summary })
+      .where(eq(workItems.id, work.workItem.id));
+  }
   return recordResponseChange(t.ctx, {
     surveyId: work.survey.id,
     clientId: work.client.id,
@@ -61,11 +75,20 @@ describe("chat formats", () => {
     expect(receiver.received).toHaveLength(1);
     const message = JSON.parse(receiver.received[0]!.body);
     expect(message.text).toContain("Follow-up opened");
-    const text: string = message.blocks[0].text.text;
-    expect(message.blocks[0].text.type).toBe("mrkdwn");
-    expect(text).toContain("Score: *1 on CSAT (1-3)*");
-    expect(text).toContain("Took &lt;three&gt; days &amp; no update");
-    expect(text).toMatch(
+    const texts = (message.blocks as { text?: { type: string; text: string } }[]).map(
+      (block) => block.text,
+    );
+    expect(texts[0]).toEqual({
+      type: "mrkdwn",
+      text: expect.stringContaining("Score: *1 on CSAT (1-3)*"),
+    });
+    // The comment is plain text: Slack shows it as typed, with nothing to escape.
+    expect(texts).toContainEqual({
+      type: "plain_text",
+      text: "Took <three> days & no update",
+      emoji: false,
+    });
+    expect(texts.at(-1)?.text).toMatch(
       /<http:\/\/rapport\.test\/dashboard\/followups\/[0-9a-f-]{36}\|Open in rapport>/,
     );
     await unsubscribe(id);
@@ -91,6 +114,74 @@ describe("chat formats", () => {
       title: "Open in rapport",
       url: `http://rapport.test/dashboard/responses/${response.id}`,
     });
+    await unsubscribe(id);
+  });
+});
+
+/** What a client, a PSA or a technician wrote, each trying to make a link or formatting. */
+const CRAFTED = {
+  comment:
+    "Please [reset your rapport password](https://evil.example/login) now\n- **urgent** _really_ `code` ~gone~ <https://evil.example>\n1. first",
+  client: "Contoso [Billing](https://evil.example/pay) *Ltd* <https://evil.example/pay|pay>",
+  summary: "Printer ![x](https://evil.example/x.png) <!channel> <https://evil.example|click>",
+};
+
+describe("chat formats show what people wrote as text", () => {
+  it("Microsoft Teams gets no link or formatting from a comment, a client name or a summary", async () => {
+    const { id } = await subscribe({ format: "teams", eventTypes: ["followup.opened"] });
+    receiver.received.length = 0;
+    receiver.answer(200);
+    await unhappyAnswer(CRAFTED.comment, CRAFTED);
+    await drain();
+    expect(receiver.received).toHaveLength(1);
+    const card = JSON.parse(receiver.received[0]!.body).attachments[0].content;
+    type Block = { type: string; text?: string; facts?: { title: string; value: string }[] };
+    const texts = (card.body as Block[]).flatMap((block) =>
+      block.type === "TextBlock"
+        ? [block.text!]
+        : (block.facts ?? []).flatMap((fact) => [fact.title, fact.value]),
+    );
+    const markdown = texts.join("\n");
+    // Adaptive Card text renders Markdown: every character that starts a link, emphasis, code,
+    // an autolink or a list item arrives escaped, so Teams shows it as typed.
+    expect(markdown).not.toMatch(/(?<!\\)[[\]*_`~<>]/);
+    expect(markdown).not.toMatch(/^\s*(?:[-+]|\d+\.)\s/m);
+    expect(markdown).toContain(
+      "Please \\[reset your rapport password\\](https://evil.example/login)",
+    );
+    expect(markdown).toContain("Contoso \\[Billing\\](https://evil.example/pay) \\*Ltd\\*");
+    // The card's own link stays the one button.
+    expect(card.actions).toHaveLength(1);
+    await unsubscribe(id);
+  });
+
+  it("Slack gets no link, mention or formatting from a comment, a client name or a summary", async () => {
+    const { id } = await subscribe({ format: "slack", eventTypes: ["followup.opened"] });
+    receiver.received.length = 0;
+    receiver.answer(200);
+    await unhappyAnswer(CRAFTED.comment, CRAFTED);
+    await drain();
+    expect(receiver.received).toHaveLength(1);
+    const message = JSON.parse(receiver.received[0]!.body);
+    type Text = { type: string; text: string };
+    type Block = { type: string; text?: Text; fields?: Text[] };
+    const texts = (message.blocks as Block[]).flatMap((block) => [
+      ...(block.text ? [block.text] : []),
+      ...(block.fields ?? []),
+    ]);
+    // What people wrote travels only in plain_text, which Slack shows as typed.
+    for (const written of [CRAFTED.comment, CRAFTED.client, CRAFTED.summary]) {
+      const carriers = texts.filter((text) => text.text.includes(written));
+      expect(carriers.length).toBeGreaterThan(0);
+      expect(carriers.every((text) => text.type === "plain_text")).toBe(true);
+    }
+    // The mrkdwn text holds only rapport's own words and its one link.
+    const mrkdwn = texts.filter((text) => text.type === "mrkdwn").map((text) => text.text);
+    expect(mrkdwn.join("\n")).not.toContain("evil.example");
+    expect(mrkdwn.join("\n").match(/<[^>]*>/g)).toHaveLength(1);
+    // The notification text is mrkdwn too: the client's name arrives escaped there.
+    expect(message.text).not.toMatch(/[<>]/);
+    expect(message.text).toContain("&lt;https://evil.example/pay|pay&gt;");
     await unsubscribe(id);
   });
 });

@@ -33,7 +33,7 @@ const fields = {
   eventTypes: z.array(z.enum(webhookEventTypes)).min(1),
   format: z.enum(webhookFormats).openapi({
     description:
-      "`standard`: the signed JSON event; `slack` / `teams`: a readable message for an incoming webhook of that chat.",
+      "`standard`: the signed JSON event; `slack` / `teams`: a readable message for an incoming webhook of that chat, in which comments, client names and summaries show as typed (never as links or formatting).",
   }),
   active: z.boolean(),
   description: z.string().trim().max(500).nullable(),

@@ -44,28 +44,50 @@ function slackEscape(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
+/** Slack shows plain_text as typed: no links, mentions or formatting come out of it. */
+const plainText = (text: string) => ({ type: "plain_text", text, emoji: false });
+
+/**
+ * Only rapport's own words and link go into mrkdwn; what clients, technicians and the PSA wrote
+ * goes into plain_text, as mrkdwn has no escape for `*`, `_`, `~` or backticks.
+ */
 function slackMessage(event: WebhookEvent) {
   const d = describe(event);
-  const lines = [
-    `*${slackEscape(d.headline)}*`,
-    `Score: *${slackEscape(d.score)}*`,
-    d.client ? `Client: ${slackEscape(d.client)}` : undefined,
-    d.work ? `Work item: ${slackEscape(d.work)}` : undefined,
-    d.comment ? `> ${slackEscape(d.comment).replaceAll("\n", "\n> ")}` : undefined,
-    `<${d.url}|Open in rapport>`,
-  ].filter(Boolean);
+  const facts = [
+    d.client ? plainText(`Client: ${d.client}`) : undefined,
+    d.work ? plainText(`Work item: ${d.work}`) : undefined,
+  ].filter((fact) => fact !== undefined);
+  const mrkdwn = (text: string) => ({ type: "section", text: { type: "mrkdwn", text } });
   return {
-    text: `${d.headline}: ${d.score}${d.client ? ` (${d.client})` : ""}`,
-    blocks: [{ type: "section", text: { type: "mrkdwn", text: lines.join("\n") } }],
+    // Notifications read this as mrkdwn: the client's name is escaped, so it cannot link.
+    text: slackEscape(`${d.headline}: ${d.score}${d.client ? ` (${d.client})` : ""}`),
+    blocks: [
+      mrkdwn(`*${slackEscape(d.headline)}*\nScore: *${slackEscape(d.score)}*`),
+      ...(facts.length > 0 ? [{ type: "section", fields: facts }] : []),
+      ...(d.comment ? [{ type: "section", text: plainText(d.comment) }] : []),
+      mrkdwn(`<${d.url}|Open in rapport>`),
+    ],
   };
+}
+
+/**
+ * Adaptive Card text and fact values render Markdown. A backslash before every character that
+ * opens a link, an autolink, emphasis or code, and before a list marker at the start of a line,
+ * makes Teams show what people wrote as typed.
+ */
+function teamsEscape(text: string): string {
+  return text
+    .replace(/[\\`*_~[\]<>]/g, "\\$&")
+    .replace(/^(\s*)([-+])(?=\s)/gm, "$1\\$2")
+    .replace(/^(\s*\d+)([.)])(?=\s)/gm, "$1\\$2");
 }
 
 function teamsMessage(event: WebhookEvent) {
   const d = describe(event);
   const facts = [
     { title: "Score", value: d.score },
-    ...(d.client ? [{ title: "Client", value: d.client }] : []),
-    ...(d.work ? [{ title: "Work item", value: d.work }] : []),
+    ...(d.client ? [{ title: "Client", value: teamsEscape(d.client) }] : []),
+    ...(d.work ? [{ title: "Work item", value: teamsEscape(d.work) }] : []),
   ];
   return {
     type: "message",
@@ -81,7 +103,7 @@ function teamsMessage(event: WebhookEvent) {
             { type: "TextBlock", text: d.headline, weight: "Bolder", size: "Medium", wrap: true },
             { type: "FactSet", facts },
             ...(d.comment
-              ? [{ type: "TextBlock", text: d.comment, wrap: true, isSubtle: true }]
+              ? [{ type: "TextBlock", text: teamsEscape(d.comment), wrap: true, isSubtle: true }]
               : []),
           ],
           actions: [{ type: "Action.OpenUrl", title: "Open in rapport", url: d.url }],
