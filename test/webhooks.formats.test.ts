@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clients, workItems } from "../src/db/schema/index.ts";
 import { webhookDeliveryJob } from "../src/webhooks/delivery-job.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
-import { createSurveyedWork, recordResponseChange } from "./support/factories.ts";
+import { changeResponse, createSurveyedWork, recordResponseChange } from "./support/factories.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "./support/webhook-receiver.ts";
 
 let t: TestApp;
@@ -125,6 +125,21 @@ const CRAFTED = {
   client: "Contoso [Billing](https://evil.example/pay) *Ltd* <https://evil.example/pay|pay>",
   summary: "Printer ![x](https://evil.example/x.png) <!channel> <https://evil.example|click>",
 };
+
+describe("chat formats say when an answer stops counting", () => {
+  it("a recorded answer flagged later says so in Slack", async () => {
+    const { id } = await subscribe({ format: "slack", eventTypes: ["response.changed"] });
+    receiver.received.length = 0;
+    receiver.answer(200);
+    const response = await unhappyAnswer("Slow");
+    await changeResponse(t.ctx, response.id, { state: "flagged" });
+    await drain();
+    expect(receiver.received).toHaveLength(1);
+    const message = JSON.parse(receiver.received[0]!.body);
+    expect(message.text).toContain("Survey response no longer counts (flagged)");
+    await unsubscribe(id);
+  });
+});
 
 describe("chat formats show what people wrote as text", () => {
   it("Microsoft Teams gets no link or formatting from a comment, a client name or a summary", async () => {

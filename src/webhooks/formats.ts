@@ -3,7 +3,7 @@ import type { WebhookEvent } from "./outbox.ts";
 
 /** What every rapport event carries, whatever its type; chat formats read only this. */
 export interface EventSubject {
-  response: { scale: string; score: number; comment: string | null };
+  response: { scale: string; score: number; comment: string | null; state: string };
   client: { name: string } | null;
   workItem: { externalId: string; summary: string } | null;
   url: string;
@@ -29,8 +29,11 @@ function describe(event: WebhookEvent) {
   const work = subject.workItem
     ? `#${subject.workItem.externalId} ${subject.workItem.summary}`.trim()
     : undefined;
+  const withdrawn = event.type === "response.changed" && subject.response.state !== "recorded";
   return {
-    headline: headlines[event.type],
+    headline: withdrawn
+      ? `Survey response no longer counts (${subject.response.state})`
+      : headlines[event.type],
     score,
     client: subject.client?.name,
     work,
