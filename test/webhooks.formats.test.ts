@@ -126,6 +126,36 @@ const CRAFTED = {
   summary: "Printer ![x](https://evil.example/x.png) <!channel> <https://evil.example|click>",
 };
 
+describe("the link in every event opens a page", () => {
+  it("the url of response.recorded and the chat button open the response's dashboard page", async () => {
+    const standard = await subscribe({ eventTypes: ["response.recorded"] });
+    const teams = await subscribe({ format: "teams", eventTypes: ["response.recorded"] });
+    receiver.received.length = 0;
+    receiver.answer(200);
+    const response = await unhappyAnswer("Fixed, eventually");
+    await drain();
+    const links = receiver.received.map((request) => {
+      const body = JSON.parse(request.body);
+      return new URL(body.data?.url ?? body.attachments[0].content.actions[0].url);
+    });
+    expect(links).toHaveLength(2);
+    const signedIn = await t.request("/dashboard/sign-in", {
+      method: "POST",
+      body: new URLSearchParams({ key: await t.key("metrics:read", "responses:read") }).toString(),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    const cookie = (signedIn.headers.get("set-cookie") ?? "").split(";")[0]!;
+    for (const link of links) {
+      expect(link.pathname).toBe(`/dashboard/responses/${response.id}`);
+      const page = await t.request(link.pathname, { headers: { cookie } });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain("Fixed, eventually");
+    }
+    await unsubscribe(standard.id);
+    await unsubscribe(teams.id);
+  });
+});
+
 describe("chat formats say when an answer stops counting", () => {
   it("a recorded answer flagged later says so in Slack", async () => {
     const { id } = await subscribe({ format: "slack", eventTypes: ["response.changed"] });
