@@ -98,6 +98,34 @@ describe("comments", () => {
     expect((await responseOf(invitation.id))?.comment).toBeNull();
   });
 
+  it("of 2,000 characters with line breaks, as the textarea allows, are saved with plain line breaks", async () => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret);
+    const { html, csrf } = await openPage(token);
+    expect(html).toContain('maxlength="2000"');
+    // The textarea counts a line break as one character; the browser submits it as CRLF.
+    const typed = `${"a".repeat(99)}\n`.repeat(19) + "b".repeat(100);
+    expect(typed.length).toBe(2000);
+    const page = await postComment(
+      token,
+      { csrf, score: "3", comment: typed.replaceAll("\n", "\r\n") },
+      { origin: "http://rapport.test" },
+    );
+    expect(page.status).toBe(200);
+    expect((await responseOf(invitation.id))?.comment).toBe(typed);
+  });
+
+  it("with old Mac line breaks (CR) are stored with plain line breaks", async () => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret);
+    const { csrf } = await openPage(token);
+    const page = await postComment(token, {
+      csrf,
+      score: "3",
+      comment: "Fast\rFriendly\r\nThanks",
+    });
+    expect(page.status).toBe(200);
+    expect((await responseOf(invitation.id))?.comment).toBe("Fast\nFriendly\nThanks");
+  });
+
   it("with a NUL character are refused with a clear page, not a server error, and not stored", async () => {
     const { invitation, token } = await createInvitation(t.ctx.db, secret);
     const { csrf } = await openPage(token);

@@ -1,8 +1,16 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiKeys, dashboardSessions } from "../src/db/schema/index.ts";
+import { apiKeys, dashboardSessions, followups, responses } from "../src/db/schema/index.ts";
+import { eraseContact } from "../src/directory/contacts.ts";
+import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
-import { createSurveyedWork, createTeam, recordResponseChange } from "./support/factories.ts";
+import {
+  createContact,
+  createInvitation,
+  createSurveyedWork,
+  createTeam,
+  recordResponseChange,
+} from "./support/factories.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -250,6 +258,8 @@ describe("dashboard forms and pages", () => {
       ["/dashboard/no-such-page", 404],
       ["/dashboard/followups/not-an-id", 404],
       ["/dashboard/followups/00000000-0000-4000-8000-000000000000", 404],
+      ["/dashboard/responses/not-an-id", 404],
+      ["/dashboard/responses/00000000-0000-4000-8000-000000000000", 404],
       ["/dashboard/goals?period=november", 400],
     ] as const) {
       const response = await page(path, cookie);
@@ -257,5 +267,103 @@ describe("dashboard forms and pages", () => {
       expect(response.headers.get("content-type"), path).toContain("text/html");
       expect(await response.text(), path).toContain("<!doctype html>");
     }
+  });
+});
+
+describe("a response's page", () => {
+  const hostile = `<script>alert("x")</script><img src=x onerror=alert(1)>`;
+
+  /** An unhappy answer clicked in a survey email, with a comment and a contact of its own. */
+  async function clickedAnswer() {
+    const work = await createSurveyedWork(t.ctx.db, "csat3");
+    const contact = await createContact(t.ctx.db, {
+      clientId: work.client.id,
+      name: "Dana Example",
+    });
+    const { invitation, token } = await createInvitation(t.ctx.db, await appSecret(t.ctx), {
+      surveyId: work.survey.id,
+      clientId: work.client.id,
+      contactId: contact.id,
+      workItemId: work.workItem.id,
+    });
+    t.clock.set("2026-11-18T17:05:00Z");
+    const click = await t.request(`/r/${token}/1`, {
+      headers: {
+        "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:145.0) Gecko/20100101 Firefox/145.0",
+        "accept-language": "en",
+      },
+    });
+    expect(click.status).toBe(200);
+    const [response] = await t.ctx.db
+      .update(responses)
+      .set({ comment: hostile })
+      .where(eq(responses.invitationId, invitation.id))
+      .returning();
+    return { work, contact, response: response! };
+  }
+
+  it("shows the answer, where it came from, who it is credited to, its clicks and its follow-up", async () => {
+    const { work, contact, response } = await clickedAnswer();
+    const [followup] = await t.ctx.db
+      .select()
+      .from(followups)
+      .where(eq(followups.responseId, response.id));
+    const { cookie } = await signIn(t, await t.key("metrics:read", "responses:read"));
+    const reply = await page(`/dashboard/responses/${response.id}`, cookie);
+    expect(reply.status).toBe(200);
+    expect(reply.headers.get("content-type")).toContain("text/html");
+    const html = await reply.text();
+    expect(html).toContain('data-score="1"');
+    expect(html).toContain("CSAT, 1–3");
+    expect(html).toContain("status-recorded");
+    // The comment is shown as text, never as markup.
+    expect(html).not.toContain("<script>alert");
+    expect(html).not.toContain("<img src=x");
+    expect(html).toContain("&lt;script&gt;alert(");
+    for (const shown of [
+      work.survey.key,
+      work.client.name,
+      work.workItem.externalId,
+      work.workItem.summary,
+      "Help Desk",
+      contact.name!,
+      work.teamA.name,
+      work.teamB.name,
+      work.memberA.name,
+      work.memberB.name,
+    ]) {
+      expect(html).toContain(shown);
+    }
+    // Two members with no minutes logged share the credit equally.
+    expect(html.match(/data-weight="0.5"/g)).toHaveLength(2);
+    expect(html).toContain('data-verdict="recorded"');
+    expect(html).toContain(`href="/dashboard/followups/${followup!.id}"`);
+    // ...and the follow-up leads back to it.
+    const caseHtml = await (await page(`/dashboard/followups/${followup!.id}`, cookie)).text();
+    expect(caseHtml).toContain(`href="/dashboard/responses/${response.id}"`);
+  });
+
+  it("says the contact was erased, and shows nothing of them", async () => {
+    const { contact, response } = await clickedAnswer();
+    await eraseContact({ ctx: t.ctx, input: { externalId: contact.externalId } });
+    const { cookie } = await signIn(t, await t.key("metrics:read", "responses:read"));
+    const html = await (await page(`/dashboard/responses/${response.id}`, cookie)).text();
+    expect(html).toMatch(/<th>Contact<\/th>\s*<td><span class="muted">erased<\/span>/);
+    expect(html).not.toContain(contact.name!);
+    expect(html).not.toContain(contact.email!);
+  });
+
+  it("needs responses:read, as the API does, and a session", async () => {
+    const { response } = await clickedAnswer();
+    const path = `/dashboard/responses/${response.id}`;
+    const metricsOnly = (await signIn(t, await t.key("metrics:read"))).cookie;
+    const refused = await page(path, metricsOnly);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).not.toContain("alert(");
+    const anonymous = await t.request(path);
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get("location")).toBe(
+      `/dashboard/sign-in?next=${encodeURIComponent(path)}`,
+    );
   });
 });

@@ -1,9 +1,17 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { followups, webhookDeliveries } from "../src/db/schema/index.ts";
+import { followups, touches, webhookDeliveries } from "../src/db/schema/index.ts";
+import { composeDigest } from "../src/digests/compose.ts";
 import { followupOverdueJob } from "../src/followups/overdue-job.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
-import { changeResponse, createSurveyedWork, recordResponseChange } from "./support/factories.ts";
+import {
+  changeResponse,
+  createMember,
+  createSurveyedWork,
+  createTeam,
+  createTouch,
+  recordResponseChange,
+} from "./support/factories.ts";
 
 let t: TestApp;
 let reader: string;
@@ -147,6 +155,62 @@ describe("listing follow-ups", () => {
     } while (cursor);
     const all = await t.ctx.db.select({ id: followups.id }).from(followups);
     expect(seen.sort()).toEqual(all.map((row) => row.id).sort());
+  });
+});
+
+describe("a case follows the work item's credit", () => {
+  it("a team that logs time after the unhappy answer sees the case in its list, the case and its digest", async () => {
+    const { work, response } = await answer("csat3", 1);
+    const [opened] = await casesOf(response.id);
+    // A late time entry by a third team: the metrics credit it with the answer from now on.
+    const late = await createTeam(t.ctx.db);
+    const lateMember = await createMember(t.ctx.db, { teamId: late.id });
+    await createTouch(t.ctx.db, {
+      workItemId: work.workItem.id,
+      memberId: lateMember.id,
+      teamId: late.id,
+      role: "time-entry",
+      minutes: 30,
+      at: new Date("2026-11-18T18:00:00Z"),
+    });
+
+    const list = await (await t.request(`/v1/followups?team=${late.key}`, { key: reader })).json();
+    expect(list.data.map((row: { id: string }) => row.id)).toEqual([opened!.id]);
+    const one = await (await t.request(`/v1/followups/${opened!.id}`, { key: reader })).json();
+    expect(one.teams.map((team: { key: string }) => team.key).sort()).toEqual(
+      [work.teamA.key, work.teamB.key, late.key].sort(),
+    );
+    expect(one.members.map((member: { id: string }) => member.id).sort()).toEqual(
+      [work.memberA.id, work.memberB.id, lateMember.id].sort(),
+    );
+    const digest = await composeDigest({
+      ctx: t.ctx,
+      input: {
+        team: late,
+        week: "2026-W47",
+        from: new Date("2026-11-16T00:00:00Z"),
+        to: new Date("2026-11-23T00:00:00Z"),
+        previousFrom: new Date("2026-11-09T00:00:00Z"),
+      },
+    });
+    expect(digest.followups.open).toBe(1);
+    expect(digest.followups.oldest.map((followup) => followup.id)).toEqual([opened!.id]);
+  });
+
+  it("a team whose only touch moves to another work item no longer sees the case", async () => {
+    const { work, response } = await answer("csat3", 1);
+    const [opened] = await casesOf(response.id);
+    const elsewhere = await createSurveyedWork(t.ctx.db, "csat3");
+    await t.ctx.db
+      .update(touches)
+      .set({ workItemId: elsewhere.workItem.id })
+      .where(eq(touches.memberId, work.memberB.id));
+    const list = await (
+      await t.request(`/v1/followups?team=${work.teamB.key}`, { key: reader })
+    ).json();
+    expect(list.data.map((row: { id: string }) => row.id)).not.toContain(opened!.id);
+    const one = await (await t.request(`/v1/followups/${opened!.id}`, { key: reader })).json();
+    expect(one.teams.map((team: { key: string }) => team.key)).toEqual([work.teamA.key]);
   });
 });
 

@@ -144,6 +144,7 @@ describe("pages for people under bad input", () => {
         hostileSegment.map((segment) => `/dashboard/teams/${segment}`),
         hostileSegment.map((segment) => `/dashboard/members/${segment}`),
         hostileSegment.map((segment) => `/dashboard/followups/${segment}`),
+        hostileSegment.map((segment) => `/dashboard/responses/${segment}`),
         hostileSegment.map((segment) => `/dashboard/goals?period=${segment}`),
         hostileSegment.map((segment) => `/dashboard/sign-in?next=${segment}`),
       ),

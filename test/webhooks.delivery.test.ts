@@ -2,12 +2,15 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { onResponseChange } from "../src/followups/notify.ts";
 import { followupOverdueJob } from "../src/followups/overdue-job.ts";
+import { appSecret } from "../src/security/app-secret.ts";
 import { webhookDeliveryJob } from "../src/webhooks/delivery-job.ts";
 import { enqueueWebhookEvent } from "../src/webhooks/outbox.ts";
 import { createTestApp, problemOf, type TestApp } from "./support/app.ts";
 import {
   changeResponse,
+  createInvitation,
   createResponse,
+  createSurvey,
   createSurveyedWork,
   recordResponseChange,
 } from "./support/factories.ts";
@@ -320,6 +323,36 @@ describe("events follow the changes that cause them", () => {
         )
         .sort(),
     ).toEqual([1, 3]);
+    await unsubscribe(id);
+    await drain();
+    t.clock.set("2026-11-18T17:00:00Z");
+  });
+
+  it("an answer that stops counting (a burst from the same sender) sends response.changed", async () => {
+    const { id } = await subscribe({ eventTypes: ["response.recorded", "response.changed"] });
+    const survey = await createSurvey(t.ctx.db, { scale: "csat3" });
+    const { token } = await createInvitation(t.ctx.db, await appSecret(t.ctx), {
+      surveyId: survey.id,
+    });
+    const person = {
+      "user-agent":
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+      "accept-language": "en-GB,en;q=0.9",
+    };
+    t.clock.set("2026-11-18T17:05:00Z");
+    expect((await t.request(`/r/${token}/3`, { headers: person })).status).toBe(200);
+    t.clock.advance(1000);
+    // Another score from the same sender a second later: a scanner after all.
+    expect((await t.request(`/r/${token}/1`, { headers: person })).status).toBe(200);
+
+    const events = (await deliveriesOf(id))
+      .map((row) => row.payload as { type: string; data: Record<string, unknown> })
+      .reverse();
+    expect(events.map((event) => event.type)).toEqual(["response.recorded", "response.changed"]);
+    expect(events[1]!.data).toMatchObject({
+      response: { state: "quarantined" },
+      previous: { state: "recorded", score: 3, comment: null },
+    });
     await unsubscribe(id);
     await drain();
     t.clock.set("2026-11-18T17:00:00Z");

@@ -131,7 +131,8 @@ export function FollowupPage(props: PageFrame & { followup: FollowupView; csrf: 
           <tr>
             <th>Score</th>
             <td>
-              <ScoreCell followup={followup} />
+              <ScoreCell followup={followup} />{" "}
+              <a href={`/dashboard/responses/${followup.responseId}`}>the response</a>
             </td>
           </tr>
           <tr>

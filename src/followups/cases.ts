@@ -3,6 +3,7 @@ import type { ServiceContext } from "../context.ts";
 import { followupNotes, followups, type responses, touches } from "../db/schema/index.ts";
 import { enqueueWebhookEvent } from "../webhooks/outbox.ts";
 import { addBusinessHours } from "./business-hours.ts";
+import { caseCredit } from "./credit.ts";
 import { responseSubject } from "./event-data.ts";
 
 type Response = typeof responses.$inferSelect;
@@ -33,13 +34,16 @@ export async function followupEventData(
   subject?: () => Promise<ResponseSubject>,
 ) {
   const url = `${ctx.config.PUBLIC_BASE_URL}${followupPath(followup.id)}`;
+  const credit = followup.workItemId
+    ? (await caseCredit(ctx, [followup.workItemId])).get(followup.workItemId)
+    : undefined;
   return {
     followup: {
       id: followup.id,
       state: followup.state,
       owner: followup.owner,
-      teamIds: followup.teamIds,
-      memberIds: followup.memberIds,
+      teamIds: credit?.teams.map((team) => team.id) ?? [],
+      memberIds: credit?.members.map((member) => member.id) ?? [],
       openedAt: followup.openedAt.toISOString(),
       dueAt: followup.dueAt.toISOString(),
       acknowledgedAt: followup.acknowledgedAt?.toISOString() ?? null,
@@ -53,8 +57,8 @@ export async function followupEventData(
 }
 
 /**
- * Opens a case for a negative response, crediting the teams and members that touched its work
- * item now. The partial unique index keeps one unresolved case per response, so a second call
+ * Opens a case for a negative response, keeping the teams and members that touched its work
+ * item now (for history; who the case is about follows the item's credit, see `caseCredit`). The partial unique index keeps one unresolved case per response, so a second call
  * (or a racing one) adds nothing. Run inside the response's transaction.
  */
 export async function openCase(

@@ -1,10 +1,9 @@
-import { and, asc, desc, eq, inArray, lt, lte, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, lt, lte, or, type SQL, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import {
   type FollowupState,
   followupNotes,
   followups,
-  members,
   responses,
   teams,
 } from "../db/schema/index.ts";
@@ -12,6 +11,7 @@ import { ApiError } from "../http/errors.ts";
 import { decodeCursor, encodeCursor } from "../http/page-cursor.ts";
 import { enqueueWebhookEvent } from "../webhooks/outbox.ts";
 import { type Followup, followupEventData } from "./cases.ts";
+import { caseCredit, creditedToTeam } from "./credit.ts";
 
 export interface FollowupView extends Followup {
   overdue: boolean;
@@ -45,28 +45,18 @@ async function present(
   ctx: Pick<ServiceContext, "db" | "clock">,
   rows: { followup: Followup; response: FollowupView["response"] }[],
 ): Promise<FollowupView[]> {
-  const teamIds = [...new Set(rows.flatMap((row) => row.followup.teamIds))];
-  const memberIds = [...new Set(rows.flatMap((row) => row.followup.memberIds))];
-  const teamRows = teamIds.length
-    ? await ctx.db
-        .select({ id: teams.id, key: teams.key, name: teams.name })
-        .from(teams)
-        .where(inArray(teams.id, teamIds))
-    : [];
-  const memberRows = memberIds.length
-    ? await ctx.db
-        .select({ id: members.id, name: members.name })
-        .from(members)
-        .where(inArray(members.id, memberIds))
-    : [];
+  const credit = await caseCredit(
+    ctx,
+    rows.map((row) => row.followup.workItemId),
+  );
   const now = ctx.clock.now();
-  return rows.map(({ followup, response }) => ({
-    ...followup,
-    overdue: isOverdue(followup, now),
-    teams: teamRows.filter((team) => followup.teamIds.includes(team.id)),
-    members: memberRows.filter((member) => followup.memberIds.includes(member.id)),
-    response,
-  }));
+  return rows.map(({ followup, response }) => {
+    const { teams, members } = (followup.workItemId && credit.get(followup.workItemId)) || {
+      teams: [],
+      members: [],
+    };
+    return { ...followup, overdue: isOverdue(followup, now), teams, members, response };
+  });
 }
 
 const responseFields = {
@@ -98,7 +88,7 @@ export async function listFollowups({
   }
   const filters: (SQL | undefined)[] = [
     input.state ? eq(followups.state, input.state) : undefined,
-    teamId ? sql`${teamId}::uuid = any(${followups.teamIds})` : undefined,
+    teamId ? creditedToTeam(teamId) : undefined,
     input.overdue === true
       ? and(eq(followups.state, "open"), lte(followups.dueAt, now))
       : input.overdue === false

@@ -35,12 +35,15 @@ export async function onResponseChange({
   const { previous, current } = input;
   const wasRecorded = previous?.state === "recorded";
   const isRecorded = current.state === "recorded";
+  // An answer that stops counting (quarantined or flagged after all) is a change too: whoever
+  // counted its response.recorded must learn to stop.
   const responseEvent: WebhookEventType | undefined =
     isRecorded && !wasRecorded
       ? "response.recorded"
-      : isRecorded &&
-          previous &&
-          (previous.score !== current.score || previous.comment !== current.comment)
+      : (wasRecorded && !isRecorded) ||
+          (isRecorded &&
+            previous &&
+            (previous.score !== current.score || previous.comment !== current.comment))
         ? "response.changed"
         : undefined;
   // Only a move into or out of negative acts: a comment added to an unhappy answer whose case
@@ -66,7 +69,14 @@ export async function onResponseChange({
         type: responseEvent,
         data:
           responseEvent === "response.changed" && previous
-            ? { ...data, previous: { score: previous.score, comment: previous.comment } }
+            ? {
+                ...data,
+                previous: {
+                  state: previous.state,
+                  score: previous.score,
+                  comment: previous.comment,
+                },
+              }
             : data,
       },
     });

@@ -125,7 +125,9 @@ clickRoutes.post("/r/:token/comment", async (c) => {
   ) {
     return sendMessage(c, 403, (m) => ({ title: m.forbiddenTitle, body: m.forbiddenBody }));
   }
-  const comment = typeof form.comment === "string" ? form.comment : "";
+  // Browsers submit a textarea's line breaks as CRLF but count each as one character against
+  // its maxlength; one stored form (LF) keeps the limit the page shows the one enforced here.
+  const comment = typeof form.comment === "string" ? form.comment.replace(/\r\n?/g, "\n") : "";
   if (comment.length > COMMENT_MAX_LENGTH) {
     return sendMessage(c, 400, (m) => ({
       title: m.tooLongTitle,

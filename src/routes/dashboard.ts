@@ -15,6 +15,7 @@ import {
   setSessionCookie,
 } from "../dashboard/http.ts";
 import { ErrorPage, type PageFrame, renderPage, SignInPage } from "../dashboard/layout.tsx";
+import { ResponsePage } from "../dashboard/response-page.tsx";
 import { csrfTokenFor, signIn, signOut } from "../dashboard/sessions.ts";
 import { DASHBOARD_CSS } from "../dashboard/stylesheet.ts";
 import { getFollowup, listFollowups, updateFollowup } from "../followups/manage.ts";
@@ -23,6 +24,7 @@ import { asKind, localParts, parsePeriod, periodContaining } from "../goals/cale
 import { serviceContext } from "../http/env.ts";
 import { toApiError } from "../http/errors.ts";
 import { UUID } from "../http/page-cursor.ts";
+import { responseDetail } from "../responses/response-detail.ts";
 
 function frame(c: Context<DashboardEnv>, title: string, section?: PageFrame["section"]): PageFrame {
   const session = c.get("session");
@@ -175,6 +177,21 @@ dashboardRoutes.post("/dashboard/followups/:id", requireSession, async (c) => {
   });
   return c.redirect(`/dashboard/followups/${id}`, 303);
 });
+
+// Where webhook events and chat messages about a response link to; it quotes the comment, so
+// it needs `responses:read` as `GET /v1/responses/{id}` does.
+dashboardRoutes.get(
+  "/dashboard/responses/:id",
+  requireSession,
+  requireScope("responses:read"),
+  async (c) => {
+    const id = c.req.param("id");
+    if (!UUID.test(id)) return notFoundPage(c);
+    const detail = await responseDetail({ ctx: serviceContext(c.get("services")), input: { id } });
+    if (!detail) return errorPage(c, 404, "No response has this id.");
+    return html(c, ResponsePage({ ...frame(c, "Response"), detail }));
+  },
+);
 
 dashboardRoutes.get("/dashboard/goals", requireSession, async (c) => {
   const ctx = serviceContext(c.get("services"));

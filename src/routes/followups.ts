@@ -33,8 +33,12 @@ const Followup = z
     responseId: z.uuid(),
     workItemId: z.uuid().nullable(),
     clientId: z.uuid(),
-    teams: z.array(z.object({ id: z.uuid(), key: z.string(), name: z.string() })),
-    members: z.array(z.object({ id: z.uuid(), name: z.string() })),
+    teams: z
+      .array(z.object({ id: z.uuid(), key: z.string(), name: z.string() }))
+      .openapi({ description: "The teams the work item is credited to now." }),
+    members: z
+      .array(z.object({ id: z.uuid(), name: z.string() }))
+      .openapi({ description: "The members the work item is credited to now." }),
     response: z.object({
       scale: z.string(),
       score: z.number().int(),
@@ -54,12 +58,10 @@ const booleanQuery = z.enum(["true", "false"]).transform((value) => value === "t
 
 const ListQuery = z.object({
   state: z.enum(followupStates).optional(),
-  team: z
-    .string()
-    .min(1)
-    .max(100)
-    .optional()
-    .openapi({ description: "A team key, such as `help-desk`." }),
+  team: z.string().min(1).max(100).optional().openapi({
+    description:
+      "A team key, such as `help-desk`: cases whose work item is credited to the team now (late touches included, as in the metrics).",
+  }),
   overdue: booleanQuery.optional(),
   olderThanHours: z.coerce.number().min(0).max(100_000).optional().openapi({
     description: "Only cases opened at least this many hours ago (age).",

@@ -30,10 +30,13 @@ const fields = {
       "Where events are POSTed. Must be https, and must not resolve to a private, loopback or link-local address, unless OUTBOUND_ALLOW_PRIVATE is true.",
     example: "https://hooks.example.com/rapport",
   }),
-  eventTypes: z.array(z.enum(webhookEventTypes)).min(1),
+  eventTypes: z.array(z.enum(webhookEventTypes)).min(1).openapi({
+    description:
+      "`response.recorded`: an answer starts counting. `response.changed`: a recorded answer's score or comment changed, or it stopped counting (`data.response.state` is then `quarantined` or `flagged`); `data.previous` holds the earlier `state`, `score` and `comment`. `followup.opened`, `followup.overdue`, `followup.resolved`: a follow-up case.",
+  }),
   format: z.enum(webhookFormats).openapi({
     description:
-      "`standard`: the signed JSON event; `slack` / `teams`: a readable message for an incoming webhook of that chat.",
+      "`standard`: the signed JSON event; `slack` / `teams`: a readable message for an incoming webhook of that chat, in which comments, client names and summaries show as typed (never as links or formatting).",
   }),
   active: z.boolean(),
   description: z.string().trim().max(500).nullable(),

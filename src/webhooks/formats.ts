@@ -3,7 +3,7 @@ import type { WebhookEvent } from "./outbox.ts";
 
 /** What every rapport event carries, whatever its type; chat formats read only this. */
 export interface EventSubject {
-  response: { scale: string; score: number; comment: string | null };
+  response: { scale: string; score: number; comment: string | null; state: string };
   client: { name: string } | null;
   workItem: { externalId: string; reference?: string | null; summary: string } | null;
   url: string;
@@ -30,8 +30,11 @@ function describe(event: WebhookEvent) {
     ? // The number people know the item by; events queued before it was recorded lack it.
       `#${subject.workItem.reference ?? subject.workItem.externalId} ${subject.workItem.summary}`.trim()
     : undefined;
+  const withdrawn = event.type === "response.changed" && subject.response.state !== "recorded";
   return {
-    headline: headlines[event.type],
+    headline: withdrawn
+      ? `Survey response no longer counts (${subject.response.state})`
+      : headlines[event.type],
     score,
     client: subject.client?.name,
     work,
@@ -45,28 +48,50 @@ function slackEscape(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
+/** Slack shows plain_text as typed: no links, mentions or formatting come out of it. */
+const plainText = (text: string) => ({ type: "plain_text", text, emoji: false });
+
+/**
+ * Only rapport's own words and link go into mrkdwn; what clients, technicians and the PSA wrote
+ * goes into plain_text, as mrkdwn has no escape for `*`, `_`, `~` or backticks.
+ */
 function slackMessage(event: WebhookEvent) {
   const d = describe(event);
-  const lines = [
-    `*${slackEscape(d.headline)}*`,
-    `Score: *${slackEscape(d.score)}*`,
-    d.client ? `Client: ${slackEscape(d.client)}` : undefined,
-    d.work ? `Work item: ${slackEscape(d.work)}` : undefined,
-    d.comment ? `> ${slackEscape(d.comment).replaceAll("\n", "\n> ")}` : undefined,
-    `<${d.url}|Open in rapport>`,
-  ].filter(Boolean);
+  const facts = [
+    d.client ? plainText(`Client: ${d.client}`) : undefined,
+    d.work ? plainText(`Work item: ${d.work}`) : undefined,
+  ].filter((fact) => fact !== undefined);
+  const mrkdwn = (text: string) => ({ type: "section", text: { type: "mrkdwn", text } });
   return {
-    text: `${d.headline}: ${d.score}${d.client ? ` (${d.client})` : ""}`,
-    blocks: [{ type: "section", text: { type: "mrkdwn", text: lines.join("\n") } }],
+    // Notifications read this as mrkdwn: the client's name is escaped, so it cannot link.
+    text: slackEscape(`${d.headline}: ${d.score}${d.client ? ` (${d.client})` : ""}`),
+    blocks: [
+      mrkdwn(`*${slackEscape(d.headline)}*\nScore: *${slackEscape(d.score)}*`),
+      ...(facts.length > 0 ? [{ type: "section", fields: facts }] : []),
+      ...(d.comment ? [{ type: "section", text: plainText(d.comment) }] : []),
+      mrkdwn(`<${d.url}|Open in rapport>`),
+    ],
   };
+}
+
+/**
+ * Adaptive Card text and fact values render Markdown. A backslash before every character that
+ * opens a link, an autolink, emphasis or code, and before a list marker at the start of a line,
+ * makes Teams show what people wrote as typed.
+ */
+function teamsEscape(text: string): string {
+  return text
+    .replace(/[\\`*_~[\]<>]/g, "\\$&")
+    .replace(/^(\s*)([-+])(?=\s)/gm, "$1\\$2")
+    .replace(/^(\s*\d+)([.)])(?=\s)/gm, "$1\\$2");
 }
 
 function teamsMessage(event: WebhookEvent) {
   const d = describe(event);
   const facts = [
     { title: "Score", value: d.score },
-    ...(d.client ? [{ title: "Client", value: d.client }] : []),
-    ...(d.work ? [{ title: "Work item", value: d.work }] : []),
+    ...(d.client ? [{ title: "Client", value: teamsEscape(d.client) }] : []),
+    ...(d.work ? [{ title: "Work item", value: teamsEscape(d.work) }] : []),
   ];
   return {
     type: "message",
@@ -82,7 +107,7 @@ function teamsMessage(event: WebhookEvent) {
             { type: "TextBlock", text: d.headline, weight: "Bolder", size: "Medium", wrap: true },
             { type: "FactSet", facts },
             ...(d.comment
-              ? [{ type: "TextBlock", text: d.comment, wrap: true, isSubtle: true }]
+              ? [{ type: "TextBlock", text: teamsEscape(d.comment), wrap: true, isSubtle: true }]
               : []),
           ],
           actions: [{ type: "Action.OpenUrl", title: "Open in rapport", url: d.url }],

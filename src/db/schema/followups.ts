@@ -8,8 +8,9 @@ export const followupStates = ["open", "acknowledged", "resolved"] as const;
 export type FollowupState = (typeof followupStates)[number];
 
 /**
- * A case opened by an unhappy score. The teams and members credited are copied from the work
- * item's touches when the case opens, so later touches do not change who the case was about.
+ * A case opened by an unhappy score. `teamIds` and `memberIds` keep who had touched the work
+ * item when the case opened; who the case is about (its teams and members, the team filter,
+ * digests) is read from the item's current credit, so late touches count as in the metrics.
  * `dueAt` is when a still-`open` case becomes overdue (business hours, fixed at opening).
  */
 export const followups = pgTable(
@@ -45,7 +46,7 @@ export const followups = pgTable(
     index().on(t.openedAt, t.id),
     // The overdue job: `where state = 'open' and overdue_notified_at is null and due_at <= $1`.
     index().on(t.dueAt).where(sql`state = 'open' and overdue_notified_at is null`),
-    // Team filter: `where $1 = any(team_ids)`.
+    // Who a case was about when it opened: `where $1 = any(team_ids)`.
     index().using("gin", t.teamIds),
   ],
 );
