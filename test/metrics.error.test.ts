@@ -69,6 +69,19 @@ describe("bad metric parameters are 400 problems naming the field", () => {
     const forged = await problem("/v1/responses?cursor=bm90LWEtY3Vyc29y", feedKey);
     expect(forged.status).toBe(400);
     expect(forged.body.errors?.[0]?.path).toBe("cursor");
+    const since = "2026-01-01T00:00:00.000Z";
+    for (const cursor of [
+      { seq: 1, since, upTo: -1 },
+      { seq: 1, since, upTo: 1.5 },
+      { seq: 1, since, upTo: "9" },
+      { seq: 1, upTo: 9 },
+      { seq: 1, since, upTo: 9, extra: true },
+    ]) {
+      const text = Buffer.from(JSON.stringify(cursor)).toString("base64url");
+      const refused = await problem(`/v1/responses?cursor=${text}`, feedKey);
+      expect(refused.status, JSON.stringify(cursor)).toBe(400);
+      expect(refused.body.errors?.[0]?.path).toBe("cursor");
+    }
     const state = await problem("/v1/responses?state=recorded,lost", feedKey);
     expect(state.body.errors?.[0]?.path).toBe("state");
   });
