@@ -2,6 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clients as clientsTable, workItems } from "../src/db/schema/index.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import {
+  createClient,
+  createMember,
+  createResponse,
+  createSurvey,
+  createTeam,
+  createTouch,
+  createWorkItem,
+} from "./support/factories.ts";
+import {
   buildScenario,
   localLabel,
   type OracleData,
@@ -287,5 +296,65 @@ describe("time zones and definitions", () => {
     const kept = start.filter((c) => at(c, new Date("2027-01-01T00:00:00Z")));
     expect(response.overall.n).toBe(start.length);
     expect(response.overall.value).toBeCloseTo((kept.length / start.length) * 100, 9);
+  });
+});
+
+describe("the escalation view with a team or member filter", () => {
+  it("open-to-close times cover only the work the filtered team or member touched, like its CSAT", async () => {
+    const db = t.ctx.db;
+    const survey = await createSurvey(db, { scale: "csat3" });
+    const client = await createClient(db);
+    const mine = await createTeam(db);
+    const others = await createTeam(db);
+    const me = await createMember(db, { teamId: mine.id });
+    const them = await createMember(db, { teamId: others.id });
+    const window = "from=2025-02-01T00:00:00Z&to=2025-03-01T00:00:00Z";
+    // My team's ticket was open 2 hours, the other team's 100 hours.
+    for (const [member, team, hours] of [
+      [me, mine, 2],
+      [them, others, 100],
+    ] as const) {
+      const item = await createWorkItem(db, {
+        clientId: client.id,
+        openedAt: new Date(Date.parse("2025-02-10T00:00:00Z") - hours * 3_600_000),
+        closedAt: new Date("2025-02-10T00:00:00Z"),
+      });
+      await createTouch(db, { workItemId: item.id, memberId: member.id, teamId: team.id });
+      await createResponse(db, {
+        surveyId: survey.id,
+        clientId: client.id,
+        workItemId: item.id,
+        scale: "csat3",
+        score: 3,
+        respondedAt: new Date("2025-02-11T00:00:00Z"),
+      });
+    }
+    for (const filter of [`team=${mine.key}`, `member=${me.externalId}`]) {
+      const response = await t.request(`/v1/metrics/escalation?${window}&${filter}`, { key });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as {
+        groups: Array<{
+          escalation: string;
+          csat: ApiEntry;
+          resolution: { items: number; meanHours: number | null };
+        }>;
+      };
+      const single = body.groups.find((g) => g.escalation === "single-team")!;
+      expect(single.csat.n, filter).toBe(1);
+      expect(single.resolution, filter).toMatchObject({ items: 1, meanHours: 2 });
+    }
+    // A member of another team than the filtered one: the same line must match both.
+    const mixed = await t.request(
+      `/v1/metrics/escalation?${window}&team=${mine.key}&member=${them.externalId}`,
+      { key },
+    );
+    const none = (await mixed.json()) as {
+      groups: Array<{ csat: ApiEntry; resolution: { items: number } }>;
+    };
+    expect(none.groups.map((g) => [g.csat.n, g.resolution.items])).toEqual([
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ]);
   });
 });

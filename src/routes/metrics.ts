@@ -80,7 +80,7 @@ const escalation = createRoute({
   path: "/v1/metrics/escalation",
   tags: ["Metrics"],
   summary: "CSAT, NPS and resolution time for escalated versus single-team work",
-  description: `The escalation view: work items touched by more than one team (\`multi-team\`), by one team (\`single-team\`) or by none (\`untouched\`). Each group has CSAT and NPS (same definitions and credit modes as their endpoints, grouped by \`escalation\`) and the open-to-close time of work items closed in [from, to) (median and mean hours). \`groupBy\` and \`interval\` are ignored. \`groupBy=escalation\` on the other metrics endpoints gives the same split with buckets.`,
+  description: `The escalation view: work items touched by more than one team (\`multi-team\`), by one team (\`single-team\`) or by none (\`untouched\`). Each group has CSAT and NPS (same definitions and credit modes as their endpoints, grouped by \`escalation\`) and the open-to-close time of work items closed in [from, to) (median and mean hours). The filters narrow the times as they narrow CSAT and NPS: with \`team\` or \`member\`, only work items those teams or members touched. \`groupBy\` and \`interval\` are ignored. \`groupBy=escalation\` on the other metrics endpoints gives the same split with buckets.`,
   security: bearerSecurity,
   middleware: [metricsRead] as const,
   request: { query: MetricParams },
