@@ -30,8 +30,10 @@ describe("bad metric parameters are 400 problems naming the field", () => {
     ["a negative minSample", `/v1/metrics/csat?${ok}&minSample=-1`, "minSample"],
     ["an unknown team", `/v1/metrics/csat?${ok}&team=nobody`, "team"],
     ["too many buckets", "/v1/metrics/csat?from=2000-01-01&to=2026-01-01&interval=day", "interval"],
-    ["grouped retention", `/v1/metrics/retention?${ok}&groupBy=team`, "groupBy"],
-    ["retention by board", `/v1/metrics/retention?${ok}&board=Help%20Desk`, "board"],
+    // Retention counts clients: whether work was escalated is not a client's.
+    ["retention by escalation", `/v1/metrics/retention?${ok}&groupBy=team,escalation`, "groupBy"],
+    ["retention of an unknown team", `/v1/metrics/retention?${ok}&team=nobody`, "team"],
+    ["retention of an unknown survey", `/v1/metrics/retention?${ok}&survey=none`, "survey"],
     // The runtime reads +01:00 as UTC+1, PostgreSQL as UTC-1: only zone names are taken.
     ["a raw offset as zone", `/v1/metrics/csat?${ok}&tz=%2B01:00`, "tz"],
     [
