@@ -270,4 +270,62 @@ describe("the feed after attribution changes", () => {
     const again = await page(`cursor=${moved.nextCursor}`);
     expect(again.data.map((r) => [r.id, r.score])).toEqual([[answer.id, 9]]);
   });
+
+  it("a sync started with updatedSince still gets later attribution and board changes of older responses", async () => {
+    const db = t.ctx.db;
+    const own = await createClient(db);
+    const oldItem = await createWorkItem(db, { clientId: own.id, board: "Help Desk" });
+    const desk = await createTeam(db);
+    const projects = await createTeam(db);
+    const alice = await createMember(db);
+    const bob = await createMember(db);
+    await createTouch(db, { workItemId: oldItem.id, memberId: alice.id, teamId: desk.id });
+    const old = new Date("2020-06-01T00:00:00Z");
+    const answer = await newResponse({
+      clientId: own.id,
+      workItemId: oldItem.id,
+      updatedAt: old,
+      createdAt: old,
+    });
+    await newResponse({ clientId: own.id, workItemId: null, updatedAt: old });
+    // The sync starts after both responses' last update: nothing to hand out yet.
+    const first = await page(`client=${own.externalId}&updatedSince=2021-01-01T00:00:00Z`);
+    expect(first.data).toEqual([]);
+
+    // A late time entry changes the older response's attribution, not its updatedAt.
+    await createTouch(db, { workItemId: oldItem.id, memberId: bob.id, teamId: projects.id });
+    const later = await page(`client=${own.externalId}&cursor=${first.nextCursor}`);
+    expect(later.data.map((r) => r.id)).toEqual([answer.id]);
+    expect(later.data[0]!.attribution.map((a) => a.team).sort()).toEqual(
+      [desk.key, projects.key].sort(),
+    );
+
+    await db.update(workItems).set({ board: "Onsite" }).where(eq(workItems.id, oldItem.id));
+    const moved = await page(`client=${own.externalId}&cursor=${later.nextCursor}`);
+    expect(moved.data.map((r) => [r.id, r.workItem?.board])).toEqual([[answer.id, "Onsite"]]);
+    // The unchanged older response never comes; nothing else is left.
+    const rest = await page(`client=${own.externalId}&cursor=${moved.nextCursor}`);
+    expect(rest.data).toEqual([]);
+  });
+
+  it("a kept cursor handed out before syncs remembered their start still brings attribution changes", async () => {
+    const db = t.ctx.db;
+    const own = await createClient(db);
+    const oldItem = await createWorkItem(db, { clientId: own.id });
+    const team = await createTeam(db);
+    const member = await createMember(db);
+    const old = new Date("2020-06-01T00:00:00Z");
+    const answer = await newResponse({ clientId: own.id, workItemId: oldItem.id, updatedAt: old });
+    const done = await page(`client=${own.externalId}&limit=1000`);
+    expect(done.hasMore).toBe(false);
+    // The same position, as a cursor of an updatedSince sync used to carry it.
+    const { seq } = JSON.parse(Buffer.from(done.nextCursor, "base64url").toString("utf8"));
+    const kept = Buffer.from(JSON.stringify({ seq, since: "2021-01-01T00:00:00Z" })).toString(
+      "base64url",
+    );
+    expect((await page(`client=${own.externalId}&cursor=${kept}`)).data).toEqual([]);
+    await createTouch(db, { workItemId: oldItem.id, memberId: member.id, teamId: team.id });
+    const later = await page(`client=${own.externalId}&cursor=${kept}`);
+    expect(later.data.map((r) => r.id)).toEqual([answer.id]);
+  });
 });

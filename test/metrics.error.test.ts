@@ -30,8 +30,10 @@ describe("bad metric parameters are 400 problems naming the field", () => {
     ["a negative minSample", `/v1/metrics/csat?${ok}&minSample=-1`, "minSample"],
     ["an unknown team", `/v1/metrics/csat?${ok}&team=nobody`, "team"],
     ["too many buckets", "/v1/metrics/csat?from=2000-01-01&to=2026-01-01&interval=day", "interval"],
-    ["grouped retention", `/v1/metrics/retention?${ok}&groupBy=team`, "groupBy"],
-    ["retention by board", `/v1/metrics/retention?${ok}&board=Help%20Desk`, "board"],
+    // Retention counts clients: whether work was escalated is not a client's.
+    ["retention by escalation", `/v1/metrics/retention?${ok}&groupBy=team,escalation`, "groupBy"],
+    ["retention of an unknown team", `/v1/metrics/retention?${ok}&team=nobody`, "team"],
+    ["retention of an unknown survey", `/v1/metrics/retention?${ok}&survey=none`, "survey"],
     // The runtime reads +01:00 as UTC+1, PostgreSQL as UTC-1: only zone names are taken.
     ["a raw offset as zone", `/v1/metrics/csat?${ok}&tz=%2B01:00`, "tz"],
     [
@@ -69,6 +71,19 @@ describe("bad metric parameters are 400 problems naming the field", () => {
     const forged = await problem("/v1/responses?cursor=bm90LWEtY3Vyc29y", feedKey);
     expect(forged.status).toBe(400);
     expect(forged.body.errors?.[0]?.path).toBe("cursor");
+    const since = "2026-01-01T00:00:00.000Z";
+    for (const cursor of [
+      { seq: 1, since, upTo: -1 },
+      { seq: 1, since, upTo: 1.5 },
+      { seq: 1, since, upTo: "9" },
+      { seq: 1, upTo: 9 },
+      { seq: 1, since, upTo: 9, extra: true },
+    ]) {
+      const text = Buffer.from(JSON.stringify(cursor)).toString("base64url");
+      const refused = await problem(`/v1/responses?cursor=${text}`, feedKey);
+      expect(refused.status, JSON.stringify(cursor)).toBe(400);
+      expect(refused.body.errors?.[0]?.path).toBe("cursor");
+    }
     const state = await problem("/v1/responses?state=recorded,lost", feedKey);
     expect(state.body.errors?.[0]?.path).toBe("state");
   });

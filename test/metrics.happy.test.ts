@@ -1,6 +1,26 @@
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clients as clientsTable, workItems } from "../src/db/schema/index.ts";
+import {
+  clients as clientsTable,
+  invitations,
+  members as membersTable,
+  surveys as surveysTable,
+  teams as teamsTable,
+  touches as touchesTable,
+  workItems,
+} from "../src/db/schema/index.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
+import {
+  createClient,
+  createContact,
+  createInvitation,
+  createMember,
+  createResponse,
+  createSurvey,
+  createTeam,
+  createTouch,
+  createWorkItem,
+} from "./support/factories.ts";
 import {
   buildScenario,
   localLabel,
@@ -287,5 +307,409 @@ describe("time zones and definitions", () => {
     const kept = start.filter((c) => at(c, new Date("2027-01-01T00:00:00Z")));
     expect(response.overall.n).toBe(start.length);
     expect(response.overall.value).toBeCloseTo((kept.length / start.length) * 100, 9);
+  });
+});
+
+describe("the escalation view with a team or member filter", () => {
+  it("open-to-close times cover only the work the filtered team or member touched, like its CSAT", async () => {
+    const db = t.ctx.db;
+    const survey = await createSurvey(db, { scale: "csat3" });
+    const client = await createClient(db);
+    const mine = await createTeam(db);
+    const others = await createTeam(db);
+    const me = await createMember(db, { teamId: mine.id });
+    const them = await createMember(db, { teamId: others.id });
+    const window = "from=2025-02-01T00:00:00Z&to=2025-03-01T00:00:00Z";
+    // My team's ticket was open 2 hours, the other team's 100 hours.
+    for (const [member, team, hours] of [
+      [me, mine, 2],
+      [them, others, 100],
+    ] as const) {
+      const item = await createWorkItem(db, {
+        clientId: client.id,
+        openedAt: new Date(Date.parse("2025-02-10T00:00:00Z") - hours * 3_600_000),
+        closedAt: new Date("2025-02-10T00:00:00Z"),
+      });
+      await createTouch(db, { workItemId: item.id, memberId: member.id, teamId: team.id });
+      await createResponse(db, {
+        surveyId: survey.id,
+        clientId: client.id,
+        workItemId: item.id,
+        scale: "csat3",
+        score: 3,
+        respondedAt: new Date("2025-02-11T00:00:00Z"),
+      });
+    }
+    for (const filter of [`team=${mine.key}`, `member=${me.externalId}`]) {
+      const response = await t.request(`/v1/metrics/escalation?${window}&${filter}`, { key });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as {
+        groups: Array<{
+          escalation: string;
+          csat: ApiEntry;
+          resolution: { items: number; meanHours: number | null };
+        }>;
+      };
+      const single = body.groups.find((g) => g.escalation === "single-team")!;
+      expect(single.csat.n, filter).toBe(1);
+      expect(single.resolution, filter).toMatchObject({ items: 1, meanHours: 2 });
+    }
+    // A member of another team than the filtered one: the same line must match both.
+    const mixed = await t.request(
+      `/v1/metrics/escalation?${window}&team=${mine.key}&member=${them.externalId}`,
+      { key },
+    );
+    const none = (await mixed.json()) as {
+      groups: Array<{ csat: ApiEntry; resolution: { items: number } }>;
+    };
+    expect(none.groups.map((g) => [g.csat.n, g.resolution.items])).toEqual([
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ]);
+  });
+});
+
+describe("client retention by group", () => {
+  type Dim = "team" | "member" | "client" | "board" | "survey";
+  interface RetentionEntry {
+    key: Record<string, string>;
+    bucketStart?: string;
+    n: number;
+    value: number | null;
+    interval: { low: number; high: number } | null;
+    counts: { activeAtStart: number; stillActive: number };
+  }
+  interface RetentionAnswer {
+    from: string;
+    to: string;
+    overall: RetentionEntry;
+    groups: RetentionEntry[];
+  }
+
+  async function retention(query: string): Promise<RetentionAnswer> {
+    const response = await t.request(`/v1/metrics/retention?${query}`, { key });
+    expect(response.status, await response.clone().text()).toBe(200);
+    return (await response.json()) as RetentionAnswer;
+  }
+
+  /**
+   * Retention by group recomputed from every row: a client is in a team's (member's) group when
+   * that team (member) touched one of its work items before the end, in a board's when one of
+   * its work items on that board was opened before the end (or touched, with team or member),
+   * in a survey's when an invitation of that survey was sent to it before the end. Filters keep
+   * the clients with such a fact among the filtered values; team, member and board come from
+   * the same touch of the same work item.
+   */
+  async function allRows() {
+    const db = t.ctx.db;
+    const [clients, items, touches, sent, teams, members, surveys] = await Promise.all([
+      db.select().from(clientsTable),
+      db.select().from(workItems),
+      db.select().from(touchesTable),
+      db.select().from(invitations),
+      db.select().from(teamsTable),
+      db.select().from(membersTable),
+      db.select().from(surveysTable),
+    ]);
+    return { clients, items, touches, sent, teams, members, surveys };
+  }
+
+  function expected(
+    rows: Awaited<ReturnType<typeof allRows>>,
+    lo: Date,
+    hi: Date,
+    groupBy: Dim[],
+    filters: Partial<Record<Dim, string[]>>,
+  ): Map<string, { atStart: number; kept: number }> {
+    const { clients, items, touches, sent, teams, members, surveys } = rows;
+    const teamKey = new Map(teams.map((x) => [x.id, x.key]));
+    const memberKey = new Map(members.map((x) => [x.id, x.externalId]));
+    const surveyKey = new Map(surveys.map((x) => [x.id, x.key]));
+    const active = (c: (typeof clients)[number], at: Date) =>
+      c.activeSince <= at && (c.endedAt === null || c.endedAt > at);
+    const byTouch = ["team", "member"].some((d) => groupBy.includes(d as Dim) || filters[d as Dim]);
+    const workDims = (["team", "member", "board"] as const).filter((d) => groupBy.includes(d));
+    const byWork = byTouch || groupBy.includes("board") || !!filters.board;
+    const bySurvey = groupBy.includes("survey") || !!filters.survey;
+    const result = new Map<string, { atStart: number; kept: number }>();
+    for (const client of clients) {
+      if (!active(client, lo)) continue;
+      if (filters.client && !filters.client.includes(client.externalId)) continue;
+      // The client's work facts before the end, as [team, member, board] values.
+      const facts: Array<Record<string, string | null>> = [];
+      for (const item of items.filter((w) => w.clientId === client.id)) {
+        if (byTouch) {
+          for (const x of touches.filter((x) => x.workItemId === item.id && x.at < hi)) {
+            facts.push({
+              team: teamKey.get(x.teamId)!,
+              member: memberKey.get(x.memberId)!,
+              board: item.board,
+            });
+          }
+        } else if ((item.openedAt ?? item.createdAt) < hi) {
+          facts.push({ team: null, member: null, board: item.board });
+        }
+      }
+      const work = facts.filter(
+        (f) =>
+          (!filters.team || filters.team.includes(f.team!)) &&
+          (!filters.member || filters.member.includes(f.member!)) &&
+          (!filters.board || (f.board != null && filters.board.includes(f.board))) &&
+          (!groupBy.includes("board") || f.board !== null),
+      );
+      const workKeys = byWork
+        ? [...new Set(work.map((f) => JSON.stringify(workDims.map((d) => f[d]))))]
+        : [JSON.stringify([])];
+      const surveyKeys = bySurvey
+        ? [
+            ...new Set(
+              sent
+                .filter((i) => i.clientId === client.id && i.sentAt !== null && i.sentAt < hi)
+                .map((i) => surveyKey.get(i.surveyId)!)
+                .filter((k) => !filters.survey || filters.survey.includes(k))
+                .map((k) => (groupBy.includes("survey") ? k : null)),
+            ),
+          ]
+        : [null];
+      for (const w of workKeys) {
+        const values = JSON.parse(w) as string[];
+        for (const survey of surveyKeys) {
+          const key = JSON.stringify(
+            groupBy.map((d) =>
+              d === "client"
+                ? client.externalId
+                : d === "survey"
+                  ? survey
+                  : values[workDims.indexOf(d as (typeof workDims)[number])],
+            ),
+          );
+          const entry = result.get(key) ?? { atStart: 0, kept: 0 };
+          entry.atStart += 1;
+          if (active(client, hi)) entry.kept += 1;
+          result.set(key, entry);
+        }
+      }
+    }
+    return result;
+  }
+
+  it("a team's, board's and survey's clients are those it touched, held or surveyed before the end; groups overlap", async () => {
+    const db = t.ctx.db;
+    const desk = await createTeam(db);
+    const field = await createTeam(db);
+    const ann = await createMember(db, { teamId: desk.id });
+    const ben = await createMember(db, { teamId: field.id });
+    const survey = await createSurvey(db, { scale: "nps" });
+    const since = new Date("2023-01-01T00:00:00Z");
+    const stays = await createClient(db, { activeSince: since });
+    const leaves = await createClient(db, {
+      activeSince: since,
+      endedAt: new Date("2023-09-01T00:00:00Z"),
+    });
+    const later = await createClient(db, { activeSince: since });
+    const early = new Date("2023-02-01T00:00:00Z");
+    for (const [client, member, team] of [
+      [stays, ann, desk],
+      [stays, ben, field],
+      [leaves, ann, desk],
+    ] as const) {
+      const item = await createWorkItem(db, {
+        clientId: client.id,
+        board: "Onsite 2023",
+        openedAt: early,
+      });
+      await createTouch(db, {
+        workItemId: item.id,
+        memberId: member.id,
+        teamId: team.id,
+        at: early,
+      });
+    }
+    // Touched only after the period: not the field team's client in this period.
+    const after = await createWorkItem(db, { clientId: later.id, openedAt: early });
+    await createTouch(db, {
+      workItemId: after.id,
+      memberId: ben.id,
+      teamId: field.id,
+      at: new Date("2024-02-01T00:00:00Z"),
+    });
+    const contact = await createContact(db, { clientId: leaves.id });
+    await createInvitation(db, "x".repeat(32), {
+      surveyId: survey.id,
+      contactId: contact.id,
+      clientId: leaves.id,
+      workItemId: null,
+      sentAt: early,
+    });
+    const window = "from=2023-06-01&to=2024-01-01";
+    const byTeam = await retention(`${window}&groupBy=team&team=${desk.key},${field.key}`);
+    const counts = (body: RetentionAnswer) =>
+      Object.fromEntries(
+        body.groups.map((g) => [Object.values(g.key).join("/"), [g.n, g.counts.stillActive]]),
+      );
+    // Desk served both clients (one left), field only the one that stayed.
+    expect(counts(byTeam)).toEqual({ [desk.key]: [2, 1], [field.key]: [1, 1] });
+    // Overall counts each client once: the two clients either team touched.
+    expect(byTeam.overall).toMatchObject({ n: 2, value: 50 });
+    expect(byTeam.groups[0]!.interval).not.toBeNull();
+    const byMember = await retention(`${window}&groupBy=member&team=${field.key}`);
+    expect(counts(byMember)).toEqual({ [ben.externalId]: [1, 1] });
+    const byBoard = await retention(`${window}&groupBy=board&board=Onsite%202023`);
+    expect(counts(byBoard)).toEqual({ "Onsite 2023": [2, 1] });
+    const bySurvey = await retention(`${window}&groupBy=survey,client&survey=${survey.key}`);
+    expect(counts(bySurvey)).toEqual({ [`${survey.key}/${leaves.externalId}`]: [1, 0] });
+  });
+
+  it("random clients, work, touches and invitations against a recomputation from the rows", async () => {
+    const db = t.ctx.db;
+    const base = Date.parse("2024-01-01T00:00:00Z");
+    const DAY = 86_400_000;
+    const teams = [await createTeam(db), await createTeam(db)];
+    const members = [
+      await createMember(db, { teamId: teams[0]!.id }),
+      await createMember(db, { teamId: teams[1]!.id }),
+      await createMember(db, { teamId: teams[1]!.id }),
+    ];
+    const surveys = [await createSurvey(db), await createSurvey(db, { scale: "nps" })];
+    const boards = ["Help Desk 2024", "Projects 2024"];
+    const day = fc.integer({ min: 0, max: 300 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            since: day,
+            ends: fc.option(fc.integer({ min: 1, max: 300 }), { freq: 2 }),
+            items: fc.array(
+              fc.record({
+                board: fc.constantFrom(...boards, null),
+                opened: fc.option(day, { freq: 4 }),
+                touches: fc.array(fc.record({ member: fc.nat(2), team: fc.nat(1), at: day }), {
+                  maxLength: 3,
+                }),
+              }),
+              { maxLength: 3 },
+            ),
+            sent: fc.array(fc.record({ survey: fc.nat(1), at: fc.option(day, { freq: 4 }) }), {
+              maxLength: 2,
+            }),
+          }),
+          { minLength: 1, maxLength: 4 },
+        ),
+        fc.record({
+          start: fc.integer({ min: 0, max: 250 }),
+          length: fc.integer({ min: 1, max: 120 }),
+          interval: fc.constantFrom(undefined, "month", "quarter"),
+          groupBy: fc.subarray(["team", "member", "client", "board", "survey"] as Dim[], {
+            maxLength: 2,
+          }),
+          team: fc.option(fc.subarray([0, 1], { minLength: 1 }), { freq: 3 }),
+          member: fc.option(fc.subarray([0, 1, 2], { minLength: 1 }), { freq: 3 }),
+          board: fc.option(fc.subarray(boards, { minLength: 1 }), { freq: 3 }),
+          survey: fc.option(fc.subarray([0, 1], { minLength: 1 }), { freq: 3 }),
+        }),
+        async (specs, q) => {
+          for (const spec of specs) {
+            const since = new Date(base + spec.since * DAY);
+            const client = await createClient(db, {
+              activeSince: since,
+              endedAt: spec.ends === null ? null : new Date(since.getTime() + spec.ends * DAY),
+            });
+            for (const it of spec.items) {
+              const item = await createWorkItem(db, {
+                clientId: client.id,
+                board: it.board,
+                openedAt: it.opened === null ? null : new Date(base + it.opened * DAY),
+              });
+              let k = 0;
+              for (const x of it.touches) {
+                k += 1;
+                await createTouch(db, {
+                  workItemId: item.id,
+                  memberId: members[x.member]!.id,
+                  teamId: teams[x.team]!.id,
+                  at: new Date(base + x.at * DAY + k * 60_000),
+                });
+              }
+            }
+            if (spec.sent.length > 0) {
+              const contact = await createContact(db, { clientId: client.id });
+              for (const i of spec.sent) {
+                await createInvitation(db, "x".repeat(32), {
+                  surveyId: surveys[i.survey]!.id,
+                  contactId: contact.id,
+                  clientId: client.id,
+                  workItemId: null,
+                  status: i.at === null ? "scheduled" : "sent",
+                  sentAt: i.at === null ? null : new Date(base + i.at * DAY),
+                });
+              }
+            }
+          }
+          const filters: Partial<Record<Dim, string[]>> = {
+            ...(q.team ? { team: q.team.map((i) => teams[i]!.key) } : {}),
+            ...(q.member ? { member: q.member.map((i) => members[i]!.externalId) } : {}),
+            ...(q.board ? { board: q.board } : {}),
+            ...(q.survey ? { survey: q.survey.map((i) => surveys[i]!.key) } : {}),
+          };
+          const dates = `from=${new Date(base + q.start * DAY).toISOString()}&to=${new Date(
+            base + (q.start + q.length) * DAY,
+          ).toISOString()}`;
+          const query =
+            dates +
+            Object.entries(filters)
+              .map(([d, v]) => `&${d}=${encodeURIComponent(v.join(","))}`)
+              .join("") +
+            (q.groupBy.length ? `&groupBy=${q.groupBy.join(",")}` : "") +
+            (q.interval ? `&interval=${q.interval}` : "");
+          const api = await retention(query);
+          const rows = await allRows();
+          // The overall figure: each client once.
+          const whole = expected(rows, new Date(api.from), new Date(api.to), [], filters).get(
+            "[]",
+          ) ?? { atStart: 0, kept: 0 };
+          expect(api.overall.counts).toEqual({
+            activeAtStart: whole.atStart,
+            stillActive: whole.kept,
+          });
+          // Bucket edges as the plain series lists them.
+          const edges = q.interval
+            ? (await retention(`${dates}&interval=${q.interval}`)).groups.map((g) => g.bucketStart!)
+            : [api.from];
+          const want = new Map<string, { atStart: number; kept: number }>();
+          for (const [index, start] of edges.entries()) {
+            const end = edges[index + 1] ?? api.to;
+            for (const [key, figure] of expected(
+              rows,
+              new Date(start),
+              new Date(end),
+              q.groupBy,
+              filters,
+            )) {
+              want.set(JSON.stringify([q.interval ? start : "", key]), figure);
+            }
+          }
+          if (q.groupBy.length === 0 && q.interval) {
+            // A plain series lists its empty buckets too.
+            for (const start of edges) {
+              const id = JSON.stringify([start, "[]"]);
+              if (!want.has(id)) want.set(id, { atStart: 0, kept: 0 });
+            }
+          }
+          const got = new Map(
+            api.groups.map((g) => [
+              JSON.stringify([
+                q.interval ? g.bucketStart : "",
+                JSON.stringify(q.groupBy.map((d) => g.key[d])),
+              ]),
+              { atStart: g.counts.activeAtStart, kept: g.counts.stillActive },
+            ]),
+          );
+          if (q.groupBy.length === 0 && !q.interval) expect(api.groups).toEqual([]);
+          else expect(got).toEqual(want);
+        },
+      ),
+      { numRuns: Number(process.env.RUNS ?? 60), seed: Number(process.env.SEED ?? 6) },
+    );
   });
 });

@@ -53,8 +53,17 @@ export interface FeedInput {
 
 interface Cursor {
   seq: number;
+  /** `updatedSince` of the sync's first page. */
   since?: string;
+  /**
+   * The highest position when that sync started: `since` filters only positions up to it.
+   * Later positions are changes made since (a late touch or a board change gives a response a
+   * new position but keeps its `updatedAt`), so they always come.
+   */
+  upTo?: number;
 }
+
+const CURSOR_FIELDS = new Set(["seq", "since", "upTo"]);
 
 function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString("base64url");
@@ -64,11 +73,18 @@ function decodeCursor(text: string): Cursor {
   try {
     const value = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as Cursor;
     if (
+      Object.keys(value).every((field) => CURSOR_FIELDS.has(field)) &&
       Number.isSafeInteger(value.seq) &&
       value.seq >= 0 &&
       (value.since === undefined ||
-        (typeof value.since === "string" && isDatabaseInstant(value.since)))
+        (typeof value.since === "string" && isDatabaseInstant(value.since))) &&
+      (value.upTo === undefined ||
+        (value.since !== undefined && Number.isSafeInteger(value.upTo) && value.upTo >= 0))
     ) {
+      // A cursor from before syncs kept their start: take its own position as the start. For
+      // the kept cursor of a finished sync that is exact; in the middle of a sync the rest of
+      // the feed comes unfiltered, more than asked but no change lost.
+      if (value.since !== undefined && value.upTo === undefined) value.upTo = value.seq;
       return value;
     }
   } catch {}
@@ -89,11 +105,19 @@ const list = (values: string[]) =>
  */
 export async function readFeed(args: { ctx: ServiceContext; input: FeedInput }): Promise<FeedPage> {
   const { ctx, input } = args;
-  const cursor = input.cursor ? decodeCursor(input.cursor) : { seq: 0, since: input.updatedSince };
   const ids = await resolveFilters(ctx.db, input.filters);
   await assignFeedPositions(ctx);
+  const cursor: Cursor = input.cursor
+    ? decodeCursor(input.cursor)
+    : input.updatedSince
+      ? { seq: 0, since: input.updatedSince, upTo: await highestPosition(ctx) }
+      : { seq: 0 };
   const conditions: SQL[] = [sql`p.seq > ${cursor.seq}`];
-  if (cursor.since) conditions.push(sql`r.updated_at >= ${cursor.since}::timestamptz`);
+  if (cursor.since) {
+    conditions.push(
+      sql`(p.seq > ${cursor.upTo ?? 0} or r.updated_at >= ${cursor.since}::timestamptz)`,
+    );
+  }
   if (input.state) conditions.push(sql`r.state in (${list(input.state)})`);
   if (ids.survey)
     conditions.push(
@@ -163,10 +187,22 @@ export async function readFeed(args: { ctx: ServiceContext; input: FeedInput }):
     })),
     nextCursor: encodeCursor({
       seq: last ? Number(last.seq) : cursor.seq,
-      ...(cursor.since ? { since: cursor.since } : {}),
+      ...(cursor.since ? { since: cursor.since, upTo: cursor.upTo } : {}),
     }),
     hasMore: rows.length > input.limit,
   };
+}
+
+/**
+ * The highest position handed out and committed. Numbers only ever grow, and one numberer at a
+ * time commits them, so every position numbered after this read is above it.
+ */
+async function highestPosition(ctx: ServiceContext): Promise<number> {
+  const [row] = await queryRows<{ top: string }>(
+    ctx.db,
+    sql`select coalesce(max(seq), 0)::text as top from response_feed_positions`,
+  );
+  return Number(row?.top ?? 0);
 }
 
 /** Credit lines of work items, as applied to the metrics (team key, member external id, weight). */

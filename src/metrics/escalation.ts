@@ -5,6 +5,7 @@ import { type CsatCounts, csatMetric, type Figure, type NpsCounts, npsMetric } f
 import { resolveFilters } from "./lookups.ts";
 import { resolvePeriod } from "./periods.ts";
 import type { MetricQuery } from "./query.ts";
+import { inList } from "./score-counts.ts";
 import { round } from "./statistics.ts";
 
 export const escalationGroups = ["multi-team", "single-team", "untouched"] as const;
@@ -55,6 +56,8 @@ async function resolutionTimes(ctx: ServiceContext, input: MetricQuery) {
   const filters = await resolveFilters(ctx.db, {
     client: input.filters.client,
     board: input.filters.board,
+    team: input.filters.team,
+    member: input.filters.member,
   });
   const period = await resolvePeriod(ctx.db, input);
   const conditions: SQL[] = [
@@ -62,25 +65,21 @@ async function resolutionTimes(ctx: ServiceContext, input: MetricQuery) {
     sql`w.closed_at < ${period.to.toISOString()}::timestamptz`,
     sql`w.opened_at is not null`,
   ];
-  if (filters.client) {
-    conditions.push(
-      filters.client.length === 0
-        ? sql`false`
-        : sql`w.client_id::text in (${sql.join(
-            filters.client.map((v) => sql`${v}`),
-            sql`, `,
-          )})`,
-    );
+  for (const filter of [
+    inList(sql`w.client_id::text`, filters.client),
+    inList(sql`w.board`, filters.board),
+  ]) {
+    if (filter) conditions.push(filter);
   }
-  if (filters.board) {
-    conditions.push(
-      filters.board.length === 0
-        ? sql`false`
-        : sql`w.board in (${sql.join(
-            filters.board.map((v) => sql`${v}`),
-            sql`, `,
-          )})`,
-    );
+  if (filters.team || filters.member) {
+    // The work the filtered teams (members) touched, as their CSAT and NPS count it: one credit
+    // line of the item matches every team and member filter.
+    const line = [
+      inList(sql`wc.team_id::text`, filters.team),
+      inList(sql`wc.member_id::text`, filters.member),
+    ].filter((c): c is SQL => c !== undefined);
+    conditions.push(sql`exists (select 1 from work_item_credits wc where wc.work_item_id = w.id
+      and ${sql.join(line, sql` and `)})`);
   }
   const rows = await queryRows<{
     escalation: string;

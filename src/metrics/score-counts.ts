@@ -98,7 +98,8 @@ export async function countScores(db: Db, input: CountsInput): Promise<CountRow[
   }));
 }
 
-function inList(column: SQL, values: string[] | undefined, cast = ""): SQL | undefined {
+/** `column in (values)`; `false` for an empty list, undefined without a filter. */
+export function inList(column: SQL, values: string[] | undefined, cast = ""): SQL | undefined {
   if (!values) return undefined;
   if (values.length === 0) return sql`false`;
   return sql`${column} in (${sql.join(

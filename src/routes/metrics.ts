@@ -14,7 +14,7 @@ import {
   RetentionCountsSchema,
   toMetricQuery,
 } from "../metrics/params.ts";
-import { retentionMetric } from "../metrics/retention.ts";
+import { retentionDims, retentionMetric } from "../metrics/retention.ts";
 
 const metricsRead = requireScope("metrics:read");
 
@@ -62,7 +62,7 @@ const responseRate = route(
 const retention = route(
   "/v1/metrics/retention",
   "Client retention over [from, to)",
-  "Client retention = clients active at `from` that are still active at `to`, divided by clients active at `from`, in %. A client is active at instant t when `activeSince` <= t and (`endedAt` is unset or `endedAt` > t). With `interval`, each bucket is its own [start, end). Only the `client` filter applies; `groupBy` is not supported. The interval is the Wilson score interval.",
+  "Client retention = clients active at `from` that are still active at `to`, divided by clients active at `from`, in %. A client is active at instant t when `activeSince` <= t and (`endedAt` is unset or `endedAt` > t). With `interval`, each bucket is its own [start, end). Groups (`groupBy` team, member, client, board, survey; combinable) and filters are sets of clients: a client belongs to a team (member) that touched one of its work items before `to`, to a board that held one of its work items opened before `to`, to a survey with an invitation sent to it before `to`, and to its own client group (`to` is the bucket's end with `interval`). Groups overlap: a client two teams served counts in both, and once in `overall`. Filters keep the clients in a filtered group; team, member and board hold together on one touch of one work item (a client on the `Projects` board touched by `help-desk` there). `n` is the clients active at the start; `credit` does not apply. The interval is the Wilson score interval.",
   metricResult("RetentionMetric", RetentionCountsSchema, "Retention %, 0-100."),
 );
 
@@ -80,7 +80,7 @@ const escalation = createRoute({
   path: "/v1/metrics/escalation",
   tags: ["Metrics"],
   summary: "CSAT, NPS and resolution time for escalated versus single-team work",
-  description: `The escalation view: work items touched by more than one team (\`multi-team\`), by one team (\`single-team\`) or by none (\`untouched\`). Each group has CSAT and NPS (same definitions and credit modes as their endpoints, grouped by \`escalation\`) and the open-to-close time of work items closed in [from, to) (median and mean hours). \`groupBy\` and \`interval\` are ignored. \`groupBy=escalation\` on the other metrics endpoints gives the same split with buckets.`,
+  description: `The escalation view: work items touched by more than one team (\`multi-team\`), by one team (\`single-team\`) or by none (\`untouched\`). Each group has CSAT and NPS (same definitions and credit modes as their endpoints, grouped by \`escalation\`) and the open-to-close time of work items closed in [from, to) (median and mean hours). The filters narrow the times as they narrow CSAT and NPS: with \`team\` or \`member\`, only work items those teams or members touched. \`groupBy\` and \`interval\` are ignored. \`groupBy=escalation\` on the other metrics endpoints gives the same split with buckets.`,
   security: bearerSecurity,
   middleware: [metricsRead] as const,
   request: { query: MetricParams },
@@ -126,20 +126,21 @@ export const metricRoutes = createRouter()
   })
   .openapi(retention, async (c) => {
     const input = toMetricQuery(c.req.valid("query"));
-    const notApplicable = [
-      ...(input.groupBy.length > 0 ? ["groupBy"] : []),
-      ...(["team", "member", "survey", "board"] as const).filter((f) => input.filters[f]),
-    ];
+    const notApplicable = input.groupBy.filter(
+      (dim) => !(retentionDims as readonly string[]).includes(dim),
+    );
     if (notApplicable.length > 0) {
       throw new ApiError(
         "validation_failed",
-        "Retention is per client only: no groupBy or work filters.",
+        `Retention counts clients: no groupBy=${notApplicable.join(",")}.`,
         {
-          errors: notApplicable.map((path) => ({
-            path,
-            message: "not supported for retention",
-            in: "query",
-          })),
+          errors: [
+            {
+              path: "groupBy",
+              message: `use ${retentionDims.join(", ")} for retention`,
+              in: "query",
+            },
+          ],
         },
       );
     }

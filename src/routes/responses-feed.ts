@@ -19,7 +19,8 @@ const FeedQuery = z.object({
     description: "`nextCursor` of the previous page. Keep the last one to fetch later changes.",
   }),
   updatedSince: instantInput().optional().openapi({
-    description: "First page only: responses updated at or after this instant (RFC 3339).",
+    description:
+      "First page only: starts a sync at this instant (RFC 3339). Responses already in the feed that were last updated before it are left out; whatever enters the feed later comes through the sync's cursors, older responses whose attribution or board changed included.",
   }),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   state: z
