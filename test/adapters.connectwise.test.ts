@@ -213,6 +213,49 @@ describe("ConnectWise callbacks", () => {
     expect(outcome.touchesRecorded).toBe(1);
   });
 
+  it("a member named only by their login in `resources` keeps the real name on record", async () => {
+    const put = await t.request("/v1/members/mchen", {
+      method: "PUT",
+      key: await t.key("directory:write"),
+      json: { name: "Mei Chen", teamKey: "help-desk" },
+    });
+    expect(put.status).toBeLessThan(300);
+    const response = await send(
+      delivery((e) => {
+        e.id = 50005;
+      }),
+    );
+    expect(response.status).toBe(202);
+    const member = await t.request("/v1/members/mchen", { key: await t.key("responses:read") });
+    expect(await member.json()).toMatchObject({ externalId: "mchen", name: "Mei Chen" });
+  });
+
+  it("a member first seen without a name is named by their login until a name arrives", async () => {
+    const response = await send(
+      delivery((e) => {
+        e.id = 50006;
+        e.resources = "jlopez, tnguyen";
+      }),
+    );
+    expect(response.status).toBe(202);
+    const read = await t.key("responses:read");
+    const first = await t.request("/v1/members/tnguyen", { key: read });
+    expect(await first.json()).toMatchObject({ name: "tnguyen" });
+    const update = await send(
+      delivery((e) => {
+        e.id = 50006;
+        e.resources = "jlopez";
+        e.owner = { id: 170, identifier: "tnguyen", name: "Thao Nguyen" };
+        e.closedFlag = false;
+        delete e.closedDate;
+        e._info = { lastUpdated: "2026-11-18T17:00:00Z" };
+      }),
+    );
+    expect(update.status).toBe(202);
+    const named = await t.request("/v1/members/tnguyen", { key: read });
+    expect(await named.json()).toMatchObject({ name: "Thao Nguyen" });
+  });
+
   it("a deleted record is acknowledged and nothing is recorded", async () => {
     const before = await counts();
     const body = JSON.stringify({ ...JSON.parse(delivery()), Action: "deleted" });

@@ -467,6 +467,52 @@ describe("the work item's life", () => {
     expect(await currentTeamOf(mover.externalId)).toBe("projects");
   });
 
+  it("a touch without a member name keeps the name on record; a new member is named by the id", async () => {
+    const first = canonicalEvent();
+    const known = first.touches![0]!.member;
+    await post(first);
+    const unnamed = canonicalEvent({
+      touches: [
+        { member: { externalId: known.externalId }, team: "help-desk", at: "2026-11-21T09:00:00Z" },
+        {
+          member: { externalId: "login-only", name: null },
+          team: "help-desk",
+          at: "2026-11-21T09:00:00Z",
+        },
+      ],
+    });
+    await post(unnamed);
+    const names = await t.ctx.db
+      .select({ externalId: members.externalId, name: members.name })
+      .from(members)
+      .where(sql`${members.externalId} in (${known.externalId}, 'login-only')`)
+      .orderBy(members.externalId);
+    expect(names).toEqual([
+      { externalId: "login-only", name: "login-only" },
+      { externalId: known.externalId, name: known.name },
+    ]);
+  });
+
+  it("a member named only in an earlier touch of the event takes that name", async () => {
+    const event = canonicalEvent({
+      touches: [
+        {
+          member: { externalId: "named-earlier", name: "Noor Haddad" },
+          team: "help-desk",
+          at: "2026-11-18T09:00:00Z",
+          role: "time-entry",
+        },
+        { member: { externalId: "named-earlier" }, team: "help-desk", at: "2026-11-18T16:00:00Z" },
+      ],
+    });
+    await post(event);
+    const [row] = await t.ctx.db
+      .select({ name: members.name })
+      .from(members)
+      .where(eq(members.externalId, "named-earlier"));
+    expect(row?.name).toBe("Noor Haddad");
+  });
+
   it("project.completed schedules the project NPS survey", async () => {
     const body = await post(
       canonicalEvent({

@@ -85,7 +85,7 @@ export async function translateAutotask(
     touches.push({
       member: {
         externalId: resourceId,
-        name: fullName(resource) ?? text(resource.userName) ?? resourceId,
+        name: fullName(resource) ?? text(resource.userName) ?? null,
         email: emailOrNull(resource.email),
       },
       team: memberTeam(integration, resourceId, team),

@@ -144,8 +144,9 @@ function touchesOf(
   at: string,
 ): Touch[] {
   const touches: Touch[] = [];
+  // `resources` lists logins only: a member without a name keeps the one rapport knows.
   const member = (identifier: string, name: string | undefined, role: Touch["role"]) => ({
-    member: { externalId: identifier, name: name ?? identifier },
+    member: { externalId: identifier, name: name ?? null },
     team: memberTeam(integration, identifier, team),
     at,
     role,

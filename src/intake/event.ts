@@ -105,7 +105,14 @@ export const CanonicalEvent = z
                 .trim()
                 .min(1)
                 .max(300)
-                .openapi({ description: "Display name.", example: "Jordan Lopez" }),
+                .nullish()
+                .openapi({
+                  description:
+                    "Display name. Leave it out (or null) when the producer knows only the id: " +
+                    "the member keeps the name on record, and a new member is named by its " +
+                    "externalId until an event or the directory names them.",
+                  example: "Jordan Lopez",
+                }),
               email: z
                 .email()
                 .max(320)
