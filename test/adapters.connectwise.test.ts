@@ -256,6 +256,38 @@ describe("ConnectWise callbacks", () => {
     expect(await named.json()).toMatchObject({ name: "Thao Nguyen" });
   });
 
+  it("a completed project without actualEnd closes when the record was last updated", async () => {
+    const project = {
+      id: 7002,
+      name: "Firewall replacement",
+      board: { id: 3, name: "Projects" },
+      status: { id: 5, name: "Completed" },
+      company: { id: 250, identifier: "AcmeDental", name: "Acme Dental Group" },
+      manager: { id: 160, identifier: "akhan", name: "Aisha Khan" },
+      closedFlag: true,
+      _info: { lastUpdated: "2026-11-18T15:30:00Z", dateEntered: "2026-10-01T09:00:00Z" },
+    };
+    const response = await send(
+      JSON.stringify({
+        ...fixture,
+        Type: "project",
+        ID: 7002,
+        Entity: JSON.stringify(project),
+        Metadata: { key_url: keys.keyUrl() },
+      }),
+    );
+    expect(response.status).toBe(202);
+    const outcome = await response.json();
+    const [stored] = await t.ctx.db.select().from(events).where(eq(events.id, outcome.eventId));
+    expect(stored!.type).toBe("project.completed");
+    const [item] = await t.ctx.db
+      .select()
+      .from(workItems)
+      .where(eq(workItems.id, outcome.workItemId));
+    expect(item).toMatchObject({ status: "closed" });
+    expect(item!.closedAt?.toISOString()).toBe("2026-11-18T15:30:00.000Z");
+  });
+
   it("a deleted record is acknowledged and nothing is recorded", async () => {
     const before = await counts();
     const body = JSON.stringify({ ...JSON.parse(delivery()), Action: "deleted" });

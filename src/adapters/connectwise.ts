@@ -85,11 +85,12 @@ function translateWorkItem(
   const closing = isClosing(eventType);
   const closedField = kind === "project" ? "Entity.actualEnd" : "Entity.closedDate";
   // A status the statusMap makes closing has no closedDate yet (ConnectWise sets it with
-  // closedFlag): the record's last update, when the status changed, is when it closed.
+  // closedFlag), and a project closed without an actual end date has none either: the record's
+  // last update, when the status changed, is when it closed.
   const closedAt = closing
     ? requireInstant(
         (kind === "project" ? (entity.actualEnd ?? entity.closedDate) : entity.closedDate) ??
-          (mapped ? info.lastUpdated : undefined),
+          info.lastUpdated,
         closedField,
       )
     : undefined;
