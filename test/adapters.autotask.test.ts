@@ -120,6 +120,31 @@ describe("Autotask ticket webhooks", () => {
     ).toHaveLength(1);
   });
 
+  it("the person who made the change counts as a touch whether Autotask spells it PersonId or PersonID", async () => {
+    autotask.records.Resources.set("29683001", {
+      id: 29683001,
+      firstName: "Lena",
+      lastName: "Voss",
+      email: "lena.voss@northwind.example",
+    });
+    const response = await send(
+      delivery((p) => {
+        p.Id = 360010;
+        delete p.PersonId;
+        p.PersonID = 29683001;
+      }),
+    );
+    expect(response.status).toBe(202);
+    const outcome = await response.json();
+    expect(outcome.touchesRecorded).toBe(2);
+    const names = await queryRows<{ name: string }>(
+      t.ctx.db,
+      sql`select m.name from touches t join members m on m.id = t.member_id
+          where t.work_item_id = ${outcome.workItemId} order by m.name`,
+    );
+    expect(names.map((row) => row.name)).toEqual(["Lena Voss", "Sam Okafor"]);
+  });
+
   it("a status that is not Complete records an update without a survey", async () => {
     const response = await send(
       delivery((p) => {

@@ -20,7 +20,7 @@ import {
 } from "./translation.ts";
 
 /**
- * Autotask ticket webhooks: `{Action, EntityType, Id, Fields, EventTime, PersonId}` with only
+ * Autotask ticket webhooks: `{Action, EntityType, Id, Fields, EventTime, PersonID}` with only
  * the subscribed fields, as strings. A status in the integration's `completeStatuses`
  * (default "5") is `ticket.closed`, statusMap entries win, any other status is
  * `ticket.updated`. The contact, company and resources are read from the Autotask REST API.
@@ -66,7 +66,9 @@ export async function translateAutotask(
   );
   const contactId = autotaskId(text(fields.ContactID), "Fields.ContactID");
   const ownerId = autotaskId(text(fields.AssignedResourceID), "Fields.AssignedResourceID");
-  const personId = autotaskId(text(payload.PersonId), "PersonId");
+  // Autotask's documentation spells the key both ways.
+  const personKey = payload.PersonId === undefined ? "PersonID" : "PersonId";
+  const personId = autotaskId(text(payload[personKey]), personKey);
   const [company, contact, owner, person] = await Promise.all([
     directory.get("Companies", companyId),
     contactId ? directory.get("Contacts", contactId) : undefined,
