@@ -513,6 +513,20 @@ describe("the work item's life", () => {
     expect(row?.name).toBe("Noor Haddad");
   });
 
+  it("instants written with RFC 3339's lower-case t and z are accepted", async () => {
+    const event = canonicalEvent({ occurredAt: "2026-11-18t16:42:10z" });
+    event.workItem.closedAt = "2026-11-18t16:40:00z";
+    event.touches![0]!.at = "2026-11-17t09:10:00+01:00";
+    const outcome = await post(event);
+    const [item] = await t.ctx.db
+      .select()
+      .from(workItems)
+      .where(eq(workItems.id, outcome.workItemId));
+    expect(item!.closedAt?.toISOString()).toBe("2026-11-18T16:40:00.000Z");
+    const [stored] = await t.ctx.db.select().from(events).where(eq(events.id, outcome.eventId));
+    expect(stored!.occurredAt.toISOString()).toBe("2026-11-18T16:42:10.000Z");
+  });
+
   it("project.completed schedules the project NPS survey", async () => {
     const body = await post(
       canonicalEvent({

@@ -12,7 +12,9 @@ export const eventTypes = [
 export const touchRoles = ["owner", "resource", "time-entry", "note", "escalation"] as const;
 
 const instant = instantInput().openapi({
-  description: "RFC 3339 date-time with an offset or Z, between the years 1900 and 9999.",
+  description:
+    "RFC 3339 date-time with an offset or Z (`t` and `z` may be lower case), between the years " +
+    "1900 and 9999.",
   example: "2026-11-18T16:42:10Z",
 });
 
