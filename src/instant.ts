@@ -27,18 +27,34 @@ function hasStorableOffset(value: string): boolean {
   return !offset || Number(offset[2]) < 16;
 }
 
+/**
+ * RFC 3339 lets the `T` and `Z` be lower case; the format check takes upper case only. Any
+ * other letter stays invalid once upper-cased, so nothing else is let through.
+ */
+const upperCased = <T extends z.ZodType<string>>(format: T) =>
+  z.preprocess(
+    (value: string) => (typeof value === "string" ? value.toUpperCase() : value),
+    format,
+  );
+
 /** An RFC 3339 date-time with an offset, as the API accepts one. */
-export const instantInput = () => plausible(z.iso.datetime({ offset: true, abort: true }));
+export const instantInput = () =>
+  plausible(upperCased(z.iso.datetime({ offset: true, abort: true })));
 
 /** A YYYY-MM-DD date or an RFC 3339 date-time with an offset, between 1900 and 9999. */
 export const instantOrDateInput = () =>
   plausible(
-    z
-      .string()
-      .refine(
-        (v) =>
-          (/^\d{4}-\d{2}-\d{2}$/.test(v) && z.iso.date().safeParse(v).success) ||
-          z.iso.datetime({ offset: true }).safeParse(v).success,
-        { message: "must be an RFC 3339 date-time with offset, or a YYYY-MM-DD date", abort: true },
-      ),
+    upperCased(
+      z
+        .string()
+        .refine(
+          (v) =>
+            (/^\d{4}-\d{2}-\d{2}$/.test(v) && z.iso.date().safeParse(v).success) ||
+            z.iso.datetime({ offset: true }).safeParse(v).success,
+          {
+            message: "must be an RFC 3339 date-time with offset, or a YYYY-MM-DD date",
+            abort: true,
+          },
+        ),
+    ),
   );

@@ -149,6 +149,106 @@ describe("Autotask ticket webhooks", () => {
     ).toHaveLength(1);
   });
 
+  it("the person who made the change counts as a touch whether Autotask spells it PersonId or PersonID", async () => {
+    autotask.records.Resources.set("29683001", {
+      id: 29683001,
+      firstName: "Lena",
+      lastName: "Voss",
+      email: "lena.voss@northwind.example",
+    });
+    const response = await send(
+      delivery((p) => {
+        p.Id = 360011;
+        delete p.PersonId;
+        p.PersonID = 29683001;
+      }),
+    );
+    expect(response.status).toBe(202);
+    const outcome = await response.json();
+    expect(outcome.touchesRecorded).toBe(2);
+    const names = await queryRows<{ name: string }>(
+      t.ctx.db,
+      sql`select m.name from touches t join members m on m.id = t.member_id
+          where t.work_item_id = ${outcome.workItemId} order by m.name`,
+    );
+    expect(names.map((row) => row.name)).toEqual(["Lena Voss", "Sam Okafor"]);
+  });
+
+  it("a delivery carrying only the changed Status is completed from the ticket Autotask has", async () => {
+    autotask.records.Contacts.set("30802", {
+      id: 30802,
+      firstName: "Ines",
+      lastName: "Moreau",
+      emailAddress: "ines.moreau@harbourlaw.example",
+    });
+    autotask.records.Tickets.set("360020", {
+      id: 360020,
+      ticketNumber: "T20261118.0077",
+      title: "Scanner does not send to email",
+      status: 5,
+      queueID: 8,
+      companyID: 29684,
+      contactID: 30802,
+      assignedResourceID: 29682931,
+      createDate: "2026-11-17T08:15:00Z",
+      completedDate: "2026-11-18T16:20:00Z",
+    });
+    const response = await send(
+      JSON.stringify({
+        Action: "Update",
+        EntityType: "Ticket",
+        Id: 360020,
+        Fields: { Status: "5" },
+        EventTime: "2026-11-18T16:20:01.500Z",
+        PersonId: 29682931,
+      }),
+    );
+    expect(response.status).toBe(202);
+    const outcome = await response.json();
+    expect(outcome).toMatchObject({ status: "ingested", touchesRecorded: 1 });
+    expect(outcome.invitation).toMatchObject({ status: "scheduled" });
+    const [item] = await t.ctx.db
+      .select()
+      .from(workItems)
+      .where(eq(workItems.id, outcome.workItemId));
+    expect(item).toMatchObject({
+      externalId: "360020",
+      status: "closed",
+      board: "8",
+      summary: "Scanner does not send to email",
+    });
+    expect(item!.closedAt?.toISOString()).toBe("2026-11-18T16:20:00.000Z");
+    expect(item!.openedAt?.toISOString()).toBe("2026-11-17T08:15:00.000Z");
+  });
+
+  it("a delivery with every field the event needs reads no ticket from Autotask", async () => {
+    const before = autotask.requests.length;
+    const response = await send(
+      delivery((p) => {
+        p.Id = 360021;
+      }),
+    );
+    expect(response.status).toBe(202);
+    const lookups = autotask.requests.slice(before).map((r) => r.path);
+    expect(lookups.length).toBeGreaterThan(0);
+    expect(lookups.filter((path) => path.includes("/Tickets/"))).toEqual([]);
+  });
+
+  it("a partial delivery about a ticket Autotask does not know is a 400 naming Id", async () => {
+    const response = await send(
+      JSON.stringify({
+        Action: "Update",
+        EntityType: "Ticket",
+        Id: 360022,
+        Fields: { Status: "5" },
+        EventTime: "2026-11-18T16:20:01Z",
+      }),
+    );
+    expect(response.status).toBe(400);
+    expect((await problemOf(response)).errors?.[0]?.path).toBe("Id");
+    expect(response.headers.get("x-dead-letter-id")).toBeTruthy();
+  });
+
   it("a status that is not Complete records an update without a survey", async () => {
     const response = await send(
       delivery((p) => {

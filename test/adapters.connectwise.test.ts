@@ -221,6 +221,81 @@ describe("ConnectWise callbacks", () => {
     expect(outcome.touchesRecorded).toBe(1);
   });
 
+  it("a member named only by their login in `resources` keeps the real name on record", async () => {
+    const put = await t.request("/v1/members/mchen", {
+      method: "PUT",
+      key: await t.key("directory:write"),
+      json: { name: "Mei Chen", teamKey: "help-desk" },
+    });
+    expect(put.status).toBeLessThan(300);
+    const response = await send(
+      delivery((e) => {
+        e.id = 50005;
+      }),
+    );
+    expect(response.status).toBe(202);
+    const member = await t.request("/v1/members/mchen", { key: await t.key("responses:read") });
+    expect(await member.json()).toMatchObject({ externalId: "mchen", name: "Mei Chen" });
+  });
+
+  it("a member first seen without a name is named by their login until a name arrives", async () => {
+    const response = await send(
+      delivery((e) => {
+        e.id = 50006;
+        e.resources = "jlopez, tnguyen";
+      }),
+    );
+    expect(response.status).toBe(202);
+    const read = await t.key("responses:read");
+    const first = await t.request("/v1/members/tnguyen", { key: read });
+    expect(await first.json()).toMatchObject({ name: "tnguyen" });
+    const update = await send(
+      delivery((e) => {
+        e.id = 50006;
+        e.resources = "jlopez";
+        e.owner = { id: 170, identifier: "tnguyen", name: "Thao Nguyen" };
+        e.closedFlag = false;
+        delete e.closedDate;
+        e._info = { lastUpdated: "2026-11-18T17:00:00Z" };
+      }),
+    );
+    expect(update.status).toBe(202);
+    const named = await t.request("/v1/members/tnguyen", { key: read });
+    expect(await named.json()).toMatchObject({ name: "Thao Nguyen" });
+  });
+
+  it("a completed project without actualEnd closes when the record was last updated", async () => {
+    const project = {
+      id: 7002,
+      name: "Firewall replacement",
+      board: { id: 3, name: "Projects" },
+      status: { id: 5, name: "Completed" },
+      company: { id: 250, identifier: "AcmeDental", name: "Acme Dental Group" },
+      manager: { id: 160, identifier: "akhan", name: "Aisha Khan" },
+      closedFlag: true,
+      _info: { lastUpdated: "2026-11-18T15:30:00Z", dateEntered: "2026-10-01T09:00:00Z" },
+    };
+    const response = await send(
+      JSON.stringify({
+        ...fixture,
+        Type: "project",
+        ID: 7002,
+        Entity: JSON.stringify(project),
+        Metadata: { key_url: keys.keyUrl() },
+      }),
+    );
+    expect(response.status).toBe(202);
+    const outcome = await response.json();
+    const [stored] = await t.ctx.db.select().from(events).where(eq(events.id, outcome.eventId));
+    expect(stored!.type).toBe("project.completed");
+    const [item] = await t.ctx.db
+      .select()
+      .from(workItems)
+      .where(eq(workItems.id, outcome.workItemId));
+    expect(item).toMatchObject({ status: "closed" });
+    expect(item!.closedAt?.toISOString()).toBe("2026-11-18T15:30:00.000Z");
+  });
+
   it("a deleted record is acknowledged and nothing is recorded", async () => {
     const before = await counts();
     const body = JSON.stringify({ ...JSON.parse(delivery()), Action: "deleted" });

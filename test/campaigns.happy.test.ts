@@ -96,6 +96,30 @@ describe("campaigns", () => {
     });
   });
 
+  it("contacts of a client that has ended are left out and counted as client_ended", async () => {
+    const db = t.ctx.db;
+    const ended = await createClient(db, { endedAt: new Date("2026-10-01T00:00:00Z") });
+    const leaving = await createClient(db, { endedAt: new Date("2026-12-31T00:00:00Z") });
+    await createContact(db, { clientId: ended.id });
+    await createContact(db, { clientId: ended.id });
+    const stays = await createContact(db, { clientId: leaving.id });
+    const response = await runCampaign("quarterly-nps", {
+      clientExternalIds: [ended.externalId, leaving.externalId],
+      campaignId: "2026-q4-ended",
+    });
+    expect(response.status).toBe(202);
+    expect(await response.json()).toMatchObject({
+      contactsConsidered: 3,
+      scheduled: 1,
+      skipped: { client_ended: 2 },
+    });
+    const rows = await db
+      .select()
+      .from(invitations)
+      .where(eq(invitations.campaignId, "2026-q4-ended"));
+    expect(rows.map((row) => row.contactId)).toEqual([stays.id]);
+  });
+
   it("only manual, active surveys run as campaigns", async () => {
     const triggered = await runCampaign("ticket-csat", {});
     expect(triggered.status).toBe(409);

@@ -46,6 +46,60 @@ describe("directory input is checked", () => {
     expect(await firstError(member)).toMatchObject({ path: "teamKey" });
   });
 
+  it("a client cannot end before it became active, and nothing is written", async () => {
+    const both = await put("/v1/clients/dates-1", {
+      name: "Dates One",
+      activeSince: "2025-06-01T00:00:00Z",
+      endedAt: "2025-01-01T00:00:00Z",
+    });
+    expect(await firstError(both)).toMatchObject({ path: "endedAt", in: "body" });
+    expect((await t.request("/v1/clients/dates-1", { key: reader })).status).toBe(404);
+    // A new client without activeSince is active from now on.
+    const beforeNow = await put("/v1/clients/dates-2", {
+      name: "Dates Two",
+      endedAt: "2026-01-01T00:00:00Z",
+    });
+    expect(await firstError(beforeNow)).toMatchObject({ path: "endedAt" });
+    expect((await t.request("/v1/clients/dates-2", { key: reader })).status).toBe(404);
+  });
+
+  it("a partial PUT is checked against the stored dates, and nothing is written", async () => {
+    const created = await put("/v1/clients/dates-3", {
+      name: "Dates Three",
+      activeSince: "2025-06-01T00:00:00Z",
+      endedAt: "2026-01-01T00:00:00Z",
+    });
+    expect(created.status).toBe(201);
+    const earlyEnd = await put("/v1/clients/dates-3", {
+      name: "Renamed",
+      endedAt: "2025-05-31T23:59:59Z",
+    });
+    expect(await firstError(earlyEnd)).toMatchObject({ path: "endedAt", in: "body" });
+    const lateStart = await put("/v1/clients/dates-3", {
+      name: "Renamed",
+      activeSince: "2026-02-01T00:00:00Z",
+    });
+    expect(await firstError(lateStart)).toMatchObject({ path: "endedAt" });
+    const stored = await (await t.request("/v1/clients/dates-3", { key: reader })).json();
+    expect(stored).toMatchObject({
+      name: "Dates Three",
+      activeSince: "2025-06-01T00:00:00.000Z",
+      endedAt: "2026-01-01T00:00:00.000Z",
+    });
+    // Ending on the day it started, or reopening, is fine.
+    const sameDay = await put("/v1/clients/dates-3", {
+      name: "Dates Three",
+      endedAt: "2025-06-01T00:00:00Z",
+    });
+    expect(sameDay.status).toBe(200);
+    const reopened = await put("/v1/clients/dates-3", {
+      name: "Dates Three",
+      activeSince: "2026-02-01T00:00:00Z",
+      endedAt: null,
+    });
+    expect(reopened.status).toBe(200);
+  });
+
   it("limit is 1 to 200 and a cursor must be one the API issued", async () => {
     for (const limit of ["0", "201", "ten"]) {
       const response = await t.request(`/v1/clients?limit=${limit}`, { key: reader });

@@ -507,6 +507,66 @@ describe("the work item's life", () => {
     expect(await currentTeamOf(mover.externalId)).toBe("projects");
   });
 
+  it("a touch without a member name keeps the name on record; a new member is named by the id", async () => {
+    const first = canonicalEvent();
+    const known = first.touches![0]!.member;
+    await post(first);
+    const unnamed = canonicalEvent({
+      touches: [
+        { member: { externalId: known.externalId }, team: "help-desk", at: "2026-11-21T09:00:00Z" },
+        {
+          member: { externalId: "login-only", name: null },
+          team: "help-desk",
+          at: "2026-11-21T09:00:00Z",
+        },
+      ],
+    });
+    await post(unnamed);
+    const names = await t.ctx.db
+      .select({ externalId: members.externalId, name: members.name })
+      .from(members)
+      .where(sql`${members.externalId} in (${known.externalId}, 'login-only')`)
+      .orderBy(members.externalId);
+    expect(names).toEqual([
+      { externalId: "login-only", name: "login-only" },
+      { externalId: known.externalId, name: known.name },
+    ]);
+  });
+
+  it("a member named only in an earlier touch of the event takes that name", async () => {
+    const event = canonicalEvent({
+      touches: [
+        {
+          member: { externalId: "named-earlier", name: "Noor Haddad" },
+          team: "help-desk",
+          at: "2026-11-18T09:00:00Z",
+          role: "time-entry",
+        },
+        { member: { externalId: "named-earlier" }, team: "help-desk", at: "2026-11-18T16:00:00Z" },
+      ],
+    });
+    await post(event);
+    const [row] = await t.ctx.db
+      .select({ name: members.name })
+      .from(members)
+      .where(eq(members.externalId, "named-earlier"));
+    expect(row?.name).toBe("Noor Haddad");
+  });
+
+  it("instants written with RFC 3339's lower-case t and z are accepted", async () => {
+    const event = canonicalEvent({ occurredAt: "2026-11-18t16:42:10z" });
+    event.workItem.closedAt = "2026-11-18t16:40:00z";
+    event.touches![0]!.at = "2026-11-17t09:10:00+01:00";
+    const outcome = await post(event);
+    const [item] = await t.ctx.db
+      .select()
+      .from(workItems)
+      .where(eq(workItems.id, outcome.workItemId));
+    expect(item!.closedAt?.toISOString()).toBe("2026-11-18T16:40:00.000Z");
+    const [stored] = await t.ctx.db.select().from(events).where(eq(events.id, outcome.eventId));
+    expect(stored!.occurredAt.toISOString()).toBe("2026-11-18T16:42:10.000Z");
+  });
+
   it("project.completed schedules the project NPS survey", async () => {
     const body = await post(
       canonicalEvent({

@@ -66,6 +66,18 @@ describe("bad metric parameters are 400 problems naming the field", () => {
     }
   });
 
+  it("periods and the feed take instants with RFC 3339's lower-case t and z", async () => {
+    const metric = await t.request(
+      "/v1/metrics/csat?from=2026-01-01t00:00:00z&to=2026-02-01t00:00:00%2B01:00",
+      { key },
+    );
+    expect(metric.status).toBe(200);
+    const feed = await t.request("/v1/responses?updatedSince=2026-01-01t00:00:00z", {
+      key: await t.key("responses:read"),
+    });
+    expect(feed.status).toBe(200);
+  });
+
   it("the feed refuses a forged cursor and an unknown state", async () => {
     const feedKey = await t.key("responses:read");
     const forged = await problem("/v1/responses?cursor=bm90LWEtY3Vyc29y", feedKey);

@@ -5,11 +5,11 @@ import { isRecord, MappingError } from "./translation.ts";
 
 const API = "Autotask REST API";
 
-/** The Autotask records a ticket webhook refers to by id only. */
+/** The Autotask records a ticket webhook refers to by id only, and the ticket itself. */
 export interface AutotaskDirectory {
   /** The entity's `item`, or undefined when Autotask has no such record. */
   get(
-    entity: "Contacts" | "Companies" | "Resources",
+    entity: "Contacts" | "Companies" | "Resources" | "Tickets",
     id: string,
   ): Promise<Record<string, unknown> | undefined>;
 }

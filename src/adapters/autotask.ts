@@ -20,12 +20,13 @@ import {
 } from "./translation.ts";
 
 /**
- * Autotask ticket webhooks: `{Action, EntityType, Id, Fields, EventTime, PersonId}` with only
+ * Autotask ticket webhooks: `{Action, EntityType, Id, Fields, EventTime, PersonID}` with only
  * the subscribed fields, as strings. A status in the integration's `completeStatuses`
  * (default "5") is `ticket.closed`, statusMap entries win, any other status is
- * `ticket.updated`. The contact, company and resources are read from the Autotask REST API.
- * The queue (`QueueID`) picks the team through boardTeams; `TicketNumber`, when subscribed, is
- * the reference survey emails name.
+ * `ticket.updated`. The contact, company and resources are read from the Autotask REST API,
+ * and so is the ticket when `Fields` lacks one of the fields the event needs (queue, company,
+ * contact, assigned resource, status). The queue (`QueueID`) picks the team through boardTeams;
+ * `TicketNumber` is the reference survey emails name.
  */
 export async function translateAutotask(
   integration: IntegrationConfig,
@@ -44,30 +45,44 @@ export async function translateAutotask(
   if (!isRecord(payload.Fields)) throw new MappingError("Fields", "`Fields` is missing.");
   const fields = payload.Fields;
 
-  const status = requireText(fields.Status, "Fields.Status");
+  // The status decides first whether the delivery matters, before any other call to Autotask.
+  let ticket = Object.hasOwn(fields, "Status") ? undefined : await readTicket(directory, id);
+  const statusField = ticketField(fields, ticket, "Status");
+  const status = requireText(statusField.value, statusField.path);
   const mapped = mappedStatus(integration, [status]);
   if (mapped === "ignore")
     return { kind: "ignored", reason: `status ${status} is mapped to ignore` };
+  if (!ticket && NEEDED_FIELDS.some((key) => !Object.hasOwn(fields, key))) {
+    ticket = await readTicket(directory, id);
+  }
+  const field = (key: TicketField) => ticketField(fields, ticket, key);
   const complete = integration.settings.completeStatuses ?? ["5"];
   const type: EventType =
     mapped ?? (complete.includes(status) ? "ticket.closed" : "ticket.updated");
   if (type.startsWith("project.")) {
-    throw new MappingError("Fields.Status", `Autotask tickets cannot map to ${type}.`);
+    throw new MappingError(statusField.path, `Autotask tickets cannot map to ${type}.`);
   }
-  const queue = text(fields.QueueID);
-  const team = boardTeam(integration, [queue], "Fields.QueueID");
+  const queueField = field("QueueID");
+  const queue = text(queueField.value);
+  const team = boardTeam(integration, [queue], queueField.path);
+  const completed = field("CompletedDate");
   const closedAt = isClosing(type)
-    ? requireInstant(fields.CompletedDate ?? payload.EventTime, "Fields.CompletedDate")
+    ? requireInstant(completed.value ?? payload.EventTime, completed.path)
     : undefined;
   const occurredAt = closedAt ?? requireInstant(payload.EventTime, "EventTime");
 
+  const companyField = field("CompanyID");
   const companyId = autotaskId(
-    requireText(fields.CompanyID, "Fields.CompanyID"),
-    "Fields.CompanyID",
+    requireText(companyField.value, companyField.path),
+    companyField.path,
   );
-  const contactId = autotaskId(text(fields.ContactID), "Fields.ContactID");
-  const ownerId = autotaskId(text(fields.AssignedResourceID), "Fields.AssignedResourceID");
-  const personId = autotaskId(text(payload.PersonId), "PersonId");
+  const contactField = field("ContactID");
+  const contactId = autotaskId(text(contactField.value), contactField.path);
+  const ownerField = field("AssignedResourceID");
+  const ownerId = autotaskId(text(ownerField.value), ownerField.path);
+  // Autotask's documentation spells the key both ways.
+  const personKey = payload.PersonId === undefined ? "PersonID" : "PersonId";
+  const personId = autotaskId(text(payload[personKey]), personKey);
   const [company, contact, owner, person] = await Promise.all([
     directory.get("Companies", companyId),
     contactId ? directory.get("Contacts", contactId) : undefined,
@@ -75,10 +90,10 @@ export async function translateAutotask(
     personId && personId !== ownerId ? directory.get("Resources", personId) : undefined,
   ]);
   if (!company) {
-    throw new MappingError("Fields.CompanyID", `Autotask has no company ${companyId}.`);
+    throw new MappingError(companyField.path, `Autotask has no company ${companyId}.`);
   }
   if (contactId && !contact) {
-    throw new MappingError("Fields.ContactID", `Autotask has no contact ${contactId}.`);
+    throw new MappingError(contactField.path, `Autotask has no contact ${contactId}.`);
   }
 
   const touches: Touch[] = [];
@@ -86,7 +101,7 @@ export async function translateAutotask(
     touches.push({
       member: {
         externalId: resourceId,
-        name: fullName(resource) ?? text(resource.userName) ?? resourceId,
+        name: fullName(resource) ?? text(resource.userName) ?? null,
         email: emailOrNull(resource.email),
       },
       team: memberTeam(integration, resourceId, team),
@@ -97,6 +112,9 @@ export async function translateAutotask(
   if (owner && ownerId) touch(owner, ownerId, "owner");
   // Whoever made the change, when it is a resource (a contact on the portal is not).
   if (person && personId) touch(person, personId, "resource");
+  const summary = text(field("Title").value) ?? text(field("TicketNumber").value) ?? "";
+  const created = field("CreateDate");
+  const firstResponse = field("FirstResponseDateTime");
 
   return {
     kind: "event",
@@ -108,14 +126,13 @@ export async function translateAutotask(
       workItem: {
         externalId: id,
         // Clients know an Autotask ticket by its number (T20261118.0042), not its id.
-        reference: text(fields.TicketNumber)?.slice(0, 200) ?? null,
+        reference: text(field("TicketNumber").value)?.slice(0, 200) ?? null,
         kind: "ticket",
-        summary: (text(fields.Title) ?? text(fields.TicketNumber) ?? "").slice(0, 1000),
+        summary: summary.slice(0, 1000),
         board: queue ?? null,
-        openedAt: instant(fields.CreateDate, "Fields.CreateDate") ?? null,
+        openedAt: instant(created.value, created.path) ?? null,
         closedAt: closedAt ?? null,
-        firstResponseAt:
-          instant(fields.FirstResponseDateTime, "Fields.FirstResponseDateTime") ?? null,
+        firstResponseAt: instant(firstResponse.value, firstResponse.path) ?? null,
       },
       client: {
         externalId: companyId,
@@ -132,6 +149,57 @@ export async function translateAutotask(
       touches: distinctTouches(touches),
     },
   };
+}
+
+/** Webhook field names and the ticket entity's names for them in the REST API. */
+const TICKET_FIELDS = {
+  Status: "status",
+  QueueID: "queueID",
+  CompanyID: "companyID",
+  ContactID: "contactID",
+  AssignedResourceID: "assignedResourceID",
+  CompletedDate: "completedDate",
+  CreateDate: "createDate",
+  Title: "title",
+  TicketNumber: "ticketNumber",
+  FirstResponseDateTime: "firstResponseDateTime",
+} as const;
+type TicketField = keyof typeof TICKET_FIELDS;
+
+/**
+ * The fields without which the event would be wrong rather than less detailed. Autotask sends
+ * only the changed fields and those marked "always display"; a field it leaves out is unknown,
+ * one it sends empty is cleared.
+ */
+const NEEDED_FIELDS: TicketField[] = [
+  "Status",
+  "QueueID",
+  "CompanyID",
+  "ContactID",
+  "AssignedResourceID",
+];
+
+/**
+ * A ticket field from the delivery when it carries it, else from the ticket as Autotask has it
+ * (when it was read), with the path a mapping error names.
+ */
+function ticketField(
+  fields: Record<string, unknown>,
+  ticket: Record<string, unknown> | undefined,
+  key: TicketField,
+): { value: unknown; path: string } {
+  if (!ticket || Object.hasOwn(fields, key)) return { value: fields[key], path: `Fields.${key}` };
+  const name = TICKET_FIELDS[key];
+  return { value: ticket[name], path: `Tickets.${name}` };
+}
+
+async function readTicket(
+  directory: AutotaskDirectory,
+  id: string,
+): Promise<Record<string, unknown>> {
+  const ticket = await directory.get("Tickets", autotaskId(id, "Id"));
+  if (!ticket) throw new MappingError("Id", `Autotask has no ticket ${id}.`);
+  return ticket;
 }
 
 function fullName(record: Record<string, unknown>): string | undefined {

@@ -89,11 +89,12 @@ async function translateWorkItem(
   const closing = isClosing(eventType);
   const closedField = kind === "project" ? "Entity.actualEnd" : "Entity.closedDate";
   // A status the statusMap makes closing has no closedDate yet (ConnectWise sets it with
-  // closedFlag): the record's last update, when the status changed, is when it closed.
+  // closedFlag), and a project closed without an actual end date has none either: the record's
+  // last update, when the status changed, is when it closed.
   const closedAt = closing
     ? requireInstant(
         (kind === "project" ? (entity.actualEnd ?? entity.closedDate) : entity.closedDate) ??
-          (mapped ? info.lastUpdated : undefined),
+          info.lastUpdated,
         closedField,
       )
     : undefined;
@@ -160,8 +161,9 @@ function touchesOf(
   fetched: Record<string, unknown>[],
 ): Touch[] {
   const touches: Touch[] = [];
+  // `resources` lists logins only: a member without a name keeps the one rapport knows.
   const member = (identifier: string, name: string | undefined, role: Touch["role"]) => ({
-    member: { externalId: identifier, name: name ?? identifier },
+    member: { externalId: identifier, name: name ?? null },
     team: memberTeam(integration, identifier, team),
     at,
     role,

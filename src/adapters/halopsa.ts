@@ -67,7 +67,7 @@ export function translateHalopsa(integration: IntegrationConfig, payload: unknow
     touches.push({
       member: {
         externalId: agentId,
-        name: text(ticket.agent_name) ?? agentId,
+        name: text(ticket.agent_name) ?? null,
         email: emailOrNull(ticket.agent_email),
       },
       team: memberTeam(integration, agentId, team),
@@ -78,7 +78,7 @@ export function translateHalopsa(integration: IntegrationConfig, payload: unknow
   const actionAgent = text(action?.who_agentid ?? action?.agent_id);
   if (action && actionAgent && actionAgent !== "1") {
     touches.push({
-      member: { externalId: actionAgent, name: text(action.who) ?? actionAgent },
+      member: { externalId: actionAgent, name: text(action.who) ?? null },
       team: memberTeam(integration, actionAgent, team),
       at: actionAt ?? occurredAt,
       role: "time-entry",

@@ -1,6 +1,7 @@
 import { asc, eq, getTableColumns, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { clients, contacts } from "../db/schema/index.ts";
+import { ApiError } from "../http/errors.ts";
 import { afterCursor, cursorAt, type Page, type PageRequest, toPage } from "./pagination.ts";
 
 type Ctx = Pick<ServiceContext, "db" | "clock">;
@@ -17,7 +18,9 @@ export interface ClientInput {
 
 /**
  * Creates or updates a client by its external id. Fields left out keep their value (or take
- * their default on creation: active since now, not ended, not excluded).
+ * their default on creation: active since now, not ended, not excluded). A client cannot end
+ * before it became active: the dates are checked as they stand after the write, stored ones
+ * included, and a refused write is rolled back.
  */
 export async function putClient({
   ctx,
@@ -37,19 +40,32 @@ export async function putClient({
       ? { excludeFromSurveys: input.excludeFromSurveys }
       : {}),
   };
-  const [row] = await ctx.db
-    .insert(clients)
-    .values({
-      externalId: input.externalId,
-      activeSince: now,
-      createdAt: now,
-      updatedAt: now,
-      ...changes,
-    })
-    .onConflictDoUpdate({ target: clients.externalId, set: { ...changes, updatedAt: now } })
-    .returning({ ...getTableColumns(clients), created: sql<boolean>`(xmax = 0)` });
-  const { created, ...client } = row!;
-  return { client, created };
+  return ctx.db.transaction(async (db) => {
+    const [row] = await db
+      .insert(clients)
+      .values({
+        externalId: input.externalId,
+        activeSince: now,
+        createdAt: now,
+        updatedAt: now,
+        ...changes,
+      })
+      .onConflictDoUpdate({ target: clients.externalId, set: { ...changes, updatedAt: now } })
+      .returning({ ...getTableColumns(clients), created: sql<boolean>`(xmax = 0)` });
+    const { created, ...client } = row!;
+    if (client.endedAt && client.endedAt < client.activeSince) {
+      throw new ApiError(
+        "validation_failed",
+        `endedAt must not be earlier than activeSince (${client.activeSince.toISOString()}).`,
+        {
+          errors: [
+            { path: "endedAt", message: "must not be earlier than activeSince", in: "body" },
+          ],
+        },
+      );
+    }
+    return { client, created };
+  });
 }
 
 export async function getClient({

@@ -60,9 +60,14 @@ export const PutClient = z
     activeSince: instant.optional().openapi({
       description: "Start of the relationship, for retention; defaults to now on creation.",
     }),
-    endedAt: instant.nullable().optional().openapi({
-      description: "When the client left; null while active.",
-    }),
+    endedAt: instant
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          "When the client left; null while active. Not earlier than activeSince (the stored one " +
+          "when left out, now for a new client): such a PUT is a 400 naming endedAt and writes nothing.",
+      }),
     excludeFromSurveys: z.boolean().optional().openapi({
       description: "No survey is scheduled for any of the client's contacts.",
     }),

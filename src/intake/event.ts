@@ -12,7 +12,9 @@ export const eventTypes = [
 export const touchRoles = ["owner", "resource", "time-entry", "note", "escalation"] as const;
 
 const instant = instantInput().openapi({
-  description: "RFC 3339 date-time with an offset or Z, between the years 1900 and 9999.",
+  description:
+    "RFC 3339 date-time with an offset or Z (`t` and `z` may be lower case), between the years " +
+    "1900 and 9999.",
   example: "2026-11-18T16:42:10Z",
 });
 
@@ -118,7 +120,14 @@ export const CanonicalEvent = z
                 .trim()
                 .min(1)
                 .max(300)
-                .openapi({ description: "Display name.", example: "Jordan Lopez" }),
+                .nullish()
+                .openapi({
+                  description:
+                    "Display name. Leave it out (or null) when the producer knows only the id: " +
+                    "the member keeps the name on record, and a new member is named by its " +
+                    "externalId until an event or the directory names them.",
+                  example: "Jordan Lopez",
+                }),
               email: z
                 .email()
                 .max(320)

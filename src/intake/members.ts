@@ -8,12 +8,26 @@ export interface MemberMention {
   at: Date;
 }
 
-/** Each member's latest mention in the event: their name, email and team follow it. */
+/**
+ * Each member's latest mention in the event: their email and team follow it, and so does their
+ * name, or when that mention carries none, the latest mention in the event that does.
+ */
 export function latestMentions(mentions: MemberMention[]): Map<string, MemberMention> {
   const latest = new Map<string, MemberMention>();
+  const named = new Map<string, MemberMention>();
   for (const mention of mentions) {
-    const seen = latest.get(mention.member.externalId);
-    if (!seen || mention.at >= seen.at) latest.set(mention.member.externalId, mention);
+    const id = mention.member.externalId;
+    const seen = latest.get(id);
+    if (!seen || mention.at >= seen.at) latest.set(id, mention);
+    const seenNamed = named.get(id);
+    if (mention.member.name && (!seenNamed || mention.at >= seenNamed.at)) {
+      named.set(id, mention);
+    }
+  }
+  for (const [id, mention] of latest) {
+    const name = named.get(id)?.member.name;
+    if (!mention.member.name && name)
+      latest.set(id, { ...mention, member: { ...mention.member, name } });
   }
   return latest;
 }
@@ -24,7 +38,8 @@ function memberInput(latest: Map<string, MemberMention>) {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([externalId, { member, team, at }]) => ({
       external_id: externalId,
-      name: member.name,
+      // Null when no mention named them: a known member keeps their name, a new one takes the id.
+      name: member.name ?? null,
       email: member.email ?? null,
       team_key: team,
       at: at.toISOString(),
@@ -49,7 +64,7 @@ export function memberCtes(
       select id, external_id from members where external_id in (select external_id from member_input)),
     member_new as (
       insert into members (external_id, name, email, team_id, created_at, updated_at)
-      select i.external_id, i.name, i.email, t.id, ${at}::timestamptz, ${at}::timestamptz
+      select i.external_id, coalesce(i.name, i.external_id), i.email, t.id, ${at}::timestamptz, ${at}::timestamptz
       from member_input i join team_row t on t.key = i.team_key
       where i.external_id not in (select external_id from member_found)
         and (select count(*) from team_row) = ${teamCount}
@@ -62,9 +77,9 @@ export function memberCtes(
 
 /**
  * CTEs `member_changed` and `member_updated`, once `resolved` and after the CTE named
- * `previous`. A member's name and email follow their latest mention, and their current team
- * follows their latest touch unless a later touch is already on record (an old event arriving
- * late moves nobody back). Rows are written only when something changed, locked first in
+ * `previous`. A member's name (when the event names them) and email follow their latest
+ * mention, and their current team follows their latest touch unless a later touch is already on
+ * record (an old event arriving late moves nobody back). Rows are written only when something changed, locked first in
  * external-id order, so concurrent events neither queue behind nor deadlock on each other.
  */
 export function memberUpdateCtes(at: string, previous: string): Fragment {
@@ -76,12 +91,12 @@ export function memberUpdateCtes(at: string, previous: string): Fragment {
         join member_input i on i.external_id = m.external_id
         join team_row t on t.key = i.team_key
       where (select ok from resolved) and ${after(previous)}
-        and (m.name is distinct from i.name or m.email is distinct from coalesce(i.email, m.email)
+        and (m.name is distinct from coalesce(i.name, m.name) or m.email is distinct from coalesce(i.email, m.email)
              or (${moveDue}))
       order by m.external_id
       for no key update of m),
     member_updated as (
-      update members m set name = i.name, email = coalesce(i.email, m.email),
+      update members m set name = coalesce(i.name, m.name), email = coalesce(i.email, m.email),
         team_id = case when ${moveDue} then t.id else m.team_id end,
         updated_at = ${at}::timestamptz
       from member_input i, team_row t

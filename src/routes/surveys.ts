@@ -4,7 +4,7 @@ import { bearerSecurity, requireScope } from "../http/auth.ts";
 import { createRouter, serviceContext } from "../http/env.ts";
 import { ApiError } from "../http/errors.ts";
 import { errorResponses, jsonContent } from "../http/openapi.ts";
-import { runCampaign } from "../surveys/campaigns.ts";
+import { type CampaignSkipReason, runCampaign } from "../surveys/campaigns.ts";
 import {
   createSurvey,
   getSurvey,
@@ -16,7 +16,6 @@ import {
   surveyKeySchema,
   surveyTriggers,
 } from "../surveys/definitions.ts";
-import type { SkipReason } from "../surveys/schedule.ts";
 
 const Survey = z
   .object({
@@ -41,9 +40,11 @@ const Survey = z
 
 const KeyParam = z.object({ key: surveyKeySchema.openapi({ param: { name: "key", in: "path" } }) });
 
-const skipCounts = z
-  .record(z.string(), z.number().int())
-  .openapi({ description: "Contacts skipped, by reason (`opted_out`, `throttled`...)." });
+const skipCounts = z.record(z.string(), z.number().int()).openapi({
+  description:
+    "Contacts skipped, by reason: the reasons an event's invitation gives (`opted_out`, " +
+    "`throttled`...) and `client_ended` (the client's `endedAt` has passed).",
+});
 
 const CampaignRequest = z
   .object({
@@ -155,7 +156,7 @@ const campaign = createRoute({
   summary: "Send a manual survey to the contacts of some or all clients",
   description:
     "Schedules the survey for every contact of the selected clients with the usual rules " +
-    "(excluded clients, opt-outs, bounces, missing emails and the throttle are skipped).",
+    "(excluded and ended clients, opt-outs, bounces, missing emails and the throttle are skipped).",
   security: bearerSecurity,
   middleware: [write] as const,
   request: { params: KeyParam, ...body(CampaignRequest) },
@@ -208,6 +209,6 @@ export const surveyRoutes = createRouter()
       ctx: serviceContext(c.get("services")),
       input: { surveyKey: c.req.valid("param").key, ...c.req.valid("json") },
     });
-    const skipped: Partial<Record<SkipReason, number>> = result.skipped;
+    const skipped: Partial<Record<CampaignSkipReason, number>> = result.skipped;
     return c.json({ ...result, skipped }, 202);
   });

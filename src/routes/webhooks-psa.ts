@@ -23,7 +23,7 @@ const howToAuthenticate: Record<Vendor, string> = {
   connectwise:
     "ConnectWise PSA callbacks (`Entity` as a JSON string). Authenticated by `x-content-signature`, checked with the signing key fetched from `Metadata.key_url` (https `*.myconnectwise.net`, or an origin in CONNECTWISE_KEY_ORIGINS). With the integration's API keys and `baseUrl`, a closed ticket's time entries are read from the ConnectWise REST API; a failing API is a 502.",
   autotask:
-    "Autotask ticket webhooks. Authenticated by `X-Hook-Signature: sha1=<base64 HMAC-SHA1>` with the integration's `webhookSecret`; contact, company and resources are read from the Autotask REST API; a failing API is a 502.",
+    'Autotask ticket webhooks. Authenticated by `X-Hook-Signature: sha1=<base64 HMAC-SHA1>` with the integration\'s `webhookSecret`; contact, company and resources are read from the Autotask REST API, and so is the ticket when `Fields` lacks its status, queue, company, contact or assigned resource (Autotask sends only changed and "always display" fields); a failing API is a 502.',
   halopsa:
     "HaloPSA outbound webhooks (`ticket` and `action`). Authenticated by the integration's Basic credential or bearer token in `Authorization`.",
 };

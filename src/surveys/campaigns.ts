@@ -7,12 +7,15 @@ import { appSecret } from "../security/app-secret.ts";
 import { getSurvey } from "./definitions.ts";
 import { type InvitationDecision, type SkipReason, scheduleInvitation } from "./schedule.ts";
 
+/** Why a campaign reaches no one at a contact: a scheduling rule, or their client has ended. */
+export type CampaignSkipReason = SkipReason | "client_ended";
+
 export interface CampaignResult {
   campaignId: string;
   surveyKey: string;
   contactsConsidered: number;
   scheduled: number;
-  skipped: Partial<Record<SkipReason, number>>;
+  skipped: Partial<Record<CampaignSkipReason, number>>;
   unknownClientExternalIds: string[];
 }
 
@@ -20,7 +23,8 @@ const PAGE = 200;
 
 /**
  * Schedules a `manual` survey to every contact of the selected clients (all clients when none
- * are named), with the same rules as work events. Each contact is scheduled in its own short
+ * are named), with the same rules as work events. A client whose `endedAt` has passed is no
+ * longer one: its contacts are skipped as `client_ended`. Each contact is scheduled in its own short
  * transaction; the unique (survey, campaign, contact) index makes a repeat of the same
  * `campaignId` complete an interrupted run without reaching anyone twice.
  */
@@ -42,6 +46,7 @@ export async function runCampaign({
   if (!survey.active) throw new ApiError("conflict", `Survey \`${survey.key}\` is inactive.`);
 
   const campaignId = input.campaignId ?? randomUUID();
+  const now = ctx.clock.now();
   const secret = await appSecret(ctx);
   const result: CampaignResult = {
     campaignId,
@@ -80,6 +85,7 @@ export async function runCampaign({
         complainedAt: contacts.complainedAt,
         clientId: clients.id,
         excludeFromSurveys: clients.excludeFromSurveys,
+        clientEndedAt: clients.endedAt,
       })
       .from(contacts)
       .innerJoin(clients, eq(clients.id, contacts.clientId))
@@ -87,6 +93,11 @@ export async function runCampaign({
       .orderBy(asc(contacts.id))
       .limit(PAGE);
     for (const row of page) {
+      result.contactsConsidered += 1;
+      if (row.clientEndedAt && row.clientEndedAt <= now) {
+        result.skipped.client_ended = (result.skipped.client_ended ?? 0) + 1;
+        continue;
+      }
       const decision: InvitationDecision = await ctx.db.transaction((db) =>
         scheduleInvitation(
           { ctx: { ...ctx, db } },
@@ -99,7 +110,6 @@ export async function runCampaign({
           },
         ),
       );
-      result.contactsConsidered += 1;
       if (decision.status === "scheduled") result.scheduled += 1;
       else result.skipped[decision.reason] = (result.skipped[decision.reason] ?? 0) + 1;
     }

@@ -8,7 +8,7 @@ export const AUTOTASK_CREDENTIALS = {
   apiIntegrationCode: "FAKEINTEGRATIONCODE",
 };
 
-type Entity = "Contacts" | "Companies" | "Resources";
+type Entity = "Contacts" | "Companies" | "Resources" | "Tickets";
 
 /**
  * A loopback Autotask REST zone: `GET /ATServicesRest/V1.0/{Entity}/{id}` answers `{item}`
@@ -39,6 +39,7 @@ export async function startFakeAutotask(): Promise<FakeAutotask> {
       ],
     ]),
     Companies: new Map([["29684", { id: 29684, companyName: "Harbour Law LLP" }]]),
+    Tickets: new Map(),
     Resources: new Map([
       [
         "29682931",
@@ -69,7 +70,7 @@ export async function startFakeAutotask(): Promise<FakeAutotask> {
     ) {
       return answer(401, { errors: ["bad credentials"] });
     }
-    const match = /^\/ATServicesRest\/V1\.0\/(Contacts|Companies|Resources)\/(\d+)$/.exec(
+    const match = /^\/ATServicesRest\/V1\.0\/(Contacts|Companies|Resources|Tickets)\/(\d+)$/.exec(
       request.url ?? "",
     );
     if (!match) return answer(404, { errors: ["no such endpoint"] });
