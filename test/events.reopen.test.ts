@@ -47,9 +47,12 @@ function ticket() {
     ],
   };
   let n = 0;
-  const send = async (type: "ticket.closed" | "ticket.reopened") => {
+  const send = async (
+    type: "ticket.closed" | "ticket.reopened",
+    options: { occurredAt?: string; board?: string },
+  ) => {
     n += 1;
-    const occurredAt = t.clock.now().toISOString();
+    const occurredAt = options.occurredAt ?? t.clock.now().toISOString();
     const response = await t.request("/v1/events", {
       key: events,
       json: {
@@ -59,6 +62,7 @@ function ticket() {
         occurredAt,
         workItem: {
           ...base.workItem,
+          board: options.board ?? base.workItem.board,
           ...(type === "ticket.closed" ? { closedAt: occurredAt } : {}),
         },
       },
@@ -66,7 +70,11 @@ function ticket() {
     expect(response.status).toBe(202);
     return (await response.json()).invitation;
   };
-  return { close: () => send("ticket.closed"), reopen: () => send("ticket.reopened") };
+  return {
+    close: (options: { occurredAt?: string; board?: string } = {}) =>
+      send("ticket.closed", options),
+    reopen: () => send("ticket.reopened", {}),
+  };
 }
 
 async function runWorker() {
@@ -141,6 +149,50 @@ describe("a ticket reopened before its survey went out", () => {
     expect((await stateOf(first.id)).types.filter((type) => type === "rescheduled")).toHaveLength(
       1,
     );
+  });
+
+  it("a close delivered late, older than the reopen, leaves the hold to the real close", async () => {
+    const item = ticket();
+    const first = await item.close();
+    t.clock.advance(30 * MINUTE);
+    const reopenedAt = t.clock.now().getTime();
+    await item.reopen();
+    // A retried webhook: a close from before the reopen. The ticket stays reopened.
+    t.clock.advance(10 * MINUTE);
+    expect(
+      await item.close({ occurredAt: new Date(reopenedAt - 5 * MINUTE).toISOString() }),
+    ).toMatchObject({ status: "skipped", reason: "already_surveyed" });
+    t.clock.advance(24 * 60 * MINUTE);
+    await runWorker();
+    expect((await stateOf(first.id)).emails).toEqual([]);
+    // Worked on for a day, then really closed.
+    const closedAgainAt = t.clock.now().getTime();
+    expect(await item.close()).toMatchObject({ status: "scheduled", id: first.id });
+    await runWorker();
+    const state = await stateOf(first.id);
+    expect(state.emails).toEqual([]);
+    expect(state.sendAt.getTime()).toBe(closedAgainAt + 120 * MINUTE);
+  });
+
+  it("a close on a board no survey takes still sends the held survey delayMinutes after it", async () => {
+    const item = ticket();
+    const first = await item.close();
+    expect(first).toMatchObject({ status: "scheduled", surveyKey: "reopen-csat" });
+    t.clock.advance(30 * MINUTE);
+    await item.reopen();
+    t.clock.advance(24 * 60 * MINUTE);
+    const closedAgainAt = t.clock.now().getTime();
+    expect(await item.close({ board: "Unsurveyed board" })).toEqual({
+      status: "scheduled",
+      id: first.id,
+      surveyKey: "reopen-csat",
+      sendAt: new Date(closedAgainAt + 120 * MINUTE).toISOString(),
+    });
+    await runWorker();
+    expect((await stateOf(first.id)).emails).toEqual([]);
+    t.clock.advance(121 * MINUTE);
+    await runWorker();
+    expect((await stateOf(first.id)).emails).toHaveLength(1);
   });
 
   it("a survey already sent stays sent: a reopen and a new close send no second one", async () => {

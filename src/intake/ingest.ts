@@ -8,6 +8,7 @@ import {
   chooseSurvey,
   holdForReopen,
   type InvitationDecision,
+  releaseHeld,
   scheduleInvitation,
 } from "../surveys/schedule.ts";
 import type { CanonicalEvent } from "./event.ts";
@@ -75,7 +76,12 @@ export async function ingestEvent({
       const work = await recordWork({ ctx: tx }, event, trigger);
 
       let invitation: InvitationDecision | null = null;
-      if (trigger) {
+      // The close that ends a reopen releases the invitation the reopen held; a late close that
+      // left the item reopened does not.
+      if (trigger && work.held && work.status !== "reopened") {
+        invitation = await releaseHeld({ ctx: tx }, work.workItemId);
+      }
+      if (trigger && !invitation) {
         // The item as it now is: its board, and every team that touched it, in this event or
         // before (a close often names only the last owner).
         const choice = chooseSurvey(work.candidates, {

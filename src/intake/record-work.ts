@@ -1,7 +1,12 @@
 import type { ServiceContext } from "../context.ts";
 import { parsedJson, queryStatement } from "../db/client.ts";
 import { nothing, stmt } from "../db/statement.ts";
-import { type SchedulingSurvey, type Survey, surveyCandidatesSql } from "../surveys/schedule.ts";
+import {
+  isHeld,
+  type SchedulingSurvey,
+  type Survey,
+  surveyCandidatesSql,
+} from "../surveys/schedule.ts";
 import type { CanonicalEvent } from "./event.ts";
 import { latestMentions, memberCtes, memberUpdateCtes } from "./members.ts";
 import {
@@ -32,6 +37,8 @@ export interface RecordedWork {
   status: string;
   /** Teams that touched the item before this event (with a trigger; empty otherwise). */
   earlierTeams: string[];
+  /** The item has an invitation held by a reopen (read with a trigger; false otherwise). */
+  held: boolean;
 }
 
 interface RecordedRow {
@@ -45,6 +52,7 @@ interface RecordedRow {
   board: string | null;
   status: string | null;
   earlierTeams: string[] | string | null;
+  held: boolean | null;
 }
 
 /**
@@ -125,7 +133,14 @@ export async function recordWork(
                 and exists (select 1 from surveys where trigger = ${trigger}::text
                   and cardinality(teams) > 0))`
           : stmt`'[]'::json`
-      } as "earlierTeams"`;
+      } as "earlierTeams",
+      ${
+        trigger
+          ? stmt`exists (select 1 from invitations i
+              where i.work_item_id = (select id from work_item) and i.status = 'scheduled'
+                and ${isHeld(stmt`i.id`)})`
+          : stmt`false`
+      } as held`;
 
   for (let attempt = 1; ; attempt++) {
     const [row] = await queryStatement<RecordedRow>(ctx.db, "intake_record_work", statement);
@@ -140,6 +155,7 @@ export async function recordWork(
         board: row.board,
         status: row.status ?? "open",
         earlierTeams: parsedJson(row.earlierTeams) ?? [],
+        held: row.held === true,
       };
     }
     if (attempt === ATTEMPTS) throw new Error("intake could not resolve the event's parties");

@@ -167,28 +167,10 @@ export async function scheduleInvitation(
       from checked where not already and not throttled
       on conflict do nothing
       returning id),
-    ${
-      workItemId
-        ? // The item's invitation held by a reopen goes out this long after the close again.
-          stmt`moved as (
-            update invitations i set send_at = ${sendAt.toISOString()}::timestamptz,
-              next_attempt_at = ${sendAt.toISOString()}::timestamptz,
-              expires_at = ${expiresAt.toISOString()}::timestamptz, updated_at = ${at}::timestamptz
-            where (select already from checked) and i.work_item_id = ${workItemId}
-              and i.status = 'scheduled' and ${isHeld(stmt`i.id`)}
-            returning i.id, (select key from surveys s where s.id = i.survey_id) as survey_key),`
-        : stmt`moved as (select null::uuid as id, null::text as survey_key where false),`
-    }
     history as (
       insert into invitation_events (invitation_id, type, at, detail)
-      select id, 'scheduled', ${at}::timestamptz, ${detail}::jsonb from created
-      union all
-      select id, 'rescheduled', ${at}::timestamptz,
-        jsonb_build_object('sendAt', ${sendAt.toISOString()}::text, 'reason', 'work_item_closed_again')
-      from moved)
-    select already, throttled, (select id from created) as id,
-      (select id from moved) as "movedId", (select survey_key from moved) as "movedSurveyKey"
-    from checked`;
+      select id, 'scheduled', ${at}::timestamptz, ${detail}::jsonb from created)
+    select already, throttled, (select id from created) as id from checked`;
   // The lock and the statement go out together; the statement's snapshot is taken once the lock
   // is held, so a concurrent scheduling for this contact has committed or not begun.
   const locked =
@@ -199,23 +181,13 @@ export async function scheduleInvitation(
           stmt`select pg_advisory_xact_lock(hashtext(${contact.id}::text))::text`,
         )
       : undefined;
-  const decided = queryStatement<{
-    already: boolean;
-    throttled: boolean;
-    id: string | null;
-    movedId: string | null;
-    movedSurveyKey: string | null;
-  }>(ctx.db, "schedule_decide", decide);
+  const decided = queryStatement<{ already: boolean; throttled: boolean; id: string | null }>(
+    ctx.db,
+    "schedule_decide",
+    decide,
+  );
   const [, rows] = await Promise.all([locked, decided]);
   const [row] = rows;
-  if (row?.movedId) {
-    return {
-      status: "scheduled",
-      id: row.movedId,
-      surveyKey: row.movedSurveyKey ?? survey.key,
-      sendAt: sendAt.toISOString(),
-    };
-  }
   if (row?.already) return skip("already_surveyed");
   if (row?.throttled) return skip("throttled");
   if (!row?.id) return skip("already_surveyed");
@@ -229,10 +201,10 @@ export async function scheduleInvitation(
 
 /**
  * Whether the invitation is held by a reopen of its work item: each reopen that finds it unsent
- * records `held`, and the close that follows moves it and records `rescheduled`. Counted, not
+ * records `held`, and the close that follows releases it and records `rescheduled`. Counted, not
  * ordered: two history lines may share an instant.
  */
-function isHeld(invitationId: Fragment): Fragment {
+export function isHeld(invitationId: Fragment): Fragment {
   return stmt`(select count(*) filter (where e.type = 'held')
       > count(*) filter (where e.type = 'rescheduled')
     from invitation_events e where e.invitation_id = ${invitationId})`;
@@ -240,9 +212,9 @@ function isHeld(invitationId: Fragment): Fragment {
 
 /**
  * A reopened work item's unsent invitation waits: the worker sends nothing of an item while it
- * is reopened (see the claim), and the close that follows sends it `delayMinutes` after that
- * close (`scheduleInvitation`). Records `held` in its history once per reopen; must run in the
- * transaction that reopened the item, which holds the item's row lock.
+ * is reopened (see the claim), and the close that follows releases it (`releaseHeld`). Records
+ * `held` in its history once per reopen; must run in the transaction that reopened the item,
+ * which holds the item's row lock.
  */
 export async function holdForReopen(
   { ctx }: { ctx: Pick<ServiceContext, "db" | "clock"> },
@@ -258,4 +230,51 @@ export async function holdForReopen(
       where i.work_item_id = ${workItemId}::uuid and i.status = 'scheduled'
         and not ${isHeld(stmt`i.id`)}`,
   );
+}
+
+/**
+ * The close that ends a reopen: the item's held invitation goes out its own survey's
+ * `delayMinutes` after this close, whichever survey this close would choose (the item is
+ * surveyed once), and the event answers it as scheduled. Must run in the transaction that closed
+ * the item, which holds the item's row lock.
+ */
+export async function releaseHeld(
+  { ctx }: { ctx: Pick<ServiceContext, "db" | "clock"> },
+  workItemId: string,
+): Promise<InvitationDecision | null> {
+  const now = ctx.clock.now();
+  const [held] = await queryStatement<{
+    id: string;
+    key: string;
+    delayMinutes: number;
+    expiresAfterDays: number;
+  }>(
+    ctx.db,
+    "intake_held",
+    stmt`select i.id, s.key, s.delay_minutes as "delayMinutes",
+        s.expires_after_days as "expiresAfterDays"
+      from invitations i join surveys s on s.id = i.survey_id
+      where i.work_item_id = ${workItemId}::uuid and i.status = 'scheduled'
+        and ${isHeld(stmt`i.id`)}
+      order by i.created_at, i.id limit 1`,
+  );
+  if (!held) return null;
+  const at = now.toISOString();
+  const sendAt = new Date(now.getTime() + held.delayMinutes * 60_000).toISOString();
+  const expiresAt = new Date(Date.parse(sendAt) + held.expiresAfterDays * DAY_MS).toISOString();
+  await queryStatement(
+    ctx.db,
+    "intake_release",
+    stmt`with moved as (
+        update invitations set send_at = ${sendAt}::timestamptz,
+          next_attempt_at = ${sendAt}::timestamptz, expires_at = ${expiresAt}::timestamptz,
+          updated_at = ${at}::timestamptz
+        where id = ${held.id}::uuid
+        returning id)
+      insert into invitation_events (invitation_id, type, at, detail)
+      select id, 'rescheduled', ${at}::timestamptz,
+        ${JSON.stringify({ sendAt, reason: "work_item_closed_again" })}::jsonb
+      from moved`,
+  );
+  return { status: "scheduled", id: held.id, surveyKey: held.key, sendAt };
 }
