@@ -46,6 +46,8 @@ export async function scenario(options: PsaTripleOptions = {}): Promise<Scenario
       APP_SECRET: scenarioSecret(),
       CONNECTWISE_KEY_ORIGINS: keys.origin,
       RATE_LIMIT_PER_MINUTE: "100000000",
+      // The fake Autotask zone is on loopback.
+      OUTBOUND_ALLOW_PRIVATE: "true",
     };
     const servers = await Promise.all([startRapport("serve", env), startRapport("serve", env)]);
     processes.push(...servers);

@@ -27,7 +27,8 @@ let integrationId: string;
 
 beforeAll(async () => {
   autotask = await startFakeAutotask();
-  t = await createTestApp();
+  // The fake Autotask zone is on loopback.
+  t = await createTestApp({ OUTBOUND_ALLOW_PRIVATE: "true" });
   const created = await t.request("/v1/integrations", {
     key: await t.key("admin"),
     json: {

@@ -27,7 +27,8 @@ let url: string;
 
 beforeAll(async () => {
   keys = await startKeyServer(SIGNING_KEY);
-  t = await createTestApp({ CONNECTWISE_KEY_ORIGINS: keys.origin });
+  // The fake ConnectWise API is on loopback.
+  t = await createTestApp({ CONNECTWISE_KEY_ORIGINS: keys.origin, OUTBOUND_ALLOW_PRIVATE: "true" });
   const admin = await t.key("admin");
   const created = await t.request("/v1/integrations", {
     key: admin,

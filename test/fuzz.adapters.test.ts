@@ -86,6 +86,8 @@ beforeAll(async () => {
   t = await createTestApp({
     CONNECTWISE_KEY_ORIGINS: keys.origin,
     RESEND_WEBHOOK_SECRET: RESEND_SECRET,
+    // The fake Autotask zone is on loopback.
+    OUTBOUND_ALLOW_PRIVATE: "true",
   });
   const admin = await t.key("admin");
   const integration = async (json: Record<string, unknown>) => {

@@ -19,7 +19,10 @@ export interface AutotaskDirectory {
  * are mapping errors (fix the integration, then replay); Autotask failing is a 502, so
  * Autotask retries the delivery.
  */
-export function autotaskDirectory(integration: IntegrationConfig): AutotaskDirectory {
+export function autotaskDirectory(
+  integration: IntegrationConfig,
+  allowPrivate: boolean,
+): AutotaskDirectory {
   const { apiUsername, apiSecret, apiIntegrationCode } = integration.secrets;
   const cache = new Map<string, Promise<Record<string, unknown> | undefined>>();
   return {
@@ -36,11 +39,11 @@ export function autotaskDirectory(integration: IntegrationConfig): AutotaskDirec
       const url = `${integration.baseUrl}/V1.0/${entity}/${encodeURIComponent(id)}`;
       let found = cache.get(url);
       if (!found) {
-        found = fetchItem(url, {
-          ApiIntegrationCode: apiIntegrationCode,
-          UserName: apiUsername,
-          Secret: apiSecret,
-        });
+        found = fetchItem(
+          url,
+          { ApiIntegrationCode: apiIntegrationCode, UserName: apiUsername, Secret: apiSecret },
+          allowPrivate,
+        );
         cache.set(url, found);
       }
       return found;
@@ -51,8 +54,9 @@ export function autotaskDirectory(integration: IntegrationConfig): AutotaskDirec
 async function fetchItem(
   url: string,
   credentials: Record<string, string>,
+  allowPrivate: boolean,
 ): Promise<Record<string, unknown> | undefined> {
-  const body = await readPsaApi(API, url, credentials);
+  const body = await readPsaApi(API, url, credentials, allowPrivate);
   if (body === undefined) return undefined;
   if (!isRecord(body)) throw new ApiError("bad_gateway", `The ${API} answered non-JSON.`);
   // Autotask answers `{"item": null}` for an id it does not know.

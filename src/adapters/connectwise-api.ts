@@ -24,6 +24,7 @@ export interface ConnectwiseTimeEntries {
  */
 export function connectwiseTimeEntries(
   integration: IntegrationConfig,
+  allowPrivate: boolean,
 ): ConnectwiseTimeEntries | undefined {
   const { apiCompanyId, apiPublicKey, apiPrivateKey, apiClientId } = integration.secrets;
   const credentials = [apiCompanyId, apiPublicKey, apiPrivateKey, apiClientId];
@@ -59,7 +60,7 @@ export function connectwiseTimeEntries(
           pageSize: String(PAGE_SIZE),
         });
         const url = `${integration.baseUrl}/v4_6_release/apis/3.0/time/entries?${query}`;
-        const body = await readPsaApi(API, url, headers);
+        const body = await readPsaApi(API, url, headers, allowPrivate);
         if (!Array.isArray(body)) {
           throw new ApiError("bad_gateway", `The ${API} did not answer a list of time entries.`);
         }

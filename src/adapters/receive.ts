@@ -50,7 +50,11 @@ export async function receiveWebhook({
 
   const body = new TextDecoder().decode(input.body);
   try {
-    return await ingest(ctx, integration, await translate(integration, body));
+    return await ingest(
+      ctx,
+      integration,
+      await translate(integration, body, ctx.config.OUTBOUND_ALLOW_PRIVATE),
+    );
   } catch (error) {
     if (!(error instanceof MappingError)) throw error;
     const letter = await recordDeadLetter({
@@ -92,7 +96,7 @@ export async function replayDeadLetter({
   }
   let translation: Translation;
   try {
-    translation = await translate(integration, letter.body);
+    translation = await translate(integration, letter.body, ctx.config.OUTBOUND_ALLOW_PRIVATE);
     // Intake and the replay mark commit together: a replay either happened or did not. The
     // mark comes first: of two concurrent replays, the second waits for the first's row lock,
     // then finds the letter replayed and records nothing.
@@ -115,7 +119,12 @@ export async function replayDeadLetter({
   }
 }
 
-async function translate(integration: IntegrationConfig, body: string): Promise<Translation> {
+/** `allowPrivate`: whether the PSA's REST API may be on a private or local address. */
+async function translate(
+  integration: IntegrationConfig,
+  body: string,
+  allowPrivate: boolean,
+): Promise<Translation> {
   let payload: unknown;
   try {
     payload = parseVendorJson(body);
@@ -124,9 +133,13 @@ async function translate(integration: IntegrationConfig, body: string): Promise<
   }
   switch (integration.vendor) {
     case "connectwise":
-      return translateConnectwise(integration, payload, connectwiseTimeEntries(integration));
+      return translateConnectwise(
+        integration,
+        payload,
+        connectwiseTimeEntries(integration, allowPrivate),
+      );
     case "autotask":
-      return translateAutotask(integration, payload, autotaskDirectory(integration));
+      return translateAutotask(integration, payload, autotaskDirectory(integration, allowPrivate));
     case "halopsa":
       return translateHalopsa(integration, payload);
   }

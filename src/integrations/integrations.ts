@@ -3,7 +3,9 @@ import { and, desc, eq } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { integrations } from "../db/schema/index.ts";
 import { ApiError } from "../http/errors.ts";
+import { checkDestination, DestinationRefused } from "../webhooks/destination.ts";
 import {
+  apiSecrets,
   type CreateIntegration,
   defaultSettings,
   type IntegrationSettings,
@@ -54,6 +56,7 @@ export async function createIntegration({
   input: CreateIntegration;
 }): Promise<IntegrationView> {
   const secrets = mergeSecrets(input.vendor, {}, input.secrets);
+  if (input.baseUrl) await checkBaseUrl(ctx, input.baseUrl);
   const id = randomUUID();
   const now = ctx.clock.now();
   const [row] = await ctx.db
@@ -111,13 +114,15 @@ export async function updateIntegration({
       .for("update");
     if (!row) return undefined;
     const { changes } = input;
-    const secrets = changes.secrets
-      ? mergeSecrets(
-          row.vendor,
-          await decryptSecrets(txCtx, row.id, row.encryptedSecrets),
-          changes.secrets,
-        )
-      : undefined;
+    const moved = changes.baseUrl !== undefined && changes.baseUrl !== row.baseUrl;
+    if (moved && changes.baseUrl) await checkBaseUrl(ctx, changes.baseUrl);
+    let secrets: IntegrationSecrets | undefined;
+    if (changes.secrets || moved) {
+      secrets = { ...(await decryptSecrets(txCtx, row.id, row.encryptedSecrets)) };
+      // The API credentials were entered for the old host: a new one gets them only anew.
+      if (moved) for (const name of apiSecrets) delete secrets[name];
+      if (changes.secrets) secrets = mergeSecrets(row.vendor, secrets, changes.secrets);
+    }
     const [updated] = await tx
       .update(integrations)
       .set({
@@ -178,6 +183,18 @@ export async function loadIntegration({
 
 export function webhookUrl(ctx: Pick<ServiceContext, "config">, vendor: Vendor, id: string) {
   return `${ctx.config.PUBLIC_BASE_URL}/v1/webhooks/${vendor}?integration=${id}`;
+}
+
+/** The outbound guard webhooks have: an API at a private address needs OUTBOUND_ALLOW_PRIVATE. */
+async function checkBaseUrl(ctx: Pick<ServiceContext, "config">, url: string): Promise<void> {
+  try {
+    await checkDestination(url, ctx.config.OUTBOUND_ALLOW_PRIVATE);
+  } catch (error) {
+    if (!(error instanceof DestinationRefused)) throw error;
+    throw new ApiError("validation_failed", `Invalid body: baseUrl ${error.message}`, {
+      errors: [{ path: "baseUrl", message: error.message, in: "body" }],
+    });
+  }
 }
 
 function mergeSecrets(

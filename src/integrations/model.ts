@@ -12,6 +12,20 @@ export const vendorSecrets: Record<Vendor, readonly SecretName[]> = {
   halopsa: ["basicUsername", "basicPassword", "bearerToken"],
 };
 
+/**
+ * The credentials rapport sends to the integration's `baseUrl` (the PSA's REST API): they are
+ * dropped when `baseUrl` moves, so they only ever reach the host they were entered for.
+ */
+export const apiSecrets: readonly SecretName[] = [
+  "apiUsername",
+  "apiSecret",
+  "apiIntegrationCode",
+  "apiCompanyId",
+  "apiPublicKey",
+  "apiPrivateKey",
+  "apiClientId",
+];
+
 /** Settings a new integration starts with, per vendor. */
 export const defaultSettings: Record<Vendor, IntegrationSettings> = {
   connectwise: {},
@@ -99,7 +113,7 @@ const baseUrl = z
   .transform((value) => value.replace(/\/+$/, ""))
   .openapi({
     description:
-      "Autotask: the REST zone URL (e.g. `https://webservices5.autotask.net/ATServicesRest`). ConnectWise: the API site (e.g. `https://api-na.myconnectwise.net`, or an on-premises origin), used with the API secrets to read time entries.",
+      "Autotask: the REST zone URL (e.g. `https://webservices5.autotask.net/ATServicesRest`). ConnectWise: the API site (e.g. `https://api-na.myconnectwise.net`, or an on-premises origin), used with the API secrets to read time entries. Must be https on a public address unless OUTBOUND_ALLOW_PRIVATE (400 naming `baseUrl`); changing it drops the stored `api…` secrets, which must be entered again for the new host.",
     example: "https://webservices5.autotask.net/ATServicesRest",
   });
 
