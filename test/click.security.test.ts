@@ -236,6 +236,27 @@ describe("rate limit", () => {
       await limited.close();
     }
   });
+
+  it("an IPv6 client is limited by its /64: new addresses of its own network do not reset it", async () => {
+    const limited = await createTestApp({ RATE_LIMIT_PER_MINUTE: "3", TRUST_PROXY: "true" });
+    try {
+      limited.clock.set("2026-11-18T17:05:30Z");
+      const hit = (ip: string) =>
+        limited.request("/r/AAAAAAAAAAAAAAAAAAAAAAAA/1", {
+          headers: { ...PERSON, "x-forwarded-for": ip },
+        });
+      const statuses: number[] = [];
+      for (let i = 1; i <= 6; i++)
+        statuses.push((await hit(`2001:db8:1:2::${i.toString(16)}`)).status);
+      expect(statuses).toEqual([404, 404, 404, 429, 429, 429]);
+      // Written another way, the same network is still the same client.
+      expect((await hit("2001:0DB8:0001:0002:ffff:0:0:1")).status).toBe(429);
+      // Another /64 is another client.
+      expect((await hit("2001:db8:1:3::1")).status).toBe(404);
+    } finally {
+      await limited.close();
+    }
+  });
 });
 
 describe("request log", () => {

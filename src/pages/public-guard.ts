@@ -4,7 +4,7 @@ import type { Services } from "../context.ts";
 import { pageBrandingWithin } from "../emails/branding.ts";
 import type { AppEnv } from "../http/env.ts";
 import { toApiError } from "../http/errors.ts";
-import { FixedWindowLimiter } from "../responses/rate-limit.ts";
+import { FixedWindowLimiter, limitedNetwork } from "../responses/rate-limit.ts";
 import { hashIp } from "../responses/request-evidence.ts";
 import { appSecret } from "../security/app-secret.ts";
 import { MessagePage } from "./message-page.tsx";
@@ -43,6 +43,15 @@ export async function clientIpHash(c: Context<AppEnv>): Promise<string> {
   return hash;
 }
 
+/** What the rate limit counts by: the address's keyed hash, or its /64's for IPv6. */
+async function rateLimitKey(c: Context<AppEnv>): Promise<string> {
+  const network = limitedNetwork(clientIp(c));
+  if (!network) return clientIpHash(c);
+  const services = c.get("services");
+  const secret = await appSecret({ db: services.database.db, config: services.config });
+  return hashIp(secret, network);
+}
+
 /** A friendly page in the visitor's language, for public pages without a known contact. */
 export async function sendMessage(
   c: Context<AppEnv>,
@@ -73,7 +82,7 @@ export function publicPageGuard(): MiddlewareHandler<AppEnv> {
       limiter = new FixedWindowLimiter(services.config.RATE_LIMIT_PER_MINUTE, services.clock);
       limiters.set(services, limiter);
     }
-    const verdict = limiter.take(await clientIpHash(c));
+    const verdict = limiter.take(await rateLimitKey(c));
     if (!verdict.allowed) {
       const seconds = verdict.retryAfterSeconds;
       return sendMessage(

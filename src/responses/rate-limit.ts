@@ -1,3 +1,4 @@
+import { isIPv6 } from "node:net";
 import type { Clock } from "../context.ts";
 
 /**
@@ -29,4 +30,26 @@ export class FixedWindowLimiter {
       retryAfterSeconds: Math.max(1, Math.ceil((start + 60_000 - now) / 1000)),
     };
   }
+}
+
+/**
+ * The network a client is limited as: an IPv6 client by its /64, since one host may send from
+ * any of the 2^64 addresses of its own network; IPv4 (also IPv4-mapped) by its address.
+ * Undefined when the address itself is the unit.
+ */
+export function limitedNetwork(address: string): string | undefined {
+  const bare = address.replace(/%.*$/, "");
+  if (!isIPv6(bare) || /^::ffff:/i.test(bare)) return undefined;
+  const [head = "", tail = ""] = bare.split("::");
+  const front = head ? head.split(":") : [];
+  const back = tail ? tail.split(":") : [];
+  // An embedded IPv4 tail counts as two groups.
+  const backGroups = back.reduce((n, group) => n + (group.includes(".") ? 2 : 1), 0);
+  const groups = bare.includes("::")
+    ? [...front, ...Array(8 - front.length - backGroups).fill("0"), ...back]
+    : front;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => Number.parseInt(group, 16).toString(16))
+    .join(":")}::/64`;
 }
