@@ -216,14 +216,27 @@ describe("a comment and a later change", () => {
 });
 
 describe("rate limit", () => {
-  it("over the per-minute limit a client gets a friendly 429 with Retry-After", async () => {
+  /** A server allowing 3 requests a minute, and a request from an address through a proxy. */
+  async function limitedTo3(
+    run: (hit: (ip: string) => Promise<Response>, limited: TestApp) => Promise<void>,
+  ) {
     const limited = await createTestApp({ RATE_LIMIT_PER_MINUTE: "3", TRUST_PROXY: "true" });
     try {
       limited.clock.set("2026-11-18T17:05:30Z");
-      const hit = (ip: string) =>
-        limited.request("/r/AAAAAAAAAAAAAAAAAAAAAAAA/1", {
-          headers: { ...PERSON, "x-forwarded-for": ip },
-        });
+      await run(
+        (ip) =>
+          limited.request("/r/AAAAAAAAAAAAAAAAAAAAAAAA/1", {
+            headers: { ...PERSON, "x-forwarded-for": ip },
+          }),
+        limited,
+      );
+    } finally {
+      await limited.close();
+    }
+  }
+
+  it("over the per-minute limit a client gets a friendly 429 with Retry-After", async () => {
+    await limitedTo3(async (hit, limited) => {
       for (let i = 0; i < 3; i++) expect((await hit("192.0.2.1")).status).toBe(404);
       const refused = await hit("192.0.2.1");
       expect(refused.status).toBe(429);
@@ -232,30 +245,21 @@ describe("rate limit", () => {
       expect((await hit("192.0.2.2")).status).toBe(404);
       limited.clock.advance(30_000);
       expect((await hit("192.0.2.1")).status).toBe(404);
-    } finally {
-      await limited.close();
-    }
+    });
   });
 
   it("an IPv6 client is limited by its /64: new addresses of its own network do not reset it", async () => {
-    const limited = await createTestApp({ RATE_LIMIT_PER_MINUTE: "3", TRUST_PROXY: "true" });
-    try {
-      limited.clock.set("2026-11-18T17:05:30Z");
-      const hit = (ip: string) =>
-        limited.request("/r/AAAAAAAAAAAAAAAAAAAAAAAA/1", {
-          headers: { ...PERSON, "x-forwarded-for": ip },
-        });
+    await limitedTo3(async (hit) => {
       const statuses: number[] = [];
-      for (let i = 1; i <= 6; i++)
+      for (let i = 1; i <= 6; i++) {
         statuses.push((await hit(`2001:db8:1:2::${i.toString(16)}`)).status);
+      }
       expect(statuses).toEqual([404, 404, 404, 429, 429, 429]);
       // Written another way, the same network is still the same client.
       expect((await hit("2001:0DB8:0001:0002:ffff:0:0:1")).status).toBe(429);
       // Another /64 is another client.
       expect((await hit("2001:db8:1:3::1")).status).toBe(404);
-    } finally {
-      await limited.close();
-    }
+    });
   });
 });
 
