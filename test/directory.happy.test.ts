@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   clicks,
@@ -17,6 +16,7 @@ import {
 import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import { canonicalEvent, createInvitation, createResponse } from "./support/factories.ts";
+import { withRowLocked } from "./support/row-lock.ts";
 
 let t: TestApp;
 let writer: string;
@@ -398,40 +398,29 @@ describe("erasing a contact while an event about them is being recorded (Postgre
       .select()
       .from(contacts)
       .where(eq(contacts.externalId, first.contact!.externalId));
-    const other = postgres(url, { max: 2, onnotice: () => {} });
-    const waitingFor = async (n: number) => {
-      for (let i = 0; i < 400; i++) {
-        const [row] = await other`select count(*)::int as n from pg_stat_activity
-          where datname = current_database() and wait_event_type = 'Lock'`;
-        if (row!.n >= n) return;
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-      throw new Error("nobody waited for the lock");
-    };
-    const locker = await other.reserve();
-    try {
-      // The contact's row is held: the erasure queues first, then the event's statement, whose
-      // snapshot predates the erasure.
-      await locker`begin`;
-      await locker`select id from contacts where id = ${before!.id} for update`;
-      const erasing = t.request(`/v1/contacts/${first.contact!.externalId}`, {
-        method: "DELETE",
-        key: admin,
-      });
-      await waitingFor(1);
-      const second = canonicalEvent({
-        client: first.client,
-        contact: { ...first.contact!, name: "Renamed Person" },
-      });
-      const ingesting = t.request("/v1/events", { key: admin, json: second });
-      await waitingFor(2);
-      await locker`commit`;
-      expect((await erasing).status).toBe(200);
-      expect((await ingesting).status).toBe(202);
-    } finally {
-      locker.release();
-      await other.end();
-    }
+    const second = canonicalEvent({
+      client: first.client,
+      contact: { ...first.contact!, name: "Renamed Person" },
+    });
+    // The contact's row is held: the erasure queues first, then the event's statement, whose
+    // snapshot predates the erasure.
+    const [erased, ingested] = await withRowLocked(
+      url,
+      (locker) => locker`select id from contacts where id = ${before!.id} for update`,
+      [
+        {
+          start: () =>
+            t.request(`/v1/contacts/${first.contact!.externalId}`, {
+              method: "DELETE",
+              key: admin,
+            }),
+          waiters: 1,
+        },
+        { start: () => t.request("/v1/events", { key: admin, json: second }), waiters: 2 },
+      ],
+    );
+    expect(erased!.status).toBe(200);
+    expect(ingested!.status).toBe(202);
     const [after] = await t.ctx.db.select().from(contacts).where(eq(contacts.id, before!.id));
     expect(after!.erasedAt).not.toBeNull();
     expect({ email: after!.email, name: after!.name }).toEqual({ email: null, name: null });

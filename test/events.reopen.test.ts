@@ -1,8 +1,9 @@
-import { asc, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { invitationEvents, invitations, outboxEmails } from "../src/db/schema/index.ts";
-import { sendDueInvitations } from "../src/delivery/jobs.ts";
+import { workItems } from "../src/db/schema/index.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
+import { invitationState, sendAllDue } from "./support/invitation-state.ts";
+import { withRowLocked } from "./support/row-lock.ts";
 
 const MINUTE = 60_000;
 
@@ -71,29 +72,15 @@ function ticket() {
     return (await response.json()).invitation;
   };
   return {
+    externalId,
     close: (options: { occurredAt?: string; board?: string } = {}) =>
       send("ticket.closed", options),
-    reopen: () => send("ticket.reopened", {}),
+    reopen: (options: { occurredAt?: string } = {}) => send("ticket.reopened", options),
   };
 }
 
-async function runWorker() {
-  while ((await sendDueInvitations.runOnce(t.ctx)) > 0) {}
-}
-
-async function stateOf(id: string) {
-  const [row] = await t.ctx.db.select().from(invitations).where(eq(invitations.id, id));
-  const history = await t.ctx.db
-    .select({ type: invitationEvents.type })
-    .from(invitationEvents)
-    .where(eq(invitationEvents.invitationId, id))
-    .orderBy(asc(invitationEvents.at));
-  const emails = await t.ctx.db
-    .select()
-    .from(outboxEmails)
-    .where(eq(outboxEmails.invitationId, id));
-  return { status: row!.status, sendAt: row!.sendAt, types: history.map((e) => e.type), emails };
-}
+const runWorker = () => sendAllDue(t.ctx);
+const stateOf = (id: string) => invitationState(t.ctx, id);
 
 describe("a ticket reopened before its survey went out", () => {
   it("sends nothing while it is open again, then surveys the close that follows", async () => {
@@ -209,5 +196,43 @@ describe("a ticket reopened before its survey went out", () => {
     const after = await stateOf(first.id);
     expect(after.emails).toHaveLength(1);
     expect(after.types).not.toContain("held");
+  });
+});
+
+describe("a reopen and the close that ends it, recorded at the same time (PostgreSQL)", () => {
+  it("the close releases the held survey as if the two had come one after the other", async (context) => {
+    const url = (t.services.database as { url?: string }).url;
+    if (!url) return context.skip();
+    t.clock.set("2026-11-18T16:00:00Z");
+    const item = ticket();
+    const first = await item.close();
+    expect(first).toMatchObject({ status: "scheduled" });
+    const [row] = await t.ctx.db
+      .select({ id: workItems.id })
+      .from(workItems)
+      .where(eq(workItems.externalId, item.externalId));
+    // Both deliveries reach rapport while the work item's row is busy (held here): the close
+    // waits behind the reopen, and its statement's snapshot predates the reopen's hold.
+    t.clock.set("2026-11-18T16:45:00Z");
+    const [, closed] = await withRowLocked(
+      url,
+      (locker) => locker`select id from work_items where id = ${row!.id} for update`,
+      [
+        { start: () => item.reopen({ occurredAt: "2026-11-18T16:30:00Z" }), waiters: 1 },
+        { start: () => item.close({ occurredAt: "2026-11-18T16:40:00Z" }), waiters: 2 },
+      ],
+    );
+    expect(closed).toEqual({
+      status: "scheduled",
+      id: first.id,
+      surveyKey: "reopen-csat",
+      sendAt: "2026-11-18T18:45:00.000Z",
+    });
+    // At the first close's send time the ticket has been closed again for only 80 minutes.
+    t.clock.set("2026-11-18T18:05:00Z");
+    await runWorker();
+    const state = await stateOf(first.id);
+    expect(state.emails).toEqual([]);
+    expect(state.types.filter((type) => type === "rescheduled")).toHaveLength(1);
   });
 });

@@ -150,6 +150,12 @@ export async function eraseContact({
 }): Promise<ContactView | undefined> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (db) => {
+    // Their invitations first, in the order clicks and comments take them (the invitation, then
+    // the contact by key): one under way ends before the scrubbing below reads what it wrote,
+    // and none waits for this erasure while holding what the erasure waits for.
+    await db.execute(sql`select 1 from invitations
+      where contact_id = (select id from contacts where external_id = ${input.externalId})
+      order by id for no key update`);
     // What identified them, read under the row lock before it goes: their address and comments
     // are looked for in copies kept elsewhere.
     const [known] = await db

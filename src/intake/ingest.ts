@@ -77,8 +77,9 @@ export async function ingestEvent({
 
       let invitation: InvitationDecision | null = null;
       // The close that ends a reopen releases the invitation the reopen held; a late close that
-      // left the item reopened does not.
-      if (trigger && work.held && work.status !== "reopened") {
+      // left the item reopened does not. Looked up in a statement of its own, now that the item's
+      // row lock is held: a reopen that committed while this event waited for it is seen.
+      if (trigger && work.existed && work.status !== "reopened") {
         invitation = await releaseHeld({ ctx: tx }, work.workItemId);
       }
       if (trigger && !invitation) {

@@ -1,12 +1,7 @@
 import type { ServiceContext } from "../context.ts";
 import { parsedJson, queryStatement } from "../db/client.ts";
 import { nothing, stmt } from "../db/statement.ts";
-import {
-  isHeld,
-  type SchedulingSurvey,
-  type Survey,
-  surveyCandidatesSql,
-} from "../surveys/schedule.ts";
+import { type SchedulingSurvey, type Survey, surveyCandidatesSql } from "../surveys/schedule.ts";
 import type { CanonicalEvent } from "./event.ts";
 import { latestMentions, memberCtes, memberUpdateCtes } from "./members.ts";
 import {
@@ -37,8 +32,8 @@ export interface RecordedWork {
   status: string;
   /** Teams that touched the item before this event (with a trigger; empty otherwise). */
   earlierTeams: string[];
-  /** The item has an invitation held by a reopen (read with a trigger; false otherwise). */
-  held: boolean;
+  /** The item was known before this event (its row was updated, not inserted). */
+  existed: boolean;
 }
 
 interface RecordedRow {
@@ -52,7 +47,7 @@ interface RecordedRow {
   board: string | null;
   status: string | null;
   earlierTeams: string[] | string | null;
-  held: boolean | null;
+  existed: boolean | null;
 }
 
 /**
@@ -134,13 +129,7 @@ export async function recordWork(
                   and cardinality(teams) > 0))`
           : stmt`'[]'::json`
       } as "earlierTeams",
-      ${
-        trigger
-          ? stmt`exists (select 1 from invitations i
-              where i.work_item_id = (select id from work_item) and i.status = 'scheduled'
-                and ${isHeld(stmt`i.id`)})`
-          : stmt`false`
-      } as held`;
+      (select existed from work_item) as existed`;
 
   for (let attempt = 1; ; attempt++) {
     const [row] = await queryStatement<RecordedRow>(ctx.db, "intake_record_work", statement);
@@ -155,7 +144,7 @@ export async function recordWork(
         board: row.board,
         status: row.status ?? "open",
         earlierTeams: parsedJson(row.earlierTeams) ?? [],
-        held: row.held === true,
+        existed: row.existed === true,
       };
     }
     if (attempt === ATTEMPTS) throw new Error("intake could not resolve the event's parties");

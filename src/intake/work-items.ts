@@ -6,7 +6,7 @@ const closingTypes = new Set(["ticket.closed", "project.completed"]);
 
 /**
  * CTEs `item_seen (event_at)`, the item as this statement found it, and
- * `work_item (id, board, contact_id, status)`, after the CTE named `previous`, and only when `resolved` says every
+ * `work_item (id, board, contact_id, status, existed)`, after the CTE named `previous`, and only when `resolved` says every
  * party was found or created: records the work item as the event
  * describes it. A closing event closes it (its `closedAt`, or the moment of the event), a
  * reopen reopens it, an update keeps the status it had. An event older than one already applied
@@ -70,7 +70,7 @@ export function workItemCte(
         first_response_at = coalesce(excluded.first_response_at, w.first_response_at),
         event_at = greatest(w.event_at, excluded.event_at),
         updated_at = excluded.updated_at${statusChange}
-      returning id, board, contact_id, status)`;
+      returning id, board, contact_id, status, (xmax <> 0) as existed)`;
 }
 
 export interface TouchInput {
