@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import { eq } from "drizzle-orm";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { responses } from "../src/db/schema/index.ts";
 import { defaultBranding } from "../src/emails/branding.ts";
@@ -20,10 +20,12 @@ let t: TestApp;
 let server: ServerType;
 let baseUrl: string;
 let browser: Browser;
+let admin: string;
 
 beforeAll(async () => {
   t = await createTestApp();
   t.clock.set("2026-11-18T17:05:00Z");
+  admin = await t.key("admin");
   server = await new Promise<ServerType>((resolve) => {
     const started = serve({ fetch: t.app.fetch, port: 0, hostname: "127.0.0.1" }, () =>
       resolve(started),
@@ -130,5 +132,70 @@ describe.skipIf(skipWithoutChromium)("the survey in a real browser", () => {
       comment: "The fix took <two> visits & a call.",
     });
     await context.close();
+  });
+});
+
+/** WCAG contrast ratio of the computed text colour on the computed background of `selector`. */
+async function contrastOf(page: Page, selector: string): Promise<number> {
+  return page
+    .locator(selector)
+    .first()
+    .evaluate((element) => {
+      const style = getComputedStyle(element);
+      const rgb = (value: string) => (value.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
+      const luminance = ([r, g, b]: number[]) => {
+        const channel = (v: number) => {
+          const s = v / 255;
+          return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+        };
+        return 0.2126 * channel(r!) + 0.7152 * channel(g!) + 0.0722 * channel(b!);
+      };
+      const a = luminance(rgb(style.color));
+      const b = luminance(rgb(style.backgroundColor));
+      return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    });
+}
+
+describe.skipIf(skipWithoutChromium)("public pages in Chromium", () => {
+  it("keeps the button and the chosen answer readable on a light accent colour", {
+    timeout: 60_000,
+  }, async () => {
+    const saved = await t.request("/v1/settings/branding", {
+      method: "PUT",
+      key: admin,
+      json: {
+        companyName: "Sunny IT",
+        accentColor: "#facc15",
+        fromAddress: "surveys@sunny.example",
+      },
+    });
+    expect(saved.status).toBe(200);
+    // Branding is kept for up to 5 s per process.
+    t.clock.advance(10_000);
+    const secret = await appSecret(t.ctx);
+    const survey = await createSurvey(t.ctx.db, { scale: "csat3" });
+    const { token } = await createInvitation(t.ctx.db, secret, { surveyId: survey.id });
+    t.clock.advance(60_000);
+    const context = await browser.newContext({
+      viewport: { width: 320, height: 640 },
+      userAgent: USER_AGENT,
+      locale: "en-GB",
+    });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${baseUrl}/r/${token}/3`);
+      expect(await page.locator("h1").textContent()).toBe("Thank you for your feedback");
+      // WCAG AA for normal-size text: 4.5:1. White on #facc15 is about 1.5:1.
+      expect(await contrastOf(page, "button[type=submit]")).toBeGreaterThanOrEqual(4.5);
+      expect(await contrastOf(page, ".scores a[aria-current]")).toBeGreaterThanOrEqual(4.5);
+    } finally {
+      await context.close();
+      await t.request("/v1/settings/branding", {
+        method: "PUT",
+        key: admin,
+        json: { companyName: "Rapport", fromAddress: "surveys@rapport.example" },
+      });
+      t.clock.advance(10_000);
+    }
   });
 });

@@ -28,6 +28,22 @@ export const defaultBranding: Branding = {
 const SETTING_KEY = "branding";
 export const ACCENT_COLOR_PATTERN = /^#[0-9a-fA-F]{6}$/;
 
+/**
+ * Text on the accent colour (`#rrggbb`): white or near-black, whichever has the higher WCAG
+ * contrast. Emails and public pages both use it, so a light brand colour stays readable.
+ */
+export function readableOn(hex: string): string {
+  const channel = (offset: number) => {
+    const value = Number.parseInt(hex.slice(offset, offset + 2), 16) / 255;
+    return value <= 0.04045 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
+  };
+  const luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+  const dark = 0.0137; // #111827
+  const contrastWithWhite = 1.05 / (luminance + 0.05);
+  const contrastWithDark = (luminance + 0.05) / (dark + 0.05);
+  return contrastWithWhite >= contrastWithDark ? "#ffffff" : "#111827";
+}
+
 /** The instance's branding; any field never saved (or saved by an older version) takes its default. */
 export async function loadBranding({
   ctx,

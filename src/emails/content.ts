@@ -1,4 +1,4 @@
-import { ACCENT_COLOR_PATTERN, type Branding, defaultBranding } from "./branding.ts";
+import { ACCENT_COLOR_PATTERN, type Branding, defaultBranding, readableOn } from "./branding.ts";
 import { joinNames } from "./locale.ts";
 import type { CopyContext, Messages } from "./messages.ts";
 import type { SurveyEmailInput } from "./render.ts";
@@ -148,17 +148,4 @@ function safeBranding(branding: Branding): Branding {
       : defaultBranding.accentColor,
     logoUrl: branding.logoUrl?.startsWith("https://") ? branding.logoUrl : null,
   };
-}
-
-/** WCAG relative luminance decides between white and near-black text on the accent. */
-function readableOn(hex: string): string {
-  const channel = (offset: number) => {
-    const value = Number.parseInt(hex.slice(offset, offset + 2), 16) / 255;
-    return value <= 0.04045 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
-  };
-  const luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
-  const dark = 0.0137; // #111827
-  const contrastWithWhite = 1.05 / (luminance + 0.05);
-  const contrastWithDark = (luminance + 0.05) / (dark + 0.05);
-  return contrastWithWhite >= contrastWithDark ? "#ffffff" : "#111827";
 }

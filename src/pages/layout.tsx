@@ -1,6 +1,6 @@
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
-import { ACCENT_COLOR_PATTERN, type Branding } from "../emails/branding.ts";
+import { ACCENT_COLOR_PATTERN, type Branding, readableOn } from "../emails/branding.ts";
 
 const stylesheets = new Map<string, ReturnType<typeof raw>>();
 
@@ -15,10 +15,13 @@ function stylesheet(accent: string): ReturnType<typeof raw> {
   return sheet;
 }
 
-/** Mobile-first styles; the one accent colour comes from the branding, validated (so `raw` is safe). */
+/**
+ * Mobile-first styles; the one accent colour comes from the branding, validated (so `raw` is safe).
+ * Text on the accent is white or near-black, as in the emails, so a light brand colour stays readable.
+ */
 function stylesheetText(accent: string): string {
   const color = ACCENT_COLOR_PATTERN.test(accent) ? accent : "#2563eb";
-  return `:root{--accent:${color};color-scheme:light dark}
+  return `:root{--accent:${color};--on-accent:${readableOn(color)};color-scheme:light dark}
 *{box-sizing:border-box}
 body{margin:0;background:#f4f4f5;color:#1f2937;font:16px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
 main{max-width:36rem;margin:0 auto;padding:1rem}
@@ -31,11 +34,11 @@ h1{font-size:1.4rem;line-height:1.25;margin:0 0 .5rem}
 .answer{font-size:1.25rem;font-weight:600;margin:.25rem 0 1rem}
 .scores{display:flex;flex-wrap:wrap;gap:.5rem;padding:0;margin:.5rem 0 1rem;list-style:none}
 .scores a{display:inline-block;min-width:44px;min-height:44px;padding:.6rem .8rem;border:1px solid #d1d5db;border-radius:8px;color:#1f2937;text-align:center;text-decoration:none}
-.scores a[aria-current]{background:var(--accent);border-color:var(--accent);color:#fff}
+.scores a[aria-current]{background:var(--accent);border-color:var(--accent);color:var(--on-accent)}
 .scores a:focus-visible,button:focus-visible,textarea:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 label{display:block;font-weight:600;margin:1rem 0 .25rem}
 textarea{width:100%;min-height:7rem;font:inherit;padding:.6rem;border:1px solid #9ca3af;border-radius:8px;background:inherit;color:inherit}
-button{margin-top:.75rem;min-height:44px;padding:.6rem 1.2rem;font:inherit;font-weight:600;color:#fff;background:var(--accent);border:0;border-radius:8px;cursor:pointer}
+button{margin-top:.75rem;min-height:44px;padding:.6rem 1.2rem;font:inherit;font-weight:600;color:var(--on-accent);background:var(--accent);border:0;border-radius:8px;cursor:pointer}
 .notice{border-left:4px solid var(--accent);padding:.5rem .75rem;background:#f9fafb}
 blockquote{margin:.5rem 0;padding:.5rem .75rem;border-left:4px solid #d1d5db;white-space:pre-wrap;overflow-wrap:anywhere}
 footer{font-size:.85rem;color:#4b5563;padding:1rem 0;text-align:center}
