@@ -1,14 +1,17 @@
 import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { eq } from "drizzle-orm";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { followups } from "../src/db/schema/index.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import { launchBrowser, skipWithoutChromium } from "./support/browser.ts";
 import {
   createClient,
   createMember,
   createSurvey,
+  createSurveyedWork,
   createTeam,
   createTouch,
   createWorkItem,
@@ -22,6 +25,7 @@ let browser: Browser;
 let server: ReturnType<typeof serve>;
 let baseUrl: string;
 let reader: string;
+let admin: string;
 
 beforeAll(async () => {
   if (skipWithoutChromium) return;
@@ -29,6 +33,7 @@ beforeAll(async () => {
   t = await createTestApp();
   // Signs in as a team lead would: figures, follow-ups to read and to resolve.
   reader = await t.key("metrics:read", "responses:read", "surveys:write");
+  admin = await t.key("admin");
   const team = await createTeam(t.ctx.db, { key: "help-desk", name: "Help Desk" });
   const member = await createMember(t.ctx.db, { teamId: team.id, name: "Ana Desk" });
   const survey = await createSurvey(t.ctx.db, { scale: "csat3" });
@@ -112,5 +117,53 @@ describe.skipIf(skipWithoutChromium)("the dashboard in a browser", () => {
     expect(new URL(page.url()).pathname).toBe("/dashboard/sign-in");
     expect(scriptErrors).toEqual([]);
     await context.close();
+  });
+});
+
+describe.skipIf(skipWithoutChromium)("the dashboard on a 320 px phone", () => {
+  it("no dashboard page scrolls sideways", { timeout: 90_000 }, async () => {
+    const work = await createSurveyedWork(t.ctx.db, "csat3");
+    const response = await recordResponseChange(t.ctx, {
+      surveyId: work.survey.id,
+      clientId: work.client.id,
+      workItemId: work.workItem.id,
+      scale: "csat3",
+      score: 1,
+      comment: "The printer still jams every morning",
+      respondedAt: t.clock.now(),
+    });
+    await t.request("/v1/goals", {
+      key: admin,
+      json: { team: work.teamA.key, metric: "csat", target: 80, periodKind: "month", minN: 1 },
+    });
+    const context = await browser.newContext({ viewport: { width: 320, height: 640 } });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${baseUrl}/dashboard/sign-in`);
+      await page.fill("#key", admin);
+      await Promise.all([page.waitForURL(`${baseUrl}/dashboard`), page.click("main button")]);
+      const [followup] = await t.ctx.db
+        .select({ id: followups.id })
+        .from(followups)
+        .where(eq(followups.responseId, response.id));
+      const overflowing: string[] = [];
+      for (const path of [
+        "/dashboard",
+        "/dashboard/teams",
+        `/dashboard/teams/${work.teamA.key}`,
+        "/dashboard/escalations",
+        "/dashboard/followups",
+        `/dashboard/followups/${followup!.id}`,
+        "/dashboard/goals",
+        `/dashboard/responses/${response.id}`,
+      ]) {
+        await page.goto(`${baseUrl}${path}`);
+        const width = await page.evaluate(() => document.documentElement.scrollWidth);
+        if (width > 320) overflowing.push(`${path}: ${width}px`);
+      }
+      expect(overflowing).toEqual([]);
+    } finally {
+      await context.close();
+    }
   });
 });
