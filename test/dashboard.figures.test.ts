@@ -8,9 +8,11 @@ import {
   createMember,
   createResponse,
   createSurvey,
+  createSurveyedWork,
   createTeam,
   createTouch,
   createWorkItem,
+  recordResponseChange,
 } from "./support/factories.ts";
 
 let t: TestApp;
@@ -172,5 +174,51 @@ describe("dashboard figures", () => {
     expect(row).toContain(`data-n="${entry.n}"`);
     expect(row).toContain(`>${Math.round(entry.value * 10) / 10}<`);
     expect(row).toContain("not met");
+  });
+});
+
+// Pages read on a fixed day (Wednesday 2026-11-18), each test with data of its own.
+describe("dashboard pages on a given day", () => {
+  let lead: TestApp;
+  let leadCookie: string;
+  let leadAdmin: string;
+
+  beforeAll(async () => {
+    lead = await createTestApp();
+    lead.clock.set("2026-11-18T17:00:00Z");
+    leadAdmin = await lead.key("admin");
+    const response = await lead.request("/dashboard/sign-in", {
+      method: "POST",
+      body: new URLSearchParams({ key: leadAdmin }).toString(),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    leadCookie = (response.headers.get("set-cookie") ?? "").split(";")[0]!;
+  });
+  afterAll(() => lead.close());
+
+  /** A page as a team lead reads it on 2026-11-18, signed in with an admin key. */
+  async function leadPage(path: string) {
+    const response = await lead.request(path, { headers: { cookie: leadCookie } });
+    expect(response.status).toBe(200);
+    return response.text();
+  }
+
+  describe("dashboard follow-ups", () => {
+    it("the resolve form asks for its note in the browser instead of failing on an error page", async () => {
+      const work = await createSurveyedWork(lead.ctx.db, "csat3");
+      await recordResponseChange(lead.ctx, {
+        surveyId: work.survey.id,
+        clientId: work.client.id,
+        workItemId: work.workItem.id,
+        scale: "csat3",
+        score: 1,
+        respondedAt: lead.clock.now(),
+      });
+      const list = await leadPage("/dashboard/followups?state=open");
+      const note = /<input[^>]*name="note"[^>]*>/.exec(list)?.[0] ?? "";
+      expect(note).not.toBe("");
+      // The server refuses a resolve without a note (400 page); the field must say it is required.
+      expect(note).toMatch(/\srequired(=""|\s|\/?>)/);
+    });
   });
 });

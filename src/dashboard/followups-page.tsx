@@ -41,6 +41,7 @@ function ActionForms(props: { followup: FollowupView; csrf: string }) {
           placeholder="Resolution note"
           aria-label="Resolution note"
           maxlength={2000}
+          required
         />
         <button type="submit">Resolve</button>
       </form>
