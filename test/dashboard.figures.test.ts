@@ -204,6 +204,29 @@ describe("dashboard pages on a given day", () => {
   }
 
   describe("dashboard follow-ups", () => {
+    it("keeps the team filter when switching state, and says the list is one team's", async () => {
+      const work = await createSurveyedWork(lead.ctx.db, "csat3");
+      await recordResponseChange(lead.ctx, {
+        surveyId: work.survey.id,
+        clientId: work.client.id,
+        workItemId: work.workItem.id,
+        scale: "csat3",
+        score: 1,
+        respondedAt: lead.clock.now(),
+      });
+      const teamPage = await leadPage(`/dashboard/teams/${work.teamA.key}`);
+      const link = /href="(\/dashboard\/followups\?state=open[^"]*)"/.exec(teamPage)?.[1] ?? "";
+      expect(link).toContain(`team=${work.teamA.key}`);
+      const list = await leadPage(link.replaceAll("&amp;", "&"));
+      const nav = /<nav class="states"[^>]*>(.*?)<\/nav>/s.exec(list)?.[1] ?? "";
+      const tabs = [...nav.matchAll(/href="(\/dashboard\/followups\?state=[^"]*)"/g)].map(
+        (m) => m[1]!,
+      );
+      expect(tabs.length).toBe(5);
+      for (const tab of tabs) expect(tab).toContain(`team=${work.teamA.key}`);
+      expect(list).toContain(work.teamA.name);
+    });
+
     it("the resolve form asks for its note in the browser instead of failing on an error page", async () => {
       const work = await createSurveyedWork(lead.ctx.db, "csat3");
       await recordResponseChange(lead.ctx, {

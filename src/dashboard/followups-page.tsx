@@ -52,27 +52,36 @@ function ActionForms(props: { followup: FollowupView; csrf: string }) {
 export function FollowupsPage(
   props: PageFrame & {
     filter: FollowupFilter;
+    /** The one team whose follow-ups are listed, or undefined for all teams. */
+    team?: { key: string; name: string };
     followups: FollowupView[];
     csrf: string;
     notice?: string;
   },
 ) {
+  const teamQuery = props.team ? `&team=${encodeURIComponent(props.team.key)}` : "";
   return (
     <Layout {...props}>
       <h1>Follow-ups</h1>
       {props.notice ? <p class="notice">{props.notice}</p> : null}
-      <p>
+      {props.team ? (
+        <p>
+          Credited to {props.team.name} only.{" "}
+          <a href={`/dashboard/followups?state=${props.filter}`}>All teams</a>
+        </p>
+      ) : null}
+      <nav class="states" aria-label="States">
         {STATE_FILTERS.map((filter) => (
           <>
             <a
-              href={`/dashboard/followups?state=${filter}`}
+              href={`/dashboard/followups?state=${filter}${teamQuery}`}
               aria-current={props.filter === filter ? "page" : undefined}
             >
               {filter}
             </a>{" "}
           </>
         ))}
-      </p>
+      </nav>
       {props.followups.length === 0 ? (
         <p class="muted">No follow-ups here.</p>
       ) : (

@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import { grants, type Scope } from "../apikeys/scopes.ts";
 import { dashboardPages } from "../dashboard/figure-pages.ts";
@@ -18,6 +19,7 @@ import { ErrorPage, type PageFrame, renderPage, SignInPage } from "../dashboard/
 import { ResponsePage } from "../dashboard/response-page.tsx";
 import { csrfTokenFor, signIn, signOut } from "../dashboard/sessions.ts";
 import { DASHBOARD_CSS } from "../dashboard/stylesheet.ts";
+import { teams } from "../db/schema/index.ts";
 import { getFollowup, listFollowups, updateFollowup } from "../followups/manage.ts";
 import { attainmentFor } from "../goals/attainment.ts";
 import { asKind, localParts, parsePeriod, periodContaining } from "../goals/calendar.ts";
@@ -112,12 +114,21 @@ dashboardRoutes.get(
       (["open", "overdue", "acknowledged", "resolved", "all"] as const).find(
         (value) => value === wanted,
       ) ?? "open";
+    const ctx = serviceContext(c.get("services"));
+    const teamKey = c.req.query("team") || undefined;
+    const [team] = teamKey
+      ? await ctx.db
+          .select({ key: teams.key, name: teams.name })
+          .from(teams)
+          .where(eq(teams.key, teamKey))
+      : [];
+    if (teamKey && !team) return errorPage(c, 404, "There is no team with this key.");
     const { data } = await listFollowups({
-      ctx: serviceContext(c.get("services")),
+      ctx,
       input: {
         state: filter === "all" || filter === "overdue" ? undefined : filter,
         overdue: filter === "overdue" ? true : undefined,
-        team: c.req.query("team") || undefined,
+        team: team?.key,
         limit: 200,
       },
     });
@@ -126,6 +137,7 @@ dashboardRoutes.get(
       FollowupsPage({
         ...frame(c, "Follow-ups", "followups"),
         filter,
+        team,
         followups: data,
         csrf: csrfTokenFor(c.get("session").token),
         notice: c.req.query("done") === "1" ? "Saved." : undefined,
