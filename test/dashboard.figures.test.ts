@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { followups, responses } from "../src/db/schema/index.ts";
 import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import {
@@ -242,6 +243,70 @@ describe("dashboard pages on a given day", () => {
       expect(note).not.toBe("");
       // The server refuses a resolve without a note (400 page); the field must say it is required.
       expect(note).toMatch(/\srequired(=""|\s|\/?>)/);
+    });
+
+    it("counts every open and overdue follow-up on the overview, and lists all of them", async () => {
+      const fresh = await createTestApp();
+      try {
+        fresh.clock.set("2026-11-18T17:00:00Z");
+        const key = await fresh.key("admin");
+        const signIn = await fresh.request("/dashboard/sign-in", {
+          method: "POST",
+          body: new URLSearchParams({ key }).toString(),
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+        });
+        const session = (signIn.headers.get("set-cookie") ?? "").split(";")[0]!;
+        const survey = await createSurvey(fresh.ctx.db, { scale: "csat3" });
+        const client = await createClient(fresh.ctx.db);
+        const total = 520;
+        const overdue = 60;
+        const now = fresh.clock.now().getTime();
+        // Newest first: the oldest 60 are past their due time.
+        const opened = Array.from({ length: total }, (_, i) => new Date(now - (i + 1) * 600_000));
+        const rows = await fresh.ctx.db
+          .insert(responses)
+          .values(
+            opened.map((at) => ({
+              surveyId: survey.id,
+              clientId: client.id,
+              scale: "csat3" as const,
+              score: 1,
+              respondedAt: at,
+              finalAt: new Date(at.getTime() + 1_800_000),
+            })),
+          )
+          .returning({ id: responses.id });
+        await fresh.ctx.db.insert(followups).values(
+          rows.map((row, i) => ({
+            responseId: row.id,
+            clientId: client.id,
+            openedAt: opened[i]!,
+            dueAt: new Date(i >= total - overdue ? now - 60_000 : now + 86_400_000),
+          })),
+        );
+        const api = await (
+          await fresh.request("/v1/followups?state=open&overdue=true&limit=100", { key })
+        ).json();
+        expect(api.data).toHaveLength(overdue);
+
+        const overview = await (
+          await fresh.request("/dashboard", { headers: { cookie: session } })
+        ).text();
+        expect(overview).toContain(`${total} open follow-ups`);
+        expect(overview).toContain(`${overdue} overdue`);
+
+        // The follow-ups page either lists them all or links to the rest.
+        const list = await (
+          await fresh.request("/dashboard/followups?state=open", {
+            headers: { cookie: session },
+          })
+        ).text();
+        const listed = [...list.matchAll(/<tr[^>]*data-followup=/g)].length;
+        const hasNextPage = /href="\/dashboard\/followups\?[^"]*cursor=/.test(list);
+        expect(listed === total || hasNextPage).toBe(true);
+      } finally {
+        await fresh.close();
+      }
     });
   });
 });

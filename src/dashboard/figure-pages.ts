@@ -2,7 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { asc, eq } from "drizzle-orm";
 import type { Context } from "hono";
 import { members, teams } from "../db/schema/index.ts";
-import { listFollowups } from "../followups/manage.ts";
+import { countOpenFollowups } from "../followups/manage.ts";
 import { attainmentFor } from "../goals/attainment.ts";
 import { asKind, localParts, periodContaining } from "../goals/calendar.ts";
 import { serviceContext } from "../http/env.ts";
@@ -49,7 +49,7 @@ dashboardPages.get("/dashboard", requireSession, async (c) => {
     allTeams(ctx),
     figuresBy(ctx, window, "team", {}),
     currentGoals(ctx),
-    listFollowups({ ctx, input: { state: "open", limit: 500 } }),
+    countOpenFollowups({ ctx, input: {} }),
   ]);
   const page = OverviewPage({
     ...frame(c, "Overview", "overview"),
@@ -58,7 +58,7 @@ dashboardPages.get("/dashboard", requireSession, async (c) => {
     teams: teamRows,
     byTeam,
     goals,
-    followups: followups.data,
+    followups,
   });
   return c.html(await renderPage(page));
 });
@@ -90,7 +90,7 @@ dashboardPages.get("/dashboard/teams/:key", requireSession, async (c) => {
       .orderBy(asc(members.name)),
     figuresBy(ctx, window, "member", filters),
     currentGoals(ctx, team.id),
-    listFollowups({ ctx, input: { state: "open", team: team.key, limit: 500 } }),
+    countOpenFollowups({ ctx, input: { teamId: team.id } }),
   ]);
   const page = TeamPage({
     ...frame(c, team.name, "teams"),
@@ -100,7 +100,7 @@ dashboardPages.get("/dashboard/teams/:key", requireSession, async (c) => {
     members: memberRows,
     byMember,
     goals,
-    followups: followups.data,
+    followups,
   });
   return c.html(await renderPage(page));
 });

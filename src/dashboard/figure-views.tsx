@@ -1,4 +1,3 @@
-import type { FollowupView } from "../followups/manage.ts";
 import type { Attainment } from "../goals/attainment.ts";
 import type { EscalationGroup } from "../metrics/escalation.ts";
 import { Cards, GroupTable } from "./cards.tsx";
@@ -12,14 +11,18 @@ interface TeamLink {
   name: string;
 }
 
-function FollowupSummary(props: { followups: FollowupView[]; team?: string }) {
-  const overdue = props.followups.filter((followup) => followup.overdue).length;
+/** Open and overdue follow-ups, counted in full (not from a listed page). */
+interface FollowupCounts {
+  open: number;
+  overdue: number;
+}
+
+function FollowupSummary(props: { followups: FollowupCounts; team?: string }) {
+  const { open, overdue } = props.followups;
   const query = props.team ? `&team=${encodeURIComponent(props.team)}` : "";
   return (
     <p>
-      <a href={`/dashboard/followups?state=open${query}`}>
-        {props.followups.length} open follow-ups
-      </a>
+      <a href={`/dashboard/followups?state=open${query}`}>{open} open follow-ups</a>
       {", "}
       <a href={`/dashboard/followups?state=overdue${query}`}>{overdue} overdue</a>
     </p>
@@ -33,7 +36,7 @@ export function OverviewPage(
     teams: TeamLink[];
     byTeam: Map<string, GroupRow>;
     goals: Attainment[];
-    followups: FollowupView[];
+    followups: FollowupCounts;
   },
 ) {
   return (
@@ -87,7 +90,7 @@ export function TeamPage(
     members: Array<{ externalId: string; name: string }>;
     byMember: Map<string, GroupRow>;
     goals: Attainment[];
-    followups: FollowupView[];
+    followups: FollowupCounts;
   },
 ) {
   return (

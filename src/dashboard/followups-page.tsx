@@ -55,6 +55,8 @@ export function FollowupsPage(
     /** The one team whose follow-ups are listed, or undefined for all teams. */
     team?: { key: string; name: string };
     followups: FollowupView[];
+    /** Where the next page of older follow-ups starts, or null on the last page. */
+    nextCursor: string | null;
     csrf: string;
     notice?: string;
   },
@@ -122,6 +124,15 @@ export function FollowupsPage(
           </tbody>
         </table>
       )}
+      {props.nextCursor ? (
+        <p>
+          <a
+            href={`/dashboard/followups?state=${props.filter}${teamQuery}&cursor=${encodeURIComponent(props.nextCursor)}`}
+          >
+            Older follow-ups
+          </a>
+        </p>
+      ) : null}
     </Layout>
   );
 }

@@ -122,6 +122,27 @@ export async function listFollowups({
   };
 }
 
+/** How many cases are open and how many of those are overdue, counted by the database. */
+export async function countOpenFollowups({
+  ctx,
+  input,
+}: {
+  ctx: Pick<ServiceContext, "db" | "clock">;
+  input: { teamId?: string | undefined };
+}): Promise<{ open: number; overdue: number }> {
+  const now = ctx.clock.now();
+  const [row] = await ctx.db
+    .select({
+      open: sql<number>`count(*)::int`,
+      overdue: sql<number>`(count(*) filter (where ${followups.dueAt} <= ${now.toISOString()}::timestamptz))::int`,
+    })
+    .from(followups)
+    .where(
+      and(eq(followups.state, "open"), input.teamId ? creditedToTeam(input.teamId) : undefined),
+    );
+  return { open: row?.open ?? 0, overdue: row?.overdue ?? 0 };
+}
+
 /** One case with its notes. */
 export async function getFollowup({
   ctx,

@@ -123,12 +123,13 @@ dashboardRoutes.get(
           .where(eq(teams.key, teamKey))
       : [];
     if (teamKey && !team) return errorPage(c, 404, "There is no team with this key.");
-    const { data } = await listFollowups({
+    const { data, nextCursor } = await listFollowups({
       ctx,
       input: {
         state: filter === "all" || filter === "overdue" ? undefined : filter,
         overdue: filter === "overdue" ? true : undefined,
         team: team?.key,
+        cursor: c.req.query("cursor") || undefined,
         limit: 200,
       },
     });
@@ -139,6 +140,7 @@ dashboardRoutes.get(
         filter,
         team,
         followups: data,
+        nextCursor,
         csrf: csrfTokenFor(c.get("session").token),
         notice: c.req.query("done") === "1" ? "Saved." : undefined,
       }),
