@@ -204,6 +204,16 @@ describe("dashboard pages on a given day", () => {
     return response.text();
   }
 
+  describe("dashboard figures and labels", () => {
+    it("the window's label does not end on a day that has not begun", async () => {
+      // Wednesday 2026-11-18: the window is [2026-08-31, 2026-11-19), today included.
+      const html = await leadPage("/dashboard");
+      const label = /<p class="muted">(\d{4}-\d\d-\d\d) to (\d{4}-\d\d-\d\d) \(UTC\)/.exec(html);
+      expect(label?.[1]).toBe("2026-08-31");
+      expect(label?.[2]).toBe("2026-11-18");
+    });
+  });
+
   describe("dashboard follow-ups", () => {
     it("keeps the team filter when switching state, and says the list is one team's", async () => {
       const work = await createSurveyedWork(lead.ctx.db, "csat3");

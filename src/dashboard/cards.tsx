@@ -51,7 +51,7 @@ export function Cards(props: { cards: MetricCard[]; window: Window }) {
   return (
     <>
       <p class="muted">
-        {props.window.from} to {props.window.to} (UTC), shared credit. The same figures as{" "}
+        {props.window.from} to {props.window.through} (UTC), shared credit. The same figures as{" "}
         <code>
           GET /v1/metrics/…?from={props.window.from}&amp;to={props.window.to}
         </code>

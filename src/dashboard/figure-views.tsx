@@ -67,8 +67,8 @@ export function TeamsPage(
     <Layout {...props}>
       <h1>Teams</h1>
       <p class="muted">
-        {props.window.from} to {props.window.to}. Every team that touched a work item counts its
-        response in full (shared credit), so team figures overlap by design.
+        {props.window.from} to {props.window.through}. Every team that touched a work item counts
+        its response in full (shared credit), so team figures overlap by design.
       </p>
       <GroupTable
         heading="Team"
@@ -156,7 +156,7 @@ export function EscalationsPage(props: PageFrame & { window: Window; groups: Esc
       <h1>Escalations</h1>
       <p class="muted">
         Shared goals across teams: work handed between teams against work one team kept,{" "}
-        {props.window.from} to {props.window.to}, as{" "}
+        {props.window.from} to {props.window.through}, as{" "}
         <code>
           GET /v1/metrics/escalation?from={props.window.from}&amp;to={props.window.to}
         </code>

@@ -10,7 +10,10 @@ export const TREND_WEEKS = 12;
 /** The window every page shows: the last twelve weeks (Monday-based), today included, UTC. */
 export interface Window {
   from: string;
+  /** Exclusive, as the metrics API takes it: the day after the last day shown. */
   to: string;
+  /** The last day included (today), for labels people read. */
+  through: string;
 }
 
 export function windowAt(now: Date, weeks = TREND_WEEKS): Window {
@@ -18,7 +21,11 @@ export function windowAt(now: Date, weeks = TREND_WEEKS): Window {
   const weekday = new Date(today).getUTCDay() || 7;
   const monday = today - (weekday - 1) * 86_400_000;
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-  return { from: day(monday - (weeks - 1) * 7 * 86_400_000), to: day(today + 86_400_000) };
+  return {
+    from: day(monday - (weeks - 1) * 7 * 86_400_000),
+    to: day(today + 86_400_000),
+    through: day(today),
+  };
 }
 
 export interface MetricCard {
