@@ -205,6 +205,37 @@ describe("dashboard pages on a given day", () => {
   }
 
   describe("dashboard figures and labels", () => {
+    it("the trend line says 'vs the week before' only when it compares with the week before", async () => {
+      const team = await createTeam(lead.ctx.db, { key: "trend-team", name: "Trend Team" });
+      const member = await createMember(lead.ctx.db, { teamId: team.id });
+      const survey = await createSurvey(lead.ctx.db, { scale: "csat3" });
+      const client = await createClient(lead.ctx.db);
+      // A happy answer three weeks ago, none in the two weeks between, an unhappy one this week.
+      for (const [score, at] of [
+        [3, "2026-10-27T10:00:00Z"],
+        [1, "2026-11-17T10:00:00Z"],
+      ] as const) {
+        const workItem = await createWorkItem(lead.ctx.db, { clientId: client.id });
+        await createTouch(lead.ctx.db, {
+          workItemId: workItem.id,
+          memberId: member.id,
+          teamId: team.id,
+        });
+        await recordResponseChange(lead.ctx, {
+          surveyId: survey.id,
+          clientId: client.id,
+          workItemId: workItem.id,
+          scale: "csat3",
+          score,
+          respondedAt: new Date(at),
+        });
+      }
+      const html = await leadPage("/dashboard/teams/trend-team");
+      const card = /data-metric="csat"(.*?)<\/section>/s.exec(html)?.[1] ?? "";
+      // The week before this one (from 2026-11-09) had no answers: there is nothing to compare with.
+      expect(card).not.toContain("vs the week before");
+    });
+
     it("the window's label does not end on a day that has not begun", async () => {
       // Wednesday 2026-11-18: the window is [2026-08-31, 2026-11-19), today included.
       const html = await leadPage("/dashboard");

@@ -2,11 +2,13 @@ import { formatNumber, TrendChart } from "./charts.tsx";
 import type { GroupRow, MetricCard, Window } from "./figures.ts";
 
 function trendText(card: MetricCard): { text: string; direction: "up" | "down" | "flat" } | null {
-  const known = card.points.filter((point) => point.value !== null);
-  const last = known.at(-1);
-  const before = known.at(-2);
-  if (!last || !before) return null;
-  const change = Math.round((last.value! - before.value!) * 10) / 10;
+  // The latest week (or month) with data against the one right before it: an empty period in
+  // between means there is nothing to compare with, not a comparison with an older one.
+  const lastIndex = card.points.findLastIndex((point) => point.value !== null);
+  const last = card.points[lastIndex];
+  const before = lastIndex > 0 ? card.points[lastIndex - 1] : undefined;
+  if (!last || last.value === null || !before || before.value === null) return null;
+  const change = Math.round((last.value - before.value) * 10) / 10;
   return {
     text: `${change > 0 ? "+" : ""}${formatNumber(change)} vs the ${card.metric === "retention" ? "month" : "week"} before`,
     direction: change > 0 ? "up" : change < 0 ? "down" : "flat",
