@@ -245,6 +245,31 @@ describe("dashboard pages on a given day", () => {
     });
   });
 
+  describe("dashboard goals page", () => {
+    it("says which period each goal's figures cover, and its own form shows the same goals", async () => {
+      const team = await createTeam(lead.ctx.db, { key: "goal-team", name: "Goal Team" });
+      for (const periodKind of ["month", "quarter"]) {
+        const created = await lead.request("/v1/goals", {
+          key: leadAdmin,
+          json: { team: team.key, metric: "csat", target: 80, periodKind, minN: 1 },
+        });
+        expect(created.status).toBe(201);
+      }
+      const shown = await leadPage("/dashboard/goals");
+      expect(shown).toContain("<h1>Goals · 2026-11</h1>");
+      const rows = [...shown.matchAll(/<tr[^>]*data-goal="[^"]+"[^>]*>(.*?)<\/tr>/gs)].map(
+        (m) => m[1]!,
+      );
+      expect(rows).toHaveLength(2);
+      // One row is the quarter's figure (2026-Q4) shown under the heading "2026-11": it must say so.
+      expect(rows.some((row) => row.includes("2026-Q4"))).toBe(true);
+      // The page's own form is prefilled with "2026-11"; sending it must not lose a goal.
+      const resubmitted = await leadPage("/dashboard/goals?period=2026-11");
+      const again = [...resubmitted.matchAll(/data-goal="([^"]+)"/g)].length;
+      expect(again).toBe(rows.length);
+    });
+  });
+
   describe("dashboard follow-ups", () => {
     it("keeps the team filter when switching state, and says the list is one team's", async () => {
       const work = await createSurveyedWork(lead.ctx.db, "csat3");

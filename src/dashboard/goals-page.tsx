@@ -13,6 +13,7 @@ export function AttainmentTable(props: { entries: Attainment[] }) {
           <th>Team</th>
           <th>Member</th>
           <th>Metric</th>
+          <th>Period</th>
           <th class="num">Target</th>
           <th class="num">Actual</th>
           <th class="num">n</th>
@@ -31,6 +32,7 @@ export function AttainmentTable(props: { entries: Attainment[] }) {
             </td>
             <td>{entry.goal.member?.name ?? ""}</td>
             <td>{LABELS[entry.goal.metric]}</td>
+            <td>{entry.period}</td>
             <td class="num">{formatNumber(entry.target)}</td>
             <td class="num" data-value={entry.value === null ? "" : String(entry.value)}>
               {entry.value === null ? "–" : formatNumber(entry.value)}
@@ -80,8 +82,9 @@ export function GoalsPage(props: PageFrame & { period: string; entries: Attainme
         <button type="submit">Show</button>
       </form>
       <p class="muted">
-        A period stays live until its grace time has passed after its end; then its figures are
-        final and never change.
+        A month also shows its quarter's goals, each row with the period its figures cover. A period
+        stays live until its grace time has passed after its end; then its figures are final and
+        never change.
       </p>
       <AttainmentTable entries={props.entries} />
     </Layout>

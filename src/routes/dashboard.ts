@@ -215,9 +215,11 @@ dashboardRoutes.get("/dashboard/goals", requireSession, async (c) => {
   const now = localParts(ctx.clock.now(), "UTC");
   const shown = period ?? periodContaining("month", now.year, now.month);
   const entries = await attainmentFor({ ctx, input: { period: shown } });
-  const quarter = period
-    ? []
-    : await attainmentFor({ ctx, input: { period: asKind(shown, "quarter") } });
+  // A month shows its quarter's goals too, whether it is asked for or the default.
+  const quarter =
+    shown.kind === "month"
+      ? await attainmentFor({ ctx, input: { period: asKind(shown, "quarter") } })
+      : [];
   return html(
     c,
     GoalsPage({
