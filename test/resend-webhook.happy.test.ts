@@ -18,12 +18,21 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 async function deliver(type: string, emailId: string, extra: Record<string, unknown> = {}) {
+  return deliverAs(`msg_${++delivery}`, type, emailId, extra);
+}
+
+/** One signed delivery under the svix-id `id` (the same on Resend's retries of it). */
+async function deliverAs(
+  id: string,
+  type: string,
+  emailId: string,
+  extra: Record<string, unknown> = {},
+) {
   const body = JSON.stringify({
     type,
     created_at: "2026-11-18T17:10:00.000Z",
     data: { email_id: emailId, to: ["someone@client.example"], ...extra },
   });
-  const id = `msg_${++delivery}`;
   const timestamp = String(Math.floor(t.clock.now().getTime() / 1000));
   return t.request("/v1/webhooks/resend", {
     method: "POST",
@@ -195,6 +204,24 @@ describe("Resend events update invitations and contacts", () => {
     const [still] = await t.ctx.db.select().from(invitations).where(eq(invitations.id, known.id));
     expect(still!.providerMessageId).toBe(known.providerMessageId);
     expect(still!.deliveredAt).toBeNull();
+  });
+
+  it("Resend's retries of one delivery (same svix-id) are recorded once, even at the same time", async () => {
+    const invitation = await sentInvitation();
+    const emailId = invitation.providerMessageId!;
+    expect((await deliverAs("msg_retried", "email.delivered", emailId)).status).toBe(200);
+    expect((await deliverAs("msg_retried", "email.delivered", emailId)).status).toBe(200);
+    const together = await Promise.all(
+      [1, 2, 3].map(() => deliverAs("msg_retried_together", "email.opened", emailId)),
+    );
+    expect(together.map((response) => response.status)).toEqual([200, 200, 200]);
+    // Another delivery of the same kind of event is still its own entry.
+    await deliverAs("msg_another", "email.opened", emailId);
+    expect((await historyOf(invitation.id)).map((event) => event.type).sort()).toEqual([
+      "delivered",
+      "opened",
+      "opened",
+    ]);
   });
 
   it("an event about an email rapport did not send is acknowledged and ignored", async () => {

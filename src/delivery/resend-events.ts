@@ -38,7 +38,7 @@ export type ResendEventOutcome = "recorded" | "unknown_email" | "ignored";
  * `email.delivered` and `email.opened` are recorded on the invitation, a permanent
  * `email.bounced` and `email.complained` suppress the contact for every later survey (when the
  * event names its recipients, only if they include the contact's current address). Every
- * email event lands in the invitation's history.
+ * email event lands in the invitation's history, once per delivery.
  */
 export async function applyResendEvent({
   ctx,
@@ -58,6 +58,7 @@ export async function applyResendEvent({
     const found = await emailOf(tx, emailId, event.data?.tags);
     if (!found) return "unknown_email";
     const { invitation, email } = found;
+    if (deliveryId && (await alreadyApplied(tx, invitation.id, deliveryId))) return "recorded";
     const type = event.type.slice("email.".length);
     const permanentBounce =
       type === "bounced" && /^permanent$/i.test(event.data?.bounce?.type ?? "");
@@ -116,6 +117,30 @@ export async function applyResendEvent({
 }
 
 type Tx = ServiceContext["db"];
+
+/**
+ * Whether this delivery (Resend's retries of one keep its svix-id) was applied already. The
+ * invitation's row lock, held to the commit, makes two copies arriving at once take turns, so
+ * the second sees the first's history entry.
+ */
+async function alreadyApplied(tx: Tx, invitationId: string, deliveryId: string) {
+  await tx
+    .select({ id: invitations.id })
+    .from(invitations)
+    .where(eq(invitations.id, invitationId))
+    .for("update");
+  const [seen] = await tx
+    .select({ id: invitationEvents.id })
+    .from(invitationEvents)
+    .where(
+      and(
+        eq(invitationEvents.invitationId, invitationId),
+        sql`${invitationEvents.detail}->>'deliveryId' = ${deliveryId}`,
+      ),
+    )
+    .limit(1);
+  return seen !== undefined;
+}
 
 /** A tag's value from either form Resend reports tags in. */
 function tagOf(tags: NonNullable<ResendEvent["data"]>["tags"], name: string): string | undefined {

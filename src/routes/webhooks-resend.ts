@@ -15,7 +15,9 @@ signature (\`svix-id\`, \`svix-timestamp\` within 5 minutes, \`svix-signature\`)
 \`RESEND_WEBHOOK_SECRET\`; otherwise 401 and nothing is recorded. A permanent bounce or a complaint
 stops all later surveys to that contact, unless the event's \`to\` names recipients that do not
 include the contact's current address (an address since corrected). Events about emails rapport
-did not send are acknowledged and ignored. Without \`RESEND_WEBHOOK_SECRET\` the endpoint answers 503.`,
+did not send are acknowledged and ignored. A delivery repeated under the same \`svix-id\` (Resend's
+retries) is acknowledged and recorded once. Without \`RESEND_WEBHOOK_SECRET\` the endpoint
+answers 503.`,
   responses: {
     200: jsonContent(
       z.object({ outcome: z.enum(["recorded", "unknown_email", "ignored"]) }),
