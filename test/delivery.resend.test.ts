@@ -282,6 +282,41 @@ describe("sending survey emails through Resend", () => {
   });
 });
 
+describe("who the survey email says worked on the ticket", () => {
+  /** A due invitation whose ticket was touched by members with these (name, externalId). */
+  async function touchedBy(people: { name: string; externalId: string }[]) {
+    const [invitation] = await due(1);
+    const team = await createTeam(t.ctx.db);
+    for (const person of people) {
+      const member = await createMember(t.ctx.db, { ...person, teamId: team.id });
+      await createTouch(t.ctx.db, {
+        workItemId: invitation!.workItemId!,
+        memberId: member.id,
+        teamId: team.id,
+      });
+    }
+    await sendEverything();
+    return fake.sent.find((email) => email.invitationId === invitation!.id)!.text;
+  }
+
+  it("a member the PSA never named is not presented by their login or id", async () => {
+    // A member no event named carries their PSA login or id as their name.
+    const text = await touchedBy([
+      { name: "jlopez", externalId: "jlopez" },
+      { name: "Anna Berg", externalId: "29" },
+      { name: "17", externalId: "17" },
+    ]);
+    expect(text).toContain("Anna Berg recently worked on your ticket");
+    expect(text).not.toMatch(/\bjlopez\b|\b17\b/);
+  });
+
+  it("when nobody who worked on it was named, the email speaks of the team", async () => {
+    const text = await touchedBy([{ name: "mkoch", externalId: "mkoch" }]);
+    expect(text).toContain("Our team recently worked on your ticket");
+    expect(text).not.toMatch(/\bmkoch\b/);
+  });
+});
+
 describe("a batch waiting for its retry", () => {
   it("counts as sent when its emails changed after the lost answer of a request that went through", async () => {
     const rows = await due(2);

@@ -1,12 +1,15 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { digests, outboxEmails } from "../src/db/schema/index.ts";
+import { sendDueInvitations } from "../src/delivery/jobs.ts";
 import { digestJob } from "../src/digests/job.ts";
 import { latestSlot, parseSchedule } from "../src/digests/schedule.ts";
 import { csatMetric } from "../src/metrics/figures.ts";
+import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import {
   createClient,
+  createInvitation,
   createMember,
   createResponse,
   createSurvey,
@@ -15,6 +18,7 @@ import {
   createWorkItem,
   recordResponseChange,
 } from "./support/factories.ts";
+import { FakeResend } from "./support/fake-resend.ts";
 
 let t: TestApp;
 let team: Awaited<ReturnType<typeof createTeam>>;
@@ -154,4 +158,55 @@ describe("weekly digest", () => {
     expect(rows.map((row) => row.week).sort()).toEqual(["2026-W48", "2026-W49"]);
     expect(await t.ctx.db.select().from(outboxEmails)).toHaveLength(2);
   });
+});
+
+describe("weekly digest through Resend while Resend asks to wait", () => {
+  let r: TestApp;
+  let fake: FakeResend;
+  beforeAll(async () => {
+    fake = await new FakeResend().start();
+    r = await createTestApp({
+      RESEND_API_KEY: "re_test_key",
+      RESEND_BASE_URL: fake.url,
+      DIGEST_SCHEDULE: "mon 08:00",
+      DIGEST_TIMEZONE: "UTC",
+    });
+  });
+  afterAll(async () => {
+    await r.close();
+    await fake.stop();
+  });
+
+  it("waits for its next turn instead of holding up the worker and the server", async () => {
+    await createTeam(r.ctx.db, { key: "help-desk", leadEmail: "lead@msp.example" });
+    const survey = await createSurvey(r.ctx.db);
+    await createInvitation(r.ctx.db, await appSecret(r.ctx), {
+      status: "scheduled",
+      sentAt: null,
+      surveyId: survey.id,
+      nextAttemptAt: r.clock.now(),
+    });
+    // Resend answers the survey batch 429 with Retry-After: 6 (seconds).
+    fake.startOutage(1, 6);
+    await sendDueInvitations.runOnce(r.ctx);
+    expect(fake.requests.at(-1)?.status).toBe(429);
+
+    r.clock.set("2026-11-23T08:00:05Z");
+    const started = Date.now();
+    const run = digestJob.runOnce(r.ctx);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // On the embedded database an open transaction would hold up every request meanwhile.
+    const probe = await r.request("/readyz");
+    const finished = await Promise.race([
+      run.then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 1500)),
+    ]);
+    const waited = Date.now() - started;
+    await run;
+    expect(finished, `the digest job held the worker for ${waited} ms`).toBe(true);
+    expect(probe.status).toBe(200);
+    const [row] = await r.ctx.db.select().from(digests);
+    expect(row?.status).toBe("pending");
+    expect(row?.attempts).toBe(0);
+  }, 20_000);
 });

@@ -96,6 +96,23 @@ describe("subject and copy name the work and who did it", () => {
     expect(email.text).toContain("How satisfied are you with how the project went?");
   });
 
+  for (const [locale, kind] of [
+    ["en", "ticket"],
+    ["en", "project"],
+    ["de", "ticket"],
+    ["de", "project"],
+  ] as const) {
+    it(`a ${kind} without a summary is named by its number alone, with no empty quotes (${locale})`, async () => {
+      const email = await renderSurveyEmail(
+        sampleEmail("csat3", { locale, workItem: { kind, externalId: "48213", summary: "" } }),
+      );
+      for (const part of [email.text, email.html]) {
+        expect(part).not.toMatch(/“\s*”|„\s*“/);
+        expect(part).toContain("#48213");
+      }
+    });
+  }
+
   it("a reminder says so in the subject and the copy", async () => {
     const email = await renderSurveyEmail(sampleEmail("reminder"));
     expect(email.subject).toBe("Reminder: how did we do on ticket #48213?");

@@ -6,7 +6,7 @@ import { sendDueInvitations } from "../src/delivery/jobs.ts";
 import { signDelivery } from "../src/delivery/webhook-signature.ts";
 import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
-import { createContact, createInvitation } from "./support/factories.ts";
+import { createClient, createContact, createInvitation } from "./support/factories.ts";
 
 const SECRET = `whsec_${randomBytes(24).toString("base64")}`;
 let t: TestApp;
@@ -18,12 +18,21 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 async function deliver(type: string, emailId: string, extra: Record<string, unknown> = {}) {
+  return deliverAs(`msg_${++delivery}`, type, emailId, extra);
+}
+
+/** One signed delivery under the svix-id `id` (the same on Resend's retries of it). */
+async function deliverAs(
+  id: string,
+  type: string,
+  emailId: string,
+  extra: Record<string, unknown> = {},
+) {
   const body = JSON.stringify({
     type,
     created_at: "2026-11-18T17:10:00.000Z",
     data: { email_id: emailId, to: ["someone@client.example"], ...extra },
   });
-  const id = `msg_${++delivery}`;
   const timestamp = String(Math.floor(t.clock.now().getTime() / 1000));
   return t.request("/v1/webhooks/resend", {
     method: "POST",
@@ -74,7 +83,9 @@ describe("Resend events update invitations and contacts", () => {
   it("a permanent bounce suppresses the contact, so a later survey to them is skipped", async () => {
     const contact = await createContact(t.ctx.db);
     const invitation = await sentInvitation({ contactId: contact.id, clientId: contact.clientId });
+    // Resend names the recipient as it was sent; the comparison ignores case.
     const response = await deliver("email.bounced", invitation.providerMessageId!, {
+      to: [contact.email!.toUpperCase()],
       bounce: { type: "Permanent", subType: "General", message: "No such mailbox." },
     });
     expect(await response.json()).toEqual({ outcome: "recorded" });
@@ -108,13 +119,61 @@ describe("Resend events update invitations and contacts", () => {
   });
 
   it("a complaint suppresses the contact", async () => {
+    const contact = await createContact(t.ctx.db);
+    const invitation = await sentInvitation({ contactId: contact.id, clientId: contact.clientId });
+    await deliver("email.complained", invitation.providerMessageId!, { to: [contact.email] });
+    const [after] = await t.ctx.db.select().from(contacts).where(eq(contacts.id, contact.id));
+    expect(after!.complainedAt).not.toBeNull();
+  });
+
+  it("an event that names no recipient still suppresses the contact", async () => {
     const invitation = await sentInvitation();
-    await deliver("email.complained", invitation.providerMessageId!);
+    await deliver("email.complained", invitation.providerMessageId!, { to: undefined });
     const [contact] = await t.ctx.db
       .select()
       .from(contacts)
       .where(eq(contacts.id, invitation.contactId));
     expect(contact!.complainedAt).not.toBeNull();
+  });
+
+  it("a late bounce of an address since corrected does not suppress the corrected one", async () => {
+    const admin = await t.key("admin");
+    const client = await createClient(t.ctx.db);
+    const contact = await createContact(t.ctx.db, {
+      clientId: client.id,
+      email: "priya@acmedental.exmaple",
+    });
+    const invitation = await sentInvitation({ contactId: contact.id, clientId: contact.clientId });
+    // The PSA corrects the typo before the bounce of the first email comes in.
+    const put = await t.request(`/v1/contacts/${contact.externalId}`, {
+      method: "PUT",
+      key: admin,
+      json: { clientExternalId: client.externalId, email: "priya@acmedental.example" },
+    });
+    expect(put.status).toBe(200);
+    const response = await deliver("email.bounced", invitation.providerMessageId!, {
+      to: ["priya@acmedental.exmaple"],
+      bounce: { type: "Permanent", subType: "General", message: "No such domain." },
+    });
+    expect(await response.json()).toEqual({ outcome: "recorded" });
+    const [after] = await t.ctx.db.select().from(contacts).where(eq(contacts.id, contact.id));
+    expect(after!.email).toBe("priya@acmedental.example");
+    expect(after!.bouncedAt).toBeNull();
+    const [bounce] = await historyOf(invitation.id);
+    expect(bounce).toMatchObject({ type: "bounced" });
+    expect(bounce!.detail).not.toHaveProperty("suppressedContact");
+
+    // And so the next survey reaches the corrected address.
+    const next = await sentInvitation({
+      contactId: contact.id,
+      clientId: contact.clientId,
+      status: "scheduled",
+      providerMessageId: null,
+      sentAt: null,
+    });
+    await sendDueInvitations.runOnce(t.ctx);
+    const [row] = await t.ctx.db.select().from(invitations).where(eq(invitations.id, next.id));
+    expect(row!.status).toBe("sent");
   });
 
   it("an email whose id was never learned is found by its tags, in either form", async () => {
@@ -145,6 +204,24 @@ describe("Resend events update invitations and contacts", () => {
     const [still] = await t.ctx.db.select().from(invitations).where(eq(invitations.id, known.id));
     expect(still!.providerMessageId).toBe(known.providerMessageId);
     expect(still!.deliveredAt).toBeNull();
+  });
+
+  it("Resend's retries of one delivery (same svix-id) are recorded once, even at the same time", async () => {
+    const invitation = await sentInvitation();
+    const emailId = invitation.providerMessageId!;
+    expect((await deliverAs("msg_retried", "email.delivered", emailId)).status).toBe(200);
+    expect((await deliverAs("msg_retried", "email.delivered", emailId)).status).toBe(200);
+    const together = await Promise.all(
+      [1, 2, 3].map(() => deliverAs("msg_retried_together", "email.opened", emailId)),
+    );
+    expect(together.map((response) => response.status)).toEqual([200, 200, 200]);
+    // Another delivery of the same kind of event is still its own entry.
+    await deliverAs("msg_another", "email.opened", emailId);
+    expect((await historyOf(invitation.id)).map((event) => event.type).sort()).toEqual([
+      "delivered",
+      "opened",
+      "opened",
+    ]);
   });
 
   it("an event about an email rapport did not send is acknowledged and ignored", async () => {

@@ -6,7 +6,7 @@ import { contacts, invitationEvents } from "../src/db/schema/index.ts";
 import { signDelivery } from "../src/delivery/webhook-signature.ts";
 import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, problemOf, type TestApp } from "./support/app.ts";
-import { createInvitation } from "./support/factories.ts";
+import { createContact, createInvitation } from "./support/factories.ts";
 
 const SECRET = `whsec_${randomBytes(24).toString("base64")}`;
 const fixture = JSON.parse(
@@ -20,7 +20,11 @@ let body: string;
 
 beforeAll(async () => {
   t = await createTestApp({ RESEND_WEBHOOK_SECRET: SECRET });
+  // The fixture's recipient is the contact's address, as in a real bounce.
+  const contact = await createContact(t.ctx.db, { email: fixture.data.to[0] });
   const { invitation } = await createInvitation(t.ctx.db, await appSecret(t.ctx), {
+    contactId: contact.id,
+    clientId: contact.clientId,
     providerMessageId: "email-under-test",
   });
   invitationId = invitation.id;

@@ -1,4 +1,4 @@
-import { asc, eq, inArray, min } from "drizzle-orm";
+import { and, asc, eq, inArray, min, ne } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { contacts, invitations, members, surveys, touches, workItems } from "../db/schema/index.ts";
 import { formatFrom, loadBranding } from "../emails/branding.ts";
@@ -93,7 +93,10 @@ export async function composeEmails({
   );
 }
 
-/** Names of the members who touched each work item, in the order they first touched it. */
+/**
+ * Names of the members who touched each work item, in the order they first touched it; members
+ * the PSA never named are left out.
+ */
 async function techniciansOf(ctx: ServiceContext, workItemIds: string[]) {
   const names = new Map<string, string[]>();
   if (workItemIds.length === 0) return names;
@@ -102,7 +105,14 @@ async function techniciansOf(ctx: ServiceContext, workItemIds: string[]) {
     .select({ workItemId: touches.workItemId, name: members.name, first: firstTouch })
     .from(touches)
     .innerJoin(members, eq(members.id, touches.memberId))
-    .where(inArray(touches.workItemId, [...new Set(workItemIds)]))
+    .where(
+      and(
+        inArray(touches.workItemId, [...new Set(workItemIds)]),
+        // A member no event ever named carries their PSA login or id as their name: that is no
+        // name to show a client.
+        ne(members.name, members.externalId),
+      ),
+    )
     .groupBy(touches.workItemId, members.id, members.name)
     .orderBy(asc(firstTouch), asc(members.name));
   for (const row of rows) {

@@ -5,11 +5,12 @@ import { claimBatch } from "./claim.ts";
 import { composeEmails } from "./compose.ts";
 import { type Lane, lanes } from "./lanes.ts";
 import { recordOutcome } from "./record.ts";
-import { type OutgoingEmail, type SendOutcome, transportFor } from "./transport.ts";
-
-// A short wait for the next request slot is spent here; a long one (a provider's Retry-After)
-// is left to the worker loop, so no worker sleeps holding claimed work.
-const MAX_PACE_WAIT_MS = 2_000;
+import {
+  MAX_PACE_WAIT_MS,
+  type OutgoingEmail,
+  type SendOutcome,
+  transportFor,
+} from "./transport.ts";
 
 /** Sends due survey emails, a batch per run. */
 export const sendDueInvitations: Job = {

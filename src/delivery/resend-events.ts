@@ -1,4 +1,4 @@
-import { and, eq, isNull, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { ServiceContext } from "../context.ts";
 import { contacts, invitationEvents, invitations } from "../db/schema/index.ts";
@@ -11,6 +11,11 @@ export const ResendEvent = z.object({
   data: z
     .object({
       email_id: z.string().optional(),
+      // The address(es) the email went to, as they were when it was sent.
+      to: z
+        .union([z.array(z.string()), z.string()])
+        .optional()
+        .catch(undefined),
       bounce: z.object({ type: z.string().optional(), message: z.string().optional() }).optional(),
       // The tags sent with the email: a map of names to values, or a list of {name, value}.
       tags: z
@@ -31,8 +36,9 @@ export type ResendEventOutcome = "recorded" | "unknown_email" | "ignored";
 /**
  * Applies a verified Resend event to the invitation whose survey or reminder email it is about:
  * `email.delivered` and `email.opened` are recorded on the invitation, a permanent
- * `email.bounced` and `email.complained` suppress the contact for every later survey. Every
- * email event lands in the invitation's history.
+ * `email.bounced` and `email.complained` suppress the contact for every later survey (when the
+ * event names its recipients, only if they include the contact's current address). Every
+ * email event lands in the invitation's history, once per delivery.
  */
 export async function applyResendEvent({
   ctx,
@@ -52,6 +58,7 @@ export async function applyResendEvent({
     const found = await emailOf(tx, emailId, event.data?.tags);
     if (!found) return "unknown_email";
     const { invitation, email } = found;
+    if (deliveryId && (await alreadyApplied(tx, invitation.id, deliveryId))) return "recorded";
     const type = event.type.slice("email.".length);
     const permanentBounce =
       type === "bounced" && /^permanent$/i.test(event.data?.bounce?.type ?? "");
@@ -70,16 +77,27 @@ export async function applyResendEvent({
         .set({ openedAt: sql`coalesce(${invitations.openedAt}, ${at.toISOString()}::timestamptz)` })
         .where(eq(invitations.id, invitation.id));
     }
+    let suppressedContact = false;
     if (permanentBounce || type === "complained") {
       const column = permanentBounce ? contacts.bouncedAt : contacts.complainedAt;
-      await tx
+      const recipients = [event.data?.to ?? []].flat().map((to) => to.toLowerCase());
+      const suppressed = await tx
         .update(contacts)
         .set({
           [permanentBounce ? "bouncedAt" : "complainedAt"]:
             sql`coalesce(${column}, ${now.toISOString()}::timestamptz)`,
           updatedAt: now,
         })
-        .where(eq(contacts.id, invitation.contactId));
+        .where(
+          and(
+            eq(contacts.id, invitation.contactId),
+            // A late event about an address the contact has since corrected says nothing of the
+            // address they have now.
+            recipients.length > 0 ? inArray(sql`lower(${contacts.email})`, recipients) : undefined,
+          ),
+        )
+        .returning({ id: contacts.id });
+      suppressedContact = suppressed.length > 0;
     }
     await tx.insert(invitationEvents).values({
       invitationId: invitation.id,
@@ -91,7 +109,7 @@ export async function applyResendEvent({
         providerMessageId: emailId,
         deliveryId,
         ...(event.data?.bounce ? { bounce: event.data.bounce } : {}),
-        ...(permanentBounce || type === "complained" ? { suppressedContact: true } : {}),
+        ...(suppressedContact ? { suppressedContact: true } : {}),
       },
     });
     return "recorded";
@@ -99,6 +117,30 @@ export async function applyResendEvent({
 }
 
 type Tx = ServiceContext["db"];
+
+/**
+ * Whether this delivery (Resend's retries of one keep its svix-id) was applied already. The
+ * invitation's row lock, held to the commit, makes two copies arriving at once take turns, so
+ * the second sees the first's history entry.
+ */
+async function alreadyApplied(tx: Tx, invitationId: string, deliveryId: string) {
+  await tx
+    .select({ id: invitations.id })
+    .from(invitations)
+    .where(eq(invitations.id, invitationId))
+    .for("update");
+  const [seen] = await tx
+    .select({ id: invitationEvents.id })
+    .from(invitationEvents)
+    .where(
+      and(
+        eq(invitationEvents.invitationId, invitationId),
+        sql`${invitationEvents.detail}->>'deliveryId' = ${deliveryId}`,
+      ),
+    )
+    .limit(1);
+  return seen !== undefined;
+}
 
 /** A tag's value from either form Resend reports tags in. */
 function tagOf(tags: NonNullable<ResendEvent["data"]>["tags"], name: string): string | undefined {

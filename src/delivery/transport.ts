@@ -35,6 +35,12 @@ export type SendOutcome =
   /** Refused for good (validation): retrying cannot help. */
   | { kind: "rejected"; reason: string };
 
+/**
+ * A job waits this long at most for the transport's next request slot; a longer wait (a
+ * provider's Retry-After) is left to the worker loop, so no worker sleeps holding claimed work.
+ */
+export const MAX_PACE_WAIT_MS = 2_000;
+
 /** A way out for survey emails: Resend, or the local outbox. */
 export interface Transport {
   readonly name: "resend" | "outbox";

@@ -2,7 +2,7 @@ import { and, asc, eq, isNotNull, lte } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { digests, teams } from "../db/schema/index.ts";
 import type { OutgoingEmail } from "../delivery/transport.ts";
-import { transportFor } from "../delivery/transport.ts";
+import { MAX_PACE_WAIT_MS, transportFor } from "../delivery/transport.ts";
 import { formatFrom, loadBranding } from "../emails/branding.ts";
 import { renderDigestEmail } from "../emails/digest.tsx";
 import type { Job } from "../worker/runner.ts";
@@ -48,12 +48,18 @@ export async function scheduleDigests(ctx: ServiceContext): Promise<number> {
 
 /**
  * Sends due digests one at a time, each under its row lock (`FOR UPDATE SKIP LOCKED`), so two
- * workers never send the same one. A crash after the transport accepted but before the commit
+ * workers never send the same one. While the provider asks to wait, the job gives up its turn. A crash after the transport accepted but before the commit
  * sends again with the same idempotency key, which the transport drops as a repeat.
  */
 export async function sendDueDigests(ctx: ServiceContext): Promise<number> {
+  const transport = transportFor(ctx.config);
   let sent = 0;
   for (let i = 0; i < BATCH; i++) {
+    // The transport's pace is waited out before the digest's row is locked, never inside the
+    // transaction (on the embedded database it would hold up every request meanwhile).
+    const wait = transport.readyInMs();
+    if (wait > MAX_PACE_WAIT_MS) break;
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const done = await ctx.db.transaction(async (tx) => {
       const txCtx = { ...ctx, db: tx };
       const now = ctx.clock.now();
@@ -81,7 +87,6 @@ export async function sendDueDigests(ctx: ServiceContext): Promise<number> {
       });
       const branding = await loadBranding({ ctx: txCtx });
       const rendered = await renderDigestEmail(content, branding);
-      const transport = transportFor(ctx.config);
       const email = digestEmail(digest.id, {
         to: digest.toEmail,
         from: formatFrom(branding),

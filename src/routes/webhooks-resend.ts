@@ -13,8 +13,11 @@ const receive = createRoute({
   description: `Point a Resend webhook here. Each delivery must carry a valid Standard Webhooks
 signature (\`svix-id\`, \`svix-timestamp\` within 5 minutes, \`svix-signature\`) made with
 \`RESEND_WEBHOOK_SECRET\`; otherwise 401 and nothing is recorded. A permanent bounce or a complaint
-stops all later surveys to that contact. Events about emails rapport did not send are acknowledged
-and ignored. Without \`RESEND_WEBHOOK_SECRET\` the endpoint answers 503.`,
+stops all later surveys to that contact, unless the event's \`to\` names recipients that do not
+include the contact's current address (an address since corrected). Events about emails rapport
+did not send are acknowledged and ignored. A delivery repeated under the same \`svix-id\` (Resend's
+retries) is acknowledged and recorded once. Without \`RESEND_WEBHOOK_SECRET\` the endpoint
+answers 503.`,
   responses: {
     200: jsonContent(
       z.object({ outcome: z.enum(["recorded", "unknown_email", "ignored"]) }),

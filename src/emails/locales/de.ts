@@ -3,6 +3,9 @@ import type { CopyContext, Messages } from "../messages.ts";
 const itemName = (item: NonNullable<CopyContext["item"]>) =>
   `${item.kind === "project" ? "Projekt" : "Ticket"} ${item.reference}`;
 
+// A work item without a summary is named by its number alone, not followed by empty quotes.
+const quoted = (summary: string) => (summary ? ` „${summary}“` : "");
+
 export default {
   lang: "de",
   subject: ({ item, reminder, nps, companyName }) => {
@@ -23,8 +26,8 @@ export default {
     const who = technicians ?? "Unser Team";
     const has = technicianCount > 1 ? "haben" : "hat";
     return item.kind === "project"
-      ? `Ihr Projekt ${item.reference} „${item.summary}“ ist abgeschlossen. ${who} ${has} daran gearbeitet, und wir möchten wissen, wie es für Sie gelaufen ist.`
-      : `${who} ${has} vor Kurzem Ihr Ticket ${item.reference} „${item.summary}“ bearbeitet.`;
+      ? `Ihr Projekt ${item.reference}${quoted(item.summary)} ist abgeschlossen. ${who} ${has} daran gearbeitet, und wir möchten wissen, wie es für Sie gelaufen ist.`
+      : `${who} ${has} vor Kurzem Ihr Ticket ${item.reference}${quoted(item.summary)} bearbeitet.`;
   },
   reminderNote:
     "Wir haben noch keine Rückmeldung von Ihnen erhalten – Ihre Meinung ist uns wichtig.",

@@ -3,6 +3,9 @@ import type { CopyContext, Messages } from "../messages.ts";
 const itemName = (item: NonNullable<CopyContext["item"]>) =>
   `${item.kind === "project" ? "project" : "ticket"} ${item.reference}`;
 
+// A work item without a summary is named by its number alone, not followed by empty quotes.
+const quoted = (summary: string) => (summary ? ` “${summary}”` : "");
+
 export default {
   lang: "en",
   subject: ({ item, reminder, nps, companyName }) => {
@@ -24,8 +27,8 @@ export default {
     if (!item) return `We would like to know how ${companyName} is doing for you.`;
     const who = technicians ?? "Our team";
     return item.kind === "project"
-      ? `Your project ${item.reference} “${item.summary}” is complete. ${who} worked on it, and we would like to know how it went.`
-      : `${who} recently worked on your ticket ${item.reference} “${item.summary}”.`;
+      ? `Your project ${item.reference}${quoted(item.summary)} is complete. ${who} worked on it, and we would like to know how it went.`
+      : `${who} recently worked on your ticket ${item.reference}${quoted(item.summary)}.`;
   },
   reminderNote: "We have not heard from you yet, and your opinion matters to us.",
   defaultQuestion: ({ item, nps, companyName }) =>
