@@ -48,8 +48,9 @@ export async function scheduleDigests(ctx: ServiceContext): Promise<number> {
 
 /**
  * Sends due digests one at a time, each under its row lock (`FOR UPDATE SKIP LOCKED`), so two
- * workers never send the same one. While the provider asks to wait, the job gives up its turn. A crash after the transport accepted but before the commit
- * sends again with the same idempotency key, which the transport drops as a repeat.
+ * workers never send the same one. While the provider asks to wait, the job gives up its turn.
+ * A crash after the transport accepted but before the commit sends again with the same
+ * idempotency key, which the transport drops as a repeat.
  */
 export async function sendDueDigests(ctx: ServiceContext): Promise<number> {
   const transport = transportFor(ctx.config);
