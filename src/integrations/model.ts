@@ -16,15 +16,9 @@ export const vendorSecrets: Record<Vendor, readonly SecretName[]> = {
  * The credentials rapport sends to the integration's `baseUrl` (the PSA's REST API): they are
  * dropped when `baseUrl` moves, so they only ever reach the host they were entered for.
  */
-export const apiSecrets: readonly SecretName[] = [
-  "apiUsername",
-  "apiSecret",
-  "apiIntegrationCode",
-  "apiCompanyId",
-  "apiPublicKey",
-  "apiPrivateKey",
-  "apiClientId",
-];
+export const apiSecrets: readonly SecretName[] = secretNames.filter((name) =>
+  name.startsWith("api"),
+);
 
 /** Settings a new integration starts with, per vendor. */
 export const defaultSettings: Record<Vendor, IntegrationSettings> = {
