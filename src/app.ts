@@ -150,7 +150,7 @@ async function renderFailurePage(c: Context<AppEnv>, error: ApiError): Promise<R
   return sendPage(
     c,
     error.status,
-    (nonce) => MessagePage({ branding, lang: m.lang, nonce, ...text }),
+    () => MessagePage({ branding, lang: m.lang, ...text }),
     error.headers,
   );
 }

@@ -1,26 +1,16 @@
-import { raw } from "hono/html";
+import { createHash } from "node:crypto";
 import type { Child } from "hono/jsx";
 import { ACCENT_COLOR_PATTERN, type Branding, readableOn } from "../emails/branding.ts";
 
-const stylesheets = new Map<string, ReturnType<typeof raw>>();
-
-/** The stylesheet for an accent colour, built once: an instance has one or two colours. */
-function stylesheet(accent: string): ReturnType<typeof raw> {
-  let sheet = stylesheets.get(accent);
-  if (!sheet) {
-    if (stylesheets.size >= 16) stylesheets.clear();
-    sheet = raw(stylesheetText(accent));
-    stylesheets.set(accent, sheet);
-  }
-  return sheet;
-}
+const DEFAULT_ACCENT = "#2563eb";
 
 /**
- * Mobile-first styles; the one accent colour comes from the branding, validated (so `raw` is safe).
+ * Mobile-first styles; the one accent colour comes from the branding, validated (nothing else can
+ * reach the stylesheet's text).
  * Text on the accent is white or near-black, as in the emails, so a light brand colour stays readable.
  */
 function stylesheetText(accent: string): string {
-  const color = ACCENT_COLOR_PATTERN.test(accent) ? accent : "#2563eb";
+  const color = ACCENT_COLOR_PATTERN.test(accent) ? accent : DEFAULT_ACCENT;
   return `:root{--accent:${color};--on-accent:${readableOn(color)};color-scheme:light dark}
 *{box-sizing:border-box}
 body{margin:0;background:#f4f4f5;color:#1f2937;font:16px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
@@ -45,11 +35,43 @@ footer{font-size:.85rem;color:#4b5563;padding:1rem 0;text-align:center}
 @media (prefers-color-scheme:dark){body{background:#111827;color:#f3f4f6}.card{background:#1f2937;border-color:#374151}.muted,footer{color:#d1d5db}.scores a{color:#f3f4f6;border-color:#4b5563}.notice{background:#111827}}`;
 }
 
+/**
+ * The stylesheet's version: a digest of its text, so a release that changes it changes every
+ * page's link, and browsers holding the old one (cached for a year) fetch the new one.
+ */
+export const PAGE_STYLESHEET_VERSION = createHash("sha256")
+  .update(stylesheetText(DEFAULT_ACCENT))
+  .digest("hex")
+  .slice(0, 12);
+
+/**
+ * Where a page's stylesheet is served: its accent colour and version are in the path, so any
+ * instance can serve it without state, and each variant can be cached for good.
+ */
+export function pageStylesheetPath(accent: string): string {
+  const color = ACCENT_COLOR_PATTERN.test(accent) ? accent : DEFAULT_ACCENT;
+  return `/assets/pages/${color.slice(1).toLowerCase()}.${PAGE_STYLESHEET_VERSION}.css`;
+}
+
+const STYLESHEET_FILE = /^([0-9a-f]{6})\.([0-9a-f]{12})\.css$/;
+
+/**
+ * The stylesheet a `pageStylesheetPath` file name asks for, and whether it is the current
+ * version (only that one may be cached for good); undefined for any other name.
+ */
+export function pageStylesheet(file: string): { text: string; current: boolean } | undefined {
+  const match = STYLESHEET_FILE.exec(file);
+  if (!match) return undefined;
+  return {
+    text: stylesheetText(`#${match[1]}`),
+    current: match[2] === PAGE_STYLESHEET_VERSION,
+  };
+}
+
 export function Layout(props: {
   branding: Branding;
   lang: string;
   title: string;
-  nonce: string;
   children: Child;
 }) {
   const { branding } = props;
@@ -61,7 +83,7 @@ export function Layout(props: {
         <meta name="robots" content="noindex, nofollow" />
         <meta name="referrer" content="same-origin" />
         <title>{`${props.title} · ${branding.companyName}`}</title>
-        <style nonce={props.nonce}>{stylesheet(branding.accentColor)}</style>
+        <link rel="stylesheet" href={pageStylesheetPath(branding.accentColor)} />
       </head>
       <body>
         <main>

@@ -5,13 +5,12 @@ import { Layout } from "./layout.tsx";
 export function MessagePage(props: {
   branding: Branding;
   lang: string;
-  nonce: string;
   title: string;
   body: string;
   hint?: string;
 }) {
   return (
-    <Layout branding={props.branding} lang={props.lang} title={props.title} nonce={props.nonce}>
+    <Layout branding={props.branding} lang={props.lang} title={props.title}>
       <h1>{props.title}</h1>
       <p>{props.body}</p>
       {props.hint ? <p class="muted">{props.hint}</p> : null}

@@ -65,7 +65,7 @@ export async function sendMessage(
   return sendPage(
     c,
     status,
-    (nonce) => MessagePage({ branding, lang: messages.lang, nonce, ...text }),
+    () => MessagePage({ branding, lang: messages.lang, ...text }),
     options.headers,
   );
 }

@@ -6,7 +6,6 @@ import type { PageMessages } from "./messages.ts";
 export interface ThankYouProps {
   branding: Branding;
   messages: PageMessages;
-  nonce: string;
   token: string;
   scale: Scale;
   scores: number[];
@@ -31,7 +30,7 @@ export function ThankYouPage(props: ThankYouProps) {
   const m = props.messages;
   const label = (score: number) => m.scoreLabel(props.scale, score);
   return (
-    <Layout branding={props.branding} lang={m.lang} title={m.thanksTitle} nonce={props.nonce}>
+    <Layout branding={props.branding} lang={m.lang} title={m.thanksTitle}>
       <h1>{m.thanksTitle}</h1>
       <p class="muted">{m.thanksLead}</p>
       <p>

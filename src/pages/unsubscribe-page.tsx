@@ -6,7 +6,6 @@ import type { PageMessages } from "./messages.ts";
 export function UnsubscribePage(props: {
   branding: Branding;
   messages: PageMessages;
-  nonce: string;
   token: string;
   formToken: string;
   done: boolean;
@@ -14,7 +13,7 @@ export function UnsubscribePage(props: {
   const m = props.messages;
   const title = props.done ? m.unsubscribedTitle : m.unsubscribeTitle;
   return (
-    <Layout branding={props.branding} lang={m.lang} title={title} nonce={props.nonce}>
+    <Layout branding={props.branding} lang={m.lang} title={title}>
       <h1>{title}</h1>
       {props.done ? (
         <>

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { ClickWindowEntry } from "../db/schema/index.ts";
 import type { ClickEvidence } from "./request-evidence.ts";
 
@@ -22,12 +22,11 @@ export interface RecentClick extends SenderScore {
  * two clicks have the same sender when all three are equal.
  */
 export function senderOf(evidence: ClickEvidence): string {
-  return createHash("sha256")
-    .update(
-      `${evidence.userAgent ?? ""}\n${evidence.acceptLanguage ?? ""}\n${evidence.ipHash ?? ""}`,
-    )
-    .digest("base64url")
-    .slice(0, 16);
+  return hash(
+    "sha256",
+    `${evidence.userAgent ?? ""}\n${evidence.acceptLanguage ?? ""}\n${evidence.ipHash ?? ""}`,
+    "base64url",
+  ).slice(0, 16);
 }
 
 /**

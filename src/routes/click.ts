@@ -52,11 +52,10 @@ async function thankYou(
   const followUpQuestion = isUnhappy(survey.scale, view.score)
     ? localized(survey.followUpQuestions, messages.lang)
     : undefined;
-  const page = (nonce: string, pageToken: string, pageFormToken: string) =>
+  const page = (pageToken: string, pageFormToken: string) =>
     ThankYouPage({
       branding,
       messages,
-      nonce,
       token: pageToken,
       scale: survey.scale,
       scores: scoresOf(survey.scale),
@@ -72,7 +71,7 @@ async function thankYou(
     });
   const commentFormToken = formToken(secret, "comment", token);
   // A page with a comment is the rare one: it is rendered whole, the rest by shape.
-  if (view.comment) return sendPage(c, 200, (nonce) => page(nonce, token, commentFormToken));
+  if (view.comment) return sendPage(c, 200, () => page(token, commentFormToken));
   return sendShapedPage(c, 200, {
     owner: branding,
     key: [
@@ -86,7 +85,7 @@ async function thankYou(
       followUpQuestion ?? "",
     ].join("\n"),
     values: [token, commentFormToken],
-    build: (nonce, [pageToken, pageFormToken]) => page(nonce, pageToken!, pageFormToken!),
+    build: ([pageToken, pageFormToken]) => page(pageToken!, pageFormToken!),
   });
 }
 

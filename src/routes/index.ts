@@ -12,6 +12,7 @@ import { integrationRoutes } from "./integrations.ts";
 import { invitationRoutes } from "./invitations.ts";
 import { metricRoutes } from "./metrics.ts";
 import { outboxRoutes } from "./outbox.ts";
+import { pageAssetRoutes } from "./page-assets.ts";
 import { responseRoutes } from "./responses.ts";
 import { responsesFeedRoutes } from "./responses-feed.ts";
 import { surveyRoutes } from "./surveys.ts";
@@ -34,6 +35,7 @@ export const routers = [
   dashboardRoutes,
   brandingRoutes,
   clickRoutes,
+  pageAssetRoutes,
   unsubscribeRoutes,
   responseRoutes,
   invitationRoutes,

@@ -25,11 +25,10 @@ unsubscribeRoutes.get("/u/:token", async (c) => {
     loadBranding({ ctx: { db: services.database.db } }),
     appSecret({ db: services.database.db, config: services.config }),
   ]);
-  return sendPage(c, 200, (nonce) =>
+  return sendPage(c, 200, () =>
     UnsubscribePage({
       branding,
       messages,
-      nonce,
       token,
       formToken: formToken(secret, "unsubscribe", token),
       done: target.contact.optedOutAt !== null,

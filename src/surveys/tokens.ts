@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from "node:crypto";
+import { createHmac, hash, randomBytes } from "node:crypto";
 
 /** Tokens are 24 URL-safe characters: 144 bits. */
 export const TOKEN_LENGTH = 24;
@@ -21,7 +21,7 @@ export function newTokenNonce(): string {
 }
 
 export function hashToken(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
+  return hash("sha256", token, "hex");
 }
 
 export function isWellFormedToken(token: string): boolean {
