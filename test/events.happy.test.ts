@@ -182,6 +182,48 @@ describe("repeated and concurrent deliveries", () => {
     expect(await countOf(invitations, first.workItemId)).toBe(1);
   });
 
+  it("a repeated id that says something else changes nothing at all", async () => {
+    const event = canonicalEvent();
+    const first = await post(event);
+    const newcomer = `newcomer-${event.id}`;
+    const again = await post({
+      ...event,
+      workItem: { ...event.workItem, summary: "Something else entirely", board: "Projects" },
+      client: { ...event.client, name: "Renamed by the repeat" },
+      contact: { ...event.contact!, email: "moved@elsewhere.example", name: "Renamed" },
+      touches: [
+        {
+          member: { externalId: newcomer, name: "Newcomer", email: "new@msp.example" },
+          team: "a-team-only-the-repeat-names",
+          at: "2026-11-18T12:00:00Z",
+        },
+      ],
+    });
+    expect(again).toMatchObject({ eventId: first.eventId, duplicate: true, touchesRecorded: 0 });
+    const [client] = await t.ctx.db
+      .select({ name: clients.name })
+      .from(clients)
+      .where(eq(clients.externalId, event.client.externalId));
+    expect(client?.name).toBe(event.client.name);
+    const [contact] = await t.ctx.db
+      .select({ email: contacts.email })
+      .from(contacts)
+      .where(eq(contacts.externalId, event.contact!.externalId));
+    expect(contact?.email).toBe(event.contact!.email);
+    const [item] = await t.ctx.db
+      .select({ summary: workItems.summary, board: workItems.board })
+      .from(workItems)
+      .where(eq(workItems.id, first.workItemId));
+    expect(item).toEqual({ summary: event.workItem.summary, board: event.workItem.board });
+    expect(await t.ctx.db.select().from(members).where(eq(members.externalId, newcomer))).toEqual(
+      [],
+    );
+    expect(
+      await t.ctx.db.select().from(teams).where(eq(teams.key, "a-team-only-the-repeat-names")),
+    ).toEqual([]);
+    expect(await countOf(touches, first.workItemId)).toBe(3);
+  });
+
   it("three concurrent identical deliveries give one of everything", async () => {
     const event = canonicalEvent();
     const bodies = await Promise.all([post(event), post(event), post(event)]);

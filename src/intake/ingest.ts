@@ -43,7 +43,8 @@ const surveyTriggers = {
  * Records one canonical event: its client, contact, members, teams, work item and touches, and
  * the invitation it triggers, all in one transaction. The producer's id makes it idempotent:
  * the event row is inserted first with `on conflict do nothing`, so a concurrent or later
- * repeat of the same (source, id) waits for the first and then records nothing.
+ * repeat of the same (source, id) waits for the first, then rolls back the work sent with its
+ * row and answers what the first recorded.
  */
 export async function ingestEvent({
   ctx,
@@ -54,75 +55,79 @@ export async function ingestEvent({
 }): Promise<IngestResult> {
   const { source, event } = input;
   const secret = await appSecret(ctx);
+  const trigger = surveyTriggers[event.type as keyof typeof surveyTriggers] ?? null;
   // The outcome's update is the transaction's last statement: it goes out together with COMMIT
   // (`beforeCommit`), one round trip instead of two, and its outcome is read once it is over.
-  const [result, lastWrite] = await ctx.db.transaction(
-    async (db): Promise<[IngestResult, PendingWrite?]> => {
-      const tx = { ...ctx, db };
-      const now = ctx.clock.now().toISOString();
-      const [stored] = await queryStatement<{ id: string }>(
+  const transaction = ctx.db.transaction(async (db): Promise<[IngestResult, PendingWrite?]> => {
+    const tx = { ...ctx, db };
+    const now = ctx.clock.now().toISOString();
+    // The event's row and the work it records go out together, one round trip: a repeated
+    // event is found by the first and rolls back what the second wrote.
+    const [inserted, worked] = await Promise.allSettled([
+      queryStatement<{ id: string }>(
         db,
         "intake_event",
         stmt`insert into events (source, external_id, type, occurred_at, received_at, payload, outcome)
-        values (${source}::text, ${event.id}::text, ${event.type}::text,
-          ${new Date(event.occurredAt).toISOString()}::timestamptz, ${now}::timestamptz,
-          ${JSON.stringify(event)}::jsonb, '{}'::jsonb)
-        on conflict (source, external_id) do nothing
-        returning id`,
-      );
-      if (!stored) return [await answerDuplicate(tx, source, event.id)];
+          values (${source}::text, ${event.id}::text, ${event.type}::text,
+            ${new Date(event.occurredAt).toISOString()}::timestamptz, ${now}::timestamptz,
+            ${JSON.stringify(event)}::jsonb, '{}'::jsonb)
+          on conflict (source, external_id) do nothing
+          returning id`,
+      ),
+      recordWork({ ctx: tx }, event, trigger),
+    ]);
+    if (inserted.status === "rejected") throw inserted.reason;
+    const [stored] = inserted.value;
+    if (!stored) throw new RepeatedEvent();
+    if (worked.status === "rejected") throw worked.reason;
+    const work = worked.value;
 
-      const trigger = surveyTriggers[event.type as keyof typeof surveyTriggers] ?? null;
-      const work = await recordWork({ ctx: tx }, event, trigger);
+    let invitation: InvitationDecision | null = null;
+    // The close that ends a reopen releases the invitation the reopen held; a late close that
+    // left the item reopened does not. Looked up in a statement of its own, now that the item's
+    // row lock is held: a reopen that committed while this event waited for it is seen.
+    if (trigger && work.existed && work.status !== "reopened") {
+      invitation = await releaseHeld({ ctx: tx }, work.workItemId);
+    }
+    if (trigger && !invitation) {
+      // The item as it now is: its board, and every team that touched it, in this event or
+      // before (a close often names only the last owner).
+      const choice = chooseSurvey(work.candidates, {
+        board: work.board,
+        teamKeys: [...new Set([...work.earlierTeams, ...event.touches.map((touch) => touch.team)])],
+      });
+      invitation =
+        "skip" in choice
+          ? choice.skip
+          : await scheduleInvitation(
+              { ctx: tx },
+              {
+                survey: choice.survey,
+                contact: work.contact,
+                client: work.client,
+                target: { workItemId: work.workItemId },
+                secret,
+              },
+            );
+    }
 
-      let invitation: InvitationDecision | null = null;
-      // The close that ends a reopen releases the invitation the reopen held; a late close that
-      // left the item reopened does not. Looked up in a statement of its own, now that the item's
-      // row lock is held: a reopen that committed while this event waited for it is seen.
-      if (trigger && work.existed && work.status !== "reopened") {
-        invitation = await releaseHeld({ ctx: tx }, work.workItemId);
-      }
-      if (trigger && !invitation) {
-        // The item as it now is: its board, and every team that touched it, in this event or
-        // before (a close often names only the last owner).
-        const choice = chooseSurvey(work.candidates, {
-          board: work.board,
-          teamKeys: [
-            ...new Set([...work.earlierTeams, ...event.touches.map((touch) => touch.team)]),
-          ],
-        });
-        invitation =
-          "skip" in choice
-            ? choice.skip
-            : await scheduleInvitation(
-                { ctx: tx },
-                {
-                  survey: choice.survey,
-                  contact: work.contact,
-                  client: work.client,
-                  target: { workItemId: work.workItemId },
-                  secret,
-                },
-              );
-      }
+    // A survey not yet sent waits while the ticket is open again.
+    if (event.type === "ticket.reopened" && work.status === "reopened") {
+      await holdForReopen({ ctx: tx }, work.workItemId);
+    }
 
-      // A survey not yet sent waits while the ticket is open again.
-      if (event.type === "ticket.reopened" && work.status === "reopened") {
-        await holdForReopen({ ctx: tx }, work.workItemId);
-      }
-
-      const outcome: StoredOutcome = { touchesRecorded: work.touchesRecorded, invitation };
-      const set = stmt`work_item_id = ${work.workItemId}::uuid,
+    const outcome: StoredOutcome = { touchesRecorded: work.touchesRecorded, invitation };
+    const set = stmt`work_item_id = ${work.workItemId}::uuid,
         outcome = ${JSON.stringify(outcome)}::jsonb`;
-      const recorded =
-        event.contact && work.contact
-          ? queryStatement(
-              db,
-              "intake_outcome_contact",
-              // The stored event keeps the contact only while they are not erased. Their row is
-              // share-locked here: an erasure under way ends first and is seen, or starts after
-              // this commit and scrubs this event with the others.
-              stmt`with k as (
+    const recorded =
+      event.contact && work.contact
+        ? queryStatement(
+            db,
+            "intake_outcome_contact",
+            // The stored event keeps the contact only while they are not erased. Their row is
+            // share-locked here: an erasure under way ends first and is seen, or starts after
+            // this commit and scrubs this event with the others.
+            stmt`with k as (
                 select external_id, erased_at from contacts
                 where id = ${work.contact.id}::uuid for key share)
               update events set ${set}, payload = case
@@ -130,21 +135,33 @@ export async function ingestEvent({
                   else jsonb_set(payload, '{contact}',
                     jsonb_build_object('externalId', (select external_id from k))) end
               where id = ${stored.id}::uuid`,
-            )
-          : queryStatement(
-              db,
-              "intake_outcome",
-              stmt`update events set ${set} where id = ${stored.id}::uuid`,
-            );
-      return [
-        { eventId: stored.id, duplicate: false, workItemId: work.workItemId, ...outcome },
-        beforeCommit(recorded.then(() => undefined)),
-      ];
+          )
+        : queryStatement(
+            db,
+            "intake_outcome",
+            stmt`update events set ${set} where id = ${stored.id}::uuid`,
+          );
+    return [
+      { eventId: stored.id, duplicate: false, workItemId: work.workItemId, ...outcome },
+      beforeCommit(recorded.then(() => undefined)),
+    ];
+  });
+  const settled = await transaction.then(
+    (done) => done,
+    (error: unknown) => {
+      if (error instanceof RepeatedEvent) return null;
+      throw error;
     },
   );
+  // The first delivery of this id has committed: its outcome answers the repeat.
+  if (!settled) return answerDuplicate(ctx, source, event.id);
+  const [result, lastWrite] = settled;
   await settleWrite(lastWrite);
   return result;
 }
+
+/** Rolls back an event whose producer's id was recorded before. */
+class RepeatedEvent extends Error {}
 
 async function answerDuplicate(
   ctx: Pick<ServiceContext, "db">,
