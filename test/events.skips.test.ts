@@ -29,7 +29,17 @@ function putSurvey(surveyKey: string, json: Record<string, unknown>) {
 async function decisionFor(event: CanonicalEventInput) {
   const response = await t.request("/v1/events", { key, json: event });
   expect(response.status).toBe(202);
-  return (await response.json()).invitation;
+  const body = await response.json();
+  // The event's row keeps what it answered, word for word: a repeat of it answers the same.
+  const [stored] = await t.ctx.db
+    .select({ outcome: events.outcome })
+    .from(events)
+    .where(eq(events.externalId, event.id));
+  expect(stored!.outcome).toEqual({
+    touchesRecorded: body.touchesRecorded,
+    invitation: body.invitation,
+  });
+  return body.invitation;
 }
 
 const ticketCsat = {

@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { beforeCommit, type PendingWrite, queryStatement, settleWrite } from "../db/client.ts";
 import { events } from "../db/schema/index.ts";
-import { stmt } from "../db/statement.ts";
+import { type Fragment, nothing, stmt } from "../db/statement.ts";
 import { appSecret } from "../security/app-secret.ts";
 import {
   chooseSurvey,
@@ -27,6 +27,11 @@ export interface IngestResult {
   /** The invitation decision; null when the event type triggers no survey. */
   invitation: InvitationDecision | null;
 }
+
+/** An event's result inside its transaction: the invitation decision may still be on its way. */
+type Recorded = Omit<IngestResult, "invitation"> & {
+  invitation: InvitationDecision | Promise<InvitationDecision> | null;
+};
 
 /** What `events.outcome` keeps, so a repeated delivery can answer what the first one did. */
 interface StoredOutcome {
@@ -56,9 +61,7 @@ export async function ingestEvent({
   const { source, event } = input;
   const secret = await appSecret(ctx);
   const trigger = surveyTriggers[event.type as keyof typeof surveyTriggers] ?? null;
-  // The outcome's update is the transaction's last statement: it goes out together with COMMIT
-  // (`beforeCommit`), one round trip instead of two, and its outcome is read once it is over.
-  const transaction = ctx.db.transaction(async (db): Promise<[IngestResult, PendingWrite?]> => {
+  const transaction = ctx.db.transaction(async (db): Promise<[Recorded, PendingWrite?]> => {
     const tx = { ...ctx, db };
     const now = ctx.clock.now().toISOString();
     // The event's row and the work it records go out together, one round trip: a repeated
@@ -82,7 +85,33 @@ export async function ingestEvent({
     if (worked.status === "rejected") throw worked.reason;
     const work = worked.value;
 
-    let invitation: InvitationDecision | null = null;
+    // What the event recorded goes in its row's outcome, written by the transaction's last
+    // statement, which goes out together with COMMIT (`beforeCommit`) and is read once the
+    // transaction is over. The share lock on the contact's row keeps the stored event's contact
+    // only while they are not erased: an erasure under way ends first and is seen, or starts
+    // after this commit and scrubs this event with the others.
+    const contactId = event.contact && work.contact ? work.contact.id : null;
+    const recordOutcome = (invitation: Fragment) => stmt`${
+      contactId
+        ? stmt`k as (
+            select external_id, erased_at from contacts where id = ${contactId}::uuid for key share),`
+        : nothing
+    }
+      recorded as (
+        update events set work_item_id = ${work.workItemId}::uuid,
+          outcome = json_build_object('touchesRecorded', ${work.touchesRecorded}::int,
+            'invitation', ${invitation})::jsonb
+          ${
+            contactId
+              ? stmt`, payload = case
+                  when (select erased_at from k) is null then payload
+                  else jsonb_set(payload, '{contact}',
+                    jsonb_build_object('externalId', (select external_id from k))) end`
+              : nothing
+          }
+        where id = ${stored.id}::uuid)`;
+
+    let invitation: InvitationDecision | Promise<InvitationDecision> | null = null;
     // The close that ends a reopen releases the invitation the reopen held; a late close that
     // left the item reopened does not. Looked up in a statement of its own, now that the item's
     // row lock is held: a reopen that committed while this event waited for it is seen.
@@ -96,10 +125,11 @@ export async function ingestEvent({
         board: work.board,
         teamKeys: [...new Set([...work.earlierTeams, ...event.touches.map((touch) => touch.team)])],
       });
+      // Scheduling is the last statement, and records the outcome itself.
       invitation =
         "skip" in choice
           ? choice.skip
-          : await scheduleInvitation(
+          : scheduleInvitation(
               { ctx: tx },
               {
                 survey: choice.survey,
@@ -107,6 +137,7 @@ export async function ingestEvent({
                 client: work.client,
                 target: { workItemId: work.workItemId },
                 secret,
+                record: recordOutcome,
               },
             );
     }
@@ -116,34 +147,23 @@ export async function ingestEvent({
       await holdForReopen({ ctx: tx }, work.workItemId);
     }
 
-    const outcome: StoredOutcome = { touchesRecorded: work.touchesRecorded, invitation };
-    const set = stmt`work_item_id = ${work.workItemId}::uuid,
-        outcome = ${JSON.stringify(outcome)}::jsonb`;
-    const recorded =
-      event.contact && work.contact
-        ? queryStatement(
-            db,
-            "intake_outcome_contact",
-            // The stored event keeps the contact only while they are not erased. Their row is
-            // share-locked here: an erasure under way ends first and is seen, or starts after
-            // this commit and scrubs this event with the others.
-            stmt`with k as (
-                select external_id, erased_at from contacts
-                where id = ${work.contact.id}::uuid for key share)
-              update events set ${set}, payload = case
-                  when (select erased_at from k) is null then payload
-                  else jsonb_set(payload, '{contact}',
-                    jsonb_build_object('externalId', (select external_id from k))) end
-              where id = ${stored.id}::uuid`,
-          )
+    const last: Promise<unknown> =
+      invitation instanceof Promise
+        ? invitation
         : queryStatement(
             db,
             "intake_outcome",
-            stmt`update events set ${set} where id = ${stored.id}::uuid`,
+            stmt`with ${recordOutcome(stmt`${JSON.stringify(invitation)}::json`)} select 1`,
           );
     return [
-      { eventId: stored.id, duplicate: false, workItemId: work.workItemId, ...outcome },
-      beforeCommit(recorded.then(() => undefined)),
+      {
+        eventId: stored.id,
+        duplicate: false,
+        workItemId: work.workItemId,
+        touchesRecorded: work.touchesRecorded,
+        invitation,
+      },
+      beforeCommit(last.then(() => undefined)),
     ];
   });
   const settled = await transaction.then(
@@ -157,7 +177,7 @@ export async function ingestEvent({
   if (!settled) return answerDuplicate(ctx, source, event.id);
   const [result, lastWrite] = settled;
   await settleWrite(lastWrite);
-  return result;
+  return { ...result, invitation: await result.invitation };
 }
 
 /** Rolls back an event whose producer's id was recorded before. */

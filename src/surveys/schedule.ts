@@ -1,7 +1,7 @@
 import type { ServiceContext } from "../context.ts";
-import { queryStatement } from "../db/client.ts";
+import { parsedJson, queryStatement } from "../db/client.ts";
 import type { surveys } from "../db/schema/index.ts";
-import { type Fragment, stmt } from "../db/statement.ts";
+import { type Fragment, nothing, stmt } from "../db/statement.ts";
 import { issueToken } from "./tokens.ts";
 
 export type SkipReason =
@@ -117,21 +117,31 @@ export async function scheduleInvitation(
     target: { workItemId: string } | { campaignId: string };
     /** The instance secret, from `appSecret` outside the transaction. */
     secret: string;
+    /**
+     * CTEs that record the decision, given it as a `json` expression: they run in the scheduling
+     * statement itself (or, for a decision made before any, in a statement of their own), so the
+     * caller's record of it costs no round trip.
+     */
+    record?: (decision: Fragment) => Fragment;
   },
 ): Promise<InvitationDecision> {
   const { survey, contact, client } = input;
-  const skip = (reason: SkipReason): InvitationDecision => ({
-    status: "skipped",
-    reason,
-    surveyKey: survey.key,
-  });
-  if (!survey.active) return skip("survey_inactive");
-  if (!contact) return skip("no_contact");
-  if (contact.erasedAt) return skip("contact_erased");
-  if (client.excludeFromSurveys) return skip("client_excluded");
-  if (contact.optedOutAt) return skip("opted_out");
-  if (contact.bouncedAt || contact.complainedAt) return skip("bounced");
-  if (!contact.email) return skip("no_email");
+  const reason = recipientSkip(survey, contact, client);
+  if (reason || !contact) {
+    const decision: InvitationDecision = {
+      status: "skipped",
+      reason: reason ?? "no_contact",
+      surveyKey: survey.key,
+    };
+    if (input.record) {
+      await queryStatement(
+        ctx.db,
+        "schedule_record",
+        stmt`with ${input.record(stmt`${JSON.stringify(decision)}::json`)} select 1`,
+      );
+    }
+    return decision;
+  }
 
   const workItemId = "workItemId" in input.target ? input.target.workItemId : null;
   const campaignId = "campaignId" in input.target ? input.target.campaignId : null;
@@ -169,8 +179,19 @@ export async function scheduleInvitation(
       returning id),
     history as (
       insert into invitation_events (invitation_id, type, at, detail)
-      select id, 'scheduled', ${at}::timestamptz, ${detail}::jsonb from created)
-    select already, throttled, (select id from created) as id from checked`;
+      select id, 'scheduled', ${at}::timestamptz, ${detail}::jsonb from created),
+    decision as (
+      select case
+        when already or throttled or (select id from created) is null
+          then json_build_object('status', 'skipped',
+            'reason', case when already or not throttled then 'already_surveyed' else 'throttled' end,
+            'surveyKey', ${survey.key}::text)
+        else json_build_object('status', 'scheduled', 'id', (select id from created),
+          'surveyKey', ${survey.key}::text, 'sendAt', ${sendAt.toISOString()}::text)
+        end as value
+      from checked)
+    ${input.record ? stmt`, ${input.record(stmt`(select value from decision)`)}` : nothing}
+    select value as decision from decision`;
   // The lock and the statement go out together; the statement's snapshot is taken once the lock
   // is held, so a concurrent scheduling for this contact has committed or not begun.
   const locked =
@@ -181,22 +202,30 @@ export async function scheduleInvitation(
           stmt`select pg_advisory_xact_lock(hashtext(${contact.id}::text))::text`,
         )
       : undefined;
-  const decided = queryStatement<{ already: boolean; throttled: boolean; id: string | null }>(
+  const decided = queryStatement<{ decision: InvitationDecision | string }>(
     ctx.db,
     "schedule_decide",
     decide,
   );
-  const [, rows] = await Promise.all([locked, decided]);
-  const [row] = rows;
-  if (row?.already) return skip("already_surveyed");
-  if (row?.throttled) return skip("throttled");
-  if (!row?.id) return skip("already_surveyed");
-  return {
-    status: "scheduled",
-    id: row.id,
-    surveyKey: survey.key,
-    sendAt: sendAt.toISOString(),
-  };
+  const [, [row]] = await Promise.all([locked, decided]);
+  if (!row) throw new Error("the scheduling statement answered no row");
+  return parsedJson(row.decision);
+}
+
+/** Why a recipient cannot be surveyed, known before any statement; null when they can. */
+function recipientSkip(
+  survey: Pick<SchedulingSurvey, "active">,
+  contact: Recipient["contact"],
+  client: Recipient["client"],
+): SkipReason | null {
+  if (!survey.active) return "survey_inactive";
+  if (!contact) return "no_contact";
+  if (contact.erasedAt) return "contact_erased";
+  if (client.excludeFromSurveys) return "client_excluded";
+  if (contact.optedOutAt) return "opted_out";
+  if (contact.bouncedAt || contact.complainedAt) return "bounced";
+  if (!contact.email) return "no_email";
+  return null;
 }
 
 /**
