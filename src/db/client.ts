@@ -20,7 +20,15 @@ export interface Database {
 }
 
 export type DatabaseTarget =
-  | { driver: "pglite"; dataDir?: string }
+  | {
+      driver: "pglite";
+      dataDir?: string;
+      /**
+       * For an in-memory database: a dump of a data directory (PGlite's `dumpDataDir`) to start
+       * from instead of an empty cluster, which skips creating one. Migrations still run.
+       */
+      template?: Blob;
+    }
   | { driver: "postgres"; url: string; poolSize?: number };
 
 const migrationsFolder = fileURLToPath(new URL("../../drizzle", import.meta.url));
@@ -34,10 +42,13 @@ const MIGRATION_LOCK = 72_616_112;
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   return target.driver === "postgres"
     ? openPostgres(target.url, target.poolSize ?? defaultPoolSize())
-    : openPglite(target.dataDir);
+    : openPglite(target.dataDir, target.template);
 }
 
-async function openPglite(dataDir: string | undefined): Promise<Database> {
+async function openPglite(
+  dataDir: string | undefined,
+  template: Blob | undefined,
+): Promise<Database> {
   const lock = dataDir ? await acquireDataDirLock(dataDir) : undefined;
   try {
     // Loaded only when used: a server on PostgreSQL never pays for the embedded engine.
@@ -46,7 +57,9 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
       import("drizzle-orm/pglite"),
       import("drizzle-orm/pglite/migrator"),
     ]);
-    const client = await PGlite.create(dataDir ? { dataDir } : {});
+    const client = await PGlite.create(
+      dataDir ? { dataDir } : template ? { loadDataDir: template } : {},
+    );
     const db = drizzlePglite({ client, ...drizzleOptions });
     await migratePglite(db, { migrationsFolder });
     return {

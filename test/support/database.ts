@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import postgres from "postgres";
 import { type Database, openDatabase } from "../../src/db/client.ts";
 
@@ -33,13 +34,26 @@ export async function createServerDatabase(
   };
 }
 
+let template: Promise<Blob | undefined> | undefined;
+
+/** The migrated embedded database the global setup dumped, read once per test worker. */
+function pgliteTemplate(): Promise<Blob | undefined> {
+  template ??= (async () => {
+    // Loaded here: the benches and fault scenarios share this module outside Vitest.
+    const { inject } = await import("vitest");
+    const file = inject("pgliteTemplate");
+    return file ? new Blob([await readFile(file)]) : undefined;
+  })();
+  return template;
+}
+
 /**
  * A fresh, migrated database for one test file: an in-memory PGlite, or a new database on
  * the PostgreSQL server named by TEST_DATABASE_URL (dropped again by `close`).
  */
 export async function createTestDatabase(): Promise<Database & { url?: string }> {
   const serverUrl = process.env.TEST_DATABASE_URL;
-  if (!serverUrl) return openDatabase({ driver: "pglite" });
+  if (!serverUrl) return openDatabase({ driver: "pglite", template: await pgliteTemplate() });
   const server = await createServerDatabase(serverUrl, "rapport_test");
   const database = await openDatabase({ driver: "postgres", url: server.url, poolSize: 5 });
   return {
