@@ -81,7 +81,14 @@ export class FakeResend {
   constructor(private readonly options: FakeResendOptions = {}) {}
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server = createServer((req, res) => {
+      // A client that goes away mid-request (a killed worker, a timed-out send, `stop`) leaves
+      // nothing to answer: the request was never received, as for the real service.
+      this.handle(req, res).catch((error: unknown) => {
+        res.destroy();
+        if ((error as { code?: string }).code !== "ECONNRESET") throw error;
+      });
+    });
     this.server.on("connection", (socket) => {
       this.sockets.add(socket);
       socket.on("close", () => this.sockets.delete(socket));
