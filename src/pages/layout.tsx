@@ -4,13 +4,18 @@ import { ACCENT_COLOR_PATTERN, type Branding, readableOn } from "../emails/brand
 
 const DEFAULT_ACCENT = "#2563eb";
 
+/** The branding's accent colour when it is a valid one, else the default. */
+function accentColor(accent: string): string {
+  return ACCENT_COLOR_PATTERN.test(accent) ? accent : DEFAULT_ACCENT;
+}
+
 /**
  * Mobile-first styles; the one accent colour comes from the branding, validated (nothing else can
  * reach the stylesheet's text).
  * Text on the accent is white or near-black, as in the emails, so a light brand colour stays readable.
  */
 function stylesheetText(accent: string): string {
-  const color = ACCENT_COLOR_PATTERN.test(accent) ? accent : DEFAULT_ACCENT;
+  const color = accentColor(accent);
   return `:root{--accent:${color};--on-accent:${readableOn(color)};color-scheme:light dark}
 *{box-sizing:border-box}
 body{margin:0;background:#f4f4f5;color:#1f2937;font:16px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
@@ -49,7 +54,7 @@ export const PAGE_STYLESHEET_VERSION = createHash("sha256")
  * instance can serve it without state, and each variant can be cached for good.
  */
 export function pageStylesheetPath(accent: string): string {
-  const color = ACCENT_COLOR_PATTERN.test(accent) ? accent : DEFAULT_ACCENT;
+  const color = accentColor(accent);
   return `/assets/pages/${color.slice(1).toLowerCase()}.${PAGE_STYLESHEET_VERSION}.css`;
 }
 

@@ -86,10 +86,9 @@ export async function sendShapedPage(
     if (byKey.size >= SHAPES_PER_OWNER) byKey.clear();
     byKey.set(shape.key, known);
   }
-  const values = shape.values;
   let body = known.parts[0]!;
   for (let i = 0; i < known.slots.length; i++) {
-    body += values[known.slots[i]!]! + known.parts[i + 1]!;
+    body += shape.values[known.slots[i]!]! + known.parts[i + 1]!;
   }
   return completeResponse(c, body, status, PAGE_HEADERS);
 }
