@@ -219,8 +219,10 @@ export async function benchMetrics(options: {
     };
   } finally {
     await database.close();
-    if (options.keepDatabase) console.error(`kept ${fresh.url}`);
-    else await fresh.drop();
+    if (options.keepDatabase) {
+      console.error(`kept ${fresh.url}`);
+      await fresh.keep();
+    } else await fresh.drop();
   }
 }
 

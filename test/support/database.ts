@@ -7,6 +7,8 @@ export interface ServerDatabase {
   url: string;
   /** Drops the database, ending whatever connections are still on it. */
   drop(): Promise<void>;
+  /** Leaves the database in place and lets go of the server. */
+  keep(): Promise<void>;
 }
 
 /**
@@ -31,6 +33,7 @@ export async function createServerDatabase(
         await admin.end({ timeout: 5 });
       }
     },
+    keep: () => admin.end({ timeout: 5 }),
   };
 }
 
