@@ -51,7 +51,7 @@ const shapes = new WeakMap<object, Map<string, PageShape>>();
 
 /**
  * Sends a page that, for one `owner` (the branding in force) and `key`, differs only in a few
- * values, such as a link token and a form token: it is rendered once with markers, and each
+ * values, such as a form token: it is rendered once with markers, and each
  * request fills its values in. The values must be text the template would
  * not escape (base64url), and `key` must name everything else the page depends on.
  */

@@ -6,7 +6,6 @@ import type { PageMessages } from "./messages.ts";
 export interface ThankYouProps {
   branding: Branding;
   messages: PageMessages;
-  token: string;
   scale: Scale;
   scores: number[];
   score: number;
@@ -25,7 +24,12 @@ export interface ThankYouProps {
   unconfirmed: boolean;
 }
 
-/** The page a score link opens: the answer, other answers to switch to, and a comment box. */
+/**
+ * The page a score link opens: the answer, other answers to switch to, and a comment box. It is
+ * served at `/r/{token}/{score}` (or `/r/{token}/comment` once a comment is posted), so its links
+ * are relative: `2` is `/r/{token}/2` and the form posts to `/r/{token}/comment`. The page carries
+ * no copy of the token, and pages of one shape differ only in their form token.
+ */
 export function ThankYouPage(props: ThankYouProps) {
   const m = props.messages;
   const label = (score: number) => m.scoreLabel(props.scale, score);
@@ -49,7 +53,7 @@ export function ThankYouPage(props: ThankYouProps) {
             {props.scores.map((score) => (
               <li key={score}>
                 <a
-                  href={`/r/${props.token}/${score}`}
+                  href={String(score)}
                   rel="nofollow"
                   aria-current={score === props.score ? "true" : undefined}
                   aria-label={label(score)}
@@ -74,7 +78,7 @@ export function ThankYouPage(props: ThankYouProps) {
         </section>
       ) : null}
       {props.closed ? null : (
-        <form method="post" action={`/r/${props.token}/comment`}>
+        <form method="post" action="comment">
           {props.unconfirmed ? (
             <p class="notice" role="status">
               {m.confirmNote}

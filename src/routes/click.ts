@@ -52,11 +52,10 @@ async function thankYou(
   const followUpQuestion = isUnhappy(survey.scale, view.score)
     ? localized(survey.followUpQuestions, messages.lang)
     : undefined;
-  const page = (pageToken: string, pageFormToken: string) =>
+  const page = (pageFormToken: string) =>
     ThankYouPage({
       branding,
       messages,
-      token: pageToken,
       scale: survey.scale,
       scores: scoresOf(survey.scale),
       score: view.score,
@@ -71,7 +70,7 @@ async function thankYou(
     });
   const commentFormToken = formToken(secret, "comment", token);
   // A page with a comment is the rare one: it is rendered whole, the rest by shape.
-  if (view.comment) return sendPage(c, 200, () => page(token, commentFormToken));
+  if (view.comment) return sendPage(c, 200, () => page(commentFormToken));
   return sendShapedPage(c, 200, {
     owner: branding,
     key: [
@@ -84,8 +83,8 @@ async function thankYou(
       view.confirmed,
       followUpQuestion ?? "",
     ].join("\n"),
-    values: [token, commentFormToken],
-    build: ([pageToken, pageFormToken]) => page(pageToken!, pageFormToken!),
+    values: [commentFormToken],
+    build: ([pageFormToken]) => page(pageFormToken!),
   });
 }
 
