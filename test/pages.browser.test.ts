@@ -125,6 +125,16 @@ describe.skipIf(skipWithoutChromium)("the survey in a real browser", () => {
       score: 1,
       comment: "The fix took <two> visits & a call.",
     });
+
+    // The page a comment returns is at /r/{token}/comment: its relative links still lead to
+    // this invitation's scores.
+    await Promise.all([page.waitForURL(`${baseUrl}/r/${token}/3`), page.click('a[href="3"]')]);
+    expect(await page.locator(".answer").getAttribute("data-score")).toBe("3");
+    const [rescored] = await t.ctx.db
+      .select()
+      .from(responses)
+      .where(eq(responses.invitationId, invitation.id));
+    expect(rescored).toMatchObject({ state: "recorded", score: 3 });
     await context.close();
   });
 });
