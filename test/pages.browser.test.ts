@@ -92,15 +92,21 @@ describe.skipIf(skipWithoutChromium)("the survey in a real browser", () => {
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     expect(width).toBeLessThanOrEqual(320);
 
+    const storedResponse = async () =>
+      (await t.ctx.db.select().from(responses).where(eq(responses.invitationId, invitation.id)))[0];
+    // Follows the page's (relative) link to another score; the page shows it.
+    const chooseOnPage = async (score: number) => {
+      await Promise.all([
+        page.waitForURL(`${baseUrl}/r/${token}/${score}`),
+        page.click(`a[href="${score}"]`),
+      ]);
+      expect(await page.locator(".answer").getAttribute("data-score")).toBe(String(score));
+    };
+
     // Changing the answer from the page within seconds is a person, not a scanner burst.
-    await Promise.all([page.waitForURL(`${baseUrl}/r/${token}/2`), page.click('a[href="2"]')]);
-    expect(await page.locator(".answer").getAttribute("data-score")).toBe("2");
-    const [changed] = await t.ctx.db
-      .select()
-      .from(responses)
-      .where(eq(responses.invitationId, invitation.id));
-    expect(changed).toMatchObject({ state: "recorded", score: 2 });
-    await Promise.all([page.waitForURL(`${baseUrl}/r/${token}/1`), page.click('a[href="1"]')]);
+    await chooseOnPage(2);
+    expect(await storedResponse()).toMatchObject({ state: "recorded", score: 2 });
+    await chooseOnPage(1);
 
     await page.fill("#comment", "The fix took <two> visits & a call.");
     await Promise.all([
@@ -116,11 +122,7 @@ describe.skipIf(skipWithoutChromium)("the survey in a real browser", () => {
     await page.screenshot({ path: "test-results/pages-comment-saved-320.png", fullPage: true });
     expect(violations).toEqual([]);
 
-    const [stored] = await t.ctx.db
-      .select()
-      .from(responses)
-      .where(eq(responses.invitationId, invitation.id));
-    expect(stored).toMatchObject({
+    expect(await storedResponse()).toMatchObject({
       state: "recorded",
       score: 1,
       comment: "The fix took <two> visits & a call.",
@@ -128,13 +130,8 @@ describe.skipIf(skipWithoutChromium)("the survey in a real browser", () => {
 
     // The page a comment returns is at /r/{token}/comment: its relative links still lead to
     // this invitation's scores.
-    await Promise.all([page.waitForURL(`${baseUrl}/r/${token}/3`), page.click('a[href="3"]')]);
-    expect(await page.locator(".answer").getAttribute("data-score")).toBe("3");
-    const [rescored] = await t.ctx.db
-      .select()
-      .from(responses)
-      .where(eq(responses.invitationId, invitation.id));
-    expect(rescored).toMatchObject({ state: "recorded", score: 3 });
+    await chooseOnPage(3);
+    expect(await storedResponse()).toMatchObject({ state: "recorded", score: 3 });
     await context.close();
   });
 });
