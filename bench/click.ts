@@ -119,8 +119,8 @@ export async function benchClick(options: {
     }
     await server.stop();
     await bare.stop();
-    const rapport = combined(rounds.rapport);
-    const baseline = combined(rounds.baseline);
+    const rapport = combined(server.baseUrl, options.connections, rounds.rapport);
+    const baseline = combined(bare.baseUrl, options.connections, rounds.baseline);
     return {
       rapport,
       baseline,
@@ -187,7 +187,10 @@ async function seed(
 function clicks(
   baseUrl: string,
   tokens: string[],
-  load: { connections: number } & ({ amount: number } | { duration: number }),
+  load: { connections: number; skipAggregateResult?: boolean } & (
+    | { amount: number }
+    | { duration: number }
+  ),
 ) {
   let n = 0;
   return autocannon({
@@ -212,12 +215,23 @@ async function prime(baseUrl: string, tokens: string[], connections: number) {
   if (result.non2xx > 0 || result.errors > 0) throw new Error("click bench: priming clicks failed");
 }
 
+/**
+ * One round's raw result (`skipAggregateResult`): its latency histogram stays encoded until the
+ * side's rounds are merged.
+ */
 interface Round {
-  requests: number;
-  seconds: number;
-  p99Ms: number;
+  totalCompletedRequests: number;
+  duration: number;
   non2xx: number;
 }
+
+/** autocannon's merge of raw results, which its type declarations leave out. */
+const { aggregateResult } = autocannon as unknown as {
+  aggregateResult(
+    results: Round[],
+    options: { url: string; connections: number },
+  ): autocannon.Result;
+};
 
 async function drive(
   baseUrl: string,
@@ -225,22 +239,25 @@ async function drive(
   connections: number,
   seconds: number,
 ): Promise<Round> {
-  const result = await clicks(baseUrl, tokens, { connections, duration: seconds });
-  return {
-    requests: result.requests.total,
-    seconds: result.duration,
-    p99Ms: result.latency.p99,
-    non2xx: result.non2xx,
-  };
+  const result = await clicks(baseUrl, tokens, {
+    connections,
+    duration: seconds,
+    skipAggregateResult: true,
+  });
+  return result as unknown as Round;
 }
 
-/** A side's rounds as one figure: all its requests over all its time, and its worst p99. */
-function combined(rounds: Round[]): ClickBenchFigures {
-  const requests = rounds.reduce((sum, round) => sum + round.requests, 0);
-  const seconds = rounds.reduce((sum, round) => sum + round.seconds, 0);
+/**
+ * A side's rounds as one figure: all its requests over all its time, and the p99 of all its
+ * requests (autocannon merges the rounds' latency histograms).
+ */
+function combined(baseUrl: string, connections: number, rounds: Round[]): ClickBenchFigures {
+  const requests = rounds.reduce((sum, round) => sum + round.totalCompletedRequests, 0);
+  const seconds = rounds.reduce((sum, round) => sum + round.duration, 0);
+  const merged = aggregateResult(rounds, { url: baseUrl, connections });
   return {
     requestsPerSecond: Math.round(requests / seconds),
-    p99Ms: Math.max(...rounds.map((round) => round.p99Ms)),
-    non2xx: rounds.reduce((sum, round) => sum + round.non2xx, 0),
+    p99Ms: merged.latency.p99,
+    non2xx: merged.non2xx,
   };
 }
