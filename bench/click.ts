@@ -6,6 +6,7 @@ import { clients, contacts, invitations, surveys } from "../src/db/schema/index.
 import { hashToken, newTokenNonce, tokenFor } from "../src/surveys/tokens.ts";
 import {
   type ChildServer,
+  cpuMsOf,
   freshDatabase,
   memoryOf,
   ROOT,
@@ -17,6 +18,8 @@ export interface ClickBenchFigures {
   requestsPerSecond: number;
   p99Ms: number;
   non2xx: number;
+  /** The server process's CPU time per request, user and system, in milliseconds. */
+  cpuMsPerRequest: number;
 }
 
 export interface ClickBench {
@@ -96,31 +99,39 @@ export async function benchClick(options: {
     // Resident memory is sampled while rapport's load runs (start-up's peak is not load).
     const roundSeconds = options.durationSeconds / ROUNDS;
     const rounds = { rapport: [] as Round[], baseline: [] as Round[] };
+    const cpuMs = { rapport: 0, baseline: 0 };
     let peakMb = memoryOf(server.child.pid!).rssMb;
     for (let round = 0; round < ROUNDS; round++) {
       const order =
         round % 2 === 0 ? (["rapport", "baseline"] as const) : (["baseline", "rapport"] as const);
       for (const side of order) {
-        if (side === "baseline") {
-          rounds.baseline.push(
-            await drive(bare.baseUrl, theirs, options.connections, roundSeconds),
+        const { child, baseUrl } = side === "rapport" ? server : bare;
+        const sampler =
+          side === "rapport"
+            ? setInterval(() => {
+                peakMb = Math.max(peakMb, memoryOf(child.pid!).rssMb);
+              }, 200)
+            : undefined;
+        const cpuBefore = cpuMsOf(child.pid!);
+        try {
+          rounds[side].push(
+            await drive(
+              baseUrl,
+              side === "rapport" ? ours : theirs,
+              options.connections,
+              roundSeconds,
+            ),
           );
-          continue;
+        } finally {
+          clearInterval(sampler);
         }
-        const sampler = setInterval(() => {
-          peakMb = Math.max(peakMb, memoryOf(server.child.pid!).rssMb);
-        }, 200);
-        rounds.rapport.push(
-          await drive(server.baseUrl, ours, options.connections, roundSeconds).finally(() =>
-            clearInterval(sampler),
-          ),
-        );
+        cpuMs[side] += cpuMsOf(child.pid!) - cpuBefore;
       }
     }
     await server.stop();
     await bare.stop();
-    const rapport = combined(server.baseUrl, options.connections, rounds.rapport);
-    const baseline = combined(bare.baseUrl, options.connections, rounds.baseline);
+    const rapport = combined(server.baseUrl, options.connections, rounds.rapport, cpuMs.rapport);
+    const baseline = combined(bare.baseUrl, options.connections, rounds.baseline, cpuMs.baseline);
     return {
       rapport,
       baseline,
@@ -248,10 +259,16 @@ async function drive(
 }
 
 /**
- * A side's rounds as one figure: all its requests over all its time, and the p99 of all its
- * requests (autocannon merges the rounds' latency histograms).
+ * A side's rounds as one figure: all its requests over all its time, the p99 of all its
+ * requests (autocannon merges the rounds' latency histograms), and its server's CPU time over
+ * its requests.
  */
-function combined(baseUrl: string, connections: number, rounds: Round[]): ClickBenchFigures {
+function combined(
+  baseUrl: string,
+  connections: number,
+  rounds: Round[],
+  cpuMs: number,
+): ClickBenchFigures {
   const requests = rounds.reduce((sum, round) => sum + round.totalCompletedRequests, 0);
   const seconds = rounds.reduce((sum, round) => sum + round.duration, 0);
   const merged = aggregateResult(rounds, { url: baseUrl, connections });
@@ -259,5 +276,6 @@ function combined(baseUrl: string, connections: number, rounds: Round[]): ClickB
     requestsPerSecond: Math.round(requests / seconds),
     p99Ms: merged.latency.p99,
     non2xx: merged.non2xx,
+    cpuMsPerRequest: Math.round((cpuMs / Math.max(1, requests)) * 1000) / 1000,
   };
 }

@@ -1,6 +1,15 @@
 import { execFileSync } from "node:child_process";
 import { defaultPoolSize } from "../src/config.ts";
-import { freshDatabase, type LoadResult, load, ROOT, START_FLAGS, startChild } from "./support.ts";
+import {
+  type ChildServer,
+  cpuMsOf,
+  freshDatabase,
+  type LoadResult,
+  load,
+  ROOT,
+  START_FLAGS,
+  startChild,
+} from "./support.ts";
 
 const teams = ["help-desk", "projects", "centralized-services", "technical-alignment"];
 const CLIENTS = 200;
@@ -47,7 +56,16 @@ export function intakeEvent(n: number, runId: string) {
   };
 }
 
-async function drive(baseUrl: string, key: string | null, seconds: number, connections: number) {
+/** The measured load's figures, with the server process's CPU time per event in milliseconds. */
+export type IntakeFigures = LoadResult & { cpuMsPerRequest: number };
+
+async function drive(
+  server: ChildServer,
+  key: string | null,
+  seconds: number,
+  connections: number,
+): Promise<IntakeFigures> {
+  const { baseUrl, child } = server;
   const send = (runId: string, duration: number) => {
     let n = 0;
     return load({
@@ -72,12 +90,18 @@ async function drive(baseUrl: string, key: string | null, seconds: number, conne
   const runId = Math.random().toString(36).slice(2, 8);
   // One uncounted second first, for both servers alike: JIT, pool connections, first parties.
   await send(`${runId}w`, 1);
-  return send(runId, seconds);
+  const cpuBefore = cpuMsOf(child.pid!);
+  const result = await send(runId, seconds);
+  const cpuMs = cpuMsOf(child.pid!) - cpuBefore;
+  return {
+    ...result,
+    cpuMsPerRequest: Math.round((cpuMs / Math.max(1, result.total)) * 1000) / 1000,
+  };
 }
 
 export interface IntakeBench {
-  rapport: LoadResult;
-  baseline: LoadResult;
+  rapport: IntakeFigures;
+  baseline: IntakeFigures;
 }
 
 /** `POST /v1/events` on a rapport server process vs the bare baseline, each on a fresh database. */
@@ -111,14 +135,14 @@ export async function benchIntake(options: {
       PORT: "0",
       HOST: "127.0.0.1",
     });
-    const rapport = await drive(server.baseUrl, key, options.seconds, options.connections);
+    const rapport = await drive(server, key, options.seconds, options.connections);
     await server.stop();
 
     const bare = await startChild(["--import", "tsx", `${ROOT}/bench/baselines/intake-server.ts`], {
       DATABASE_URL: theirs.url,
       DATABASE_POOL_SIZE: poolSize,
     });
-    const baseline = await drive(bare.baseUrl, null, options.seconds, options.connections);
+    const baseline = await drive(bare, null, options.seconds, options.connections);
     await bare.stop();
     return { rapport, baseline };
   } finally {

@@ -45,8 +45,8 @@ if (wanted("click")) {
   const ratio = r.rapport.requestsPerSecond / r.baseline.requestsPerSecond;
   rows.push({
     bench: `click GET /r/{token}/{score}, ${connections} connections`,
-    rapport: `${fixed(r.rapport.requestsPerSecond)} req/s, p99 ${r.rapport.p99Ms} ms`,
-    baseline: `${fixed(r.baseline.requestsPerSecond)} req/s, p99 ${r.baseline.p99Ms} ms`,
+    rapport: `${fixed(r.rapport.requestsPerSecond)} req/s, p99 ${r.rapport.p99Ms} ms, CPU ${r.rapport.cpuMsPerRequest} ms/req`,
+    baseline: `${fixed(r.baseline.requestsPerSecond)} req/s, p99 ${r.baseline.p99Ms} ms, CPU ${r.baseline.cpuMsPerRequest} ms/req`,
     ratio: `${ratio.toFixed(2)}x`,
     target: ">= 0.6x, p99 < 50 ms",
     verdict: ratio >= 0.6 && r.rapport.p99Ms < 50 && r.rapport.non2xx === 0 ? "pass" : "FAIL",
@@ -70,8 +70,8 @@ if (wanted("intake")) {
   const ratio = r.rapport.requestsPerSecond / r.baseline.requestsPerSecond;
   rows.push({
     bench: "intake POST /v1/events, ticket.closed with 3 touches",
-    rapport: `${fixed(r.rapport.requestsPerSecond)} events/s, p99 ${r.rapport.p99} ms`,
-    baseline: `${fixed(r.baseline.requestsPerSecond)} events/s, p99 ${r.baseline.p99} ms`,
+    rapport: `${fixed(r.rapport.requestsPerSecond)} events/s, p99 ${r.rapport.p99} ms, CPU ${r.rapport.cpuMsPerRequest} ms/event`,
+    baseline: `${fixed(r.baseline.requestsPerSecond)} events/s, p99 ${r.baseline.p99} ms, CPU ${r.baseline.cpuMsPerRequest} ms/event`,
     ratio: `${ratio.toFixed(2)}x`,
     target: ">= 1,000 events/s",
     verdict: r.rapport.requestsPerSecond >= 1000 && r.rapport.non2xx === 0 ? "pass" : "FAIL",

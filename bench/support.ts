@@ -69,6 +69,16 @@ export function startChild(args: string[], env: Record<string, string>): Promise
   });
 }
 
+let clockTicks: number | undefined;
+
+/** CPU time (user and system) a process has used so far, in milliseconds (Linux). */
+export function cpuMsOf(pid: number): number {
+  clockTicks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  // The fields after the command name, which may hold spaces, start after its closing paren.
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+}
+
 /** Resident and peak resident memory of a process, in MB (Linux). */
 export function memoryOf(pid: number): { rssMb: number; peakMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
