@@ -74,8 +74,9 @@ let clockTicks: number | undefined;
 /** CPU time (user and system) a process has used so far, in milliseconds (Linux). */
 export function cpuMsOf(pid: number): number {
   clockTicks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  // The fields after the command name, which may hold spaces, start after its closing paren.
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  // The command name may hold spaces and parens: the fields after it start past its last paren.
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
 }
 
