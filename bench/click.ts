@@ -7,6 +7,7 @@ import { hashToken, newTokenNonce, tokenFor } from "../src/surveys/tokens.ts";
 import {
   type ChildServer,
   cpuMsOf,
+  cpuMsPerRequest,
   freshDatabase,
   memoryOf,
   ROOT,
@@ -276,6 +277,6 @@ function combined(
     requestsPerSecond: Math.round(requests / seconds),
     p99Ms: merged.latency.p99,
     non2xx: merged.non2xx,
-    cpuMsPerRequest: Math.round((cpuMs / Math.max(1, requests)) * 1000) / 1000,
+    cpuMsPerRequest: cpuMsPerRequest(cpuMs, requests),
   };
 }

@@ -3,6 +3,7 @@ import { defaultPoolSize } from "../src/config.ts";
 import {
   type ChildServer,
   cpuMsOf,
+  cpuMsPerRequest,
   freshDatabase,
   type LoadResult,
   load,
@@ -95,7 +96,7 @@ async function drive(
   const cpuMs = cpuMsOf(child.pid!) - cpuBefore;
   return {
     ...result,
-    cpuMsPerRequest: Math.round((cpuMs / Math.max(1, result.total)) * 1000) / 1000,
+    cpuMsPerRequest: cpuMsPerRequest(cpuMs, result.total),
   };
 }
 

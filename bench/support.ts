@@ -80,6 +80,11 @@ export function cpuMsOf(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
 }
 
+/** CPU milliseconds spent over a number of requests, per request, to the microsecond. */
+export function cpuMsPerRequest(cpuMs: number, requests: number): number {
+  return Math.round((cpuMs / Math.max(1, requests)) * 1000) / 1000;
+}
+
 /** Resident and peak resident memory of a process, in MB (Linux). */
 export function memoryOf(pid: number): { rssMb: number; peakMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");

@@ -51,9 +51,9 @@ const shapes = new WeakMap<object, Map<string, PageShape>>();
 
 /**
  * Sends a page that, for one `owner` (the branding in force) and `key`, differs only in a few
- * values, such as a form token: it is rendered once with markers, and each
- * request fills its values in. The values must be text the template would
- * not escape (base64url), and `key` must name everything else the page depends on.
+ * values, such as a form token: it is rendered once with markers, and each request fills its
+ * values in. The values must be text the template would not escape (base64url), and `key` must
+ * name everything else the page depends on.
  */
 export async function sendShapedPage(
   c: Context,
