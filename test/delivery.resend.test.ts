@@ -208,6 +208,21 @@ describe("sending survey emails through Resend", () => {
     expect((await stateOf(good[0]!.id)).row.status).toBe("sent");
   });
 
+  it.each([
+    ["a domain without a dot", "priya@localhost"],
+    ["a space in the domain", "priya@acme corp.example"],
+    ["two at signs", "priya@acme@client.example"],
+  ])("an address with %s is cancelled as invalid_email", async (_, email) => {
+    const bad = await dueTo({ email });
+    await sendEverything();
+    const { row, events } = await stateOf(bad.id);
+    expect(row.status).toBe("cancelled");
+    expect(events.find((event) => event.type === "cancelled")?.detail).toEqual({
+      reason: "invalid_email",
+    });
+    expect(fake.count(bad.id)).toBe(0);
+  });
+
   it("a worker that stopped after sending but before recording does not cause a second email", async () => {
     const rows = await due(4);
     // A worker claims and sends, then stops before it can record anything.

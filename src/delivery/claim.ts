@@ -178,7 +178,8 @@ function stateOf(
                (i.expires_at <= ${at(now)}) as expired,
                ${reminder ? sql`exists (select 1 from responses r where r.invitation_id = i.id and r.state = 'recorded')` : sql`false`} as answered,
                not s.active as survey_inactive, cl.exclude_from_surveys as client_excluded,
-               (c.email !~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$') as invalid_email
+               -- A bracketed dot: a backslash would not survive the template literal.
+               (c.email !~ '^[^@[:space:]]+@[^@[:space:]]+[.][^@[:space:]]+$') as invalid_email
         from invitations i join contacts c on c.id = i.contact_id
           join surveys s on s.id = i.survey_id join clients cl on cl.id = i.client_id
         where ${where}
