@@ -246,6 +246,24 @@ describe("time zones and definitions", () => {
     expect(api.to).toBe("2026-11-30T23:00:00.000Z");
   });
 
+  it("an escalation group without answers is a low sample only under a minimum above zero", async () => {
+    const empty = "from=2031-01-01&to=2031-02-01";
+    for (const [query, low] of [
+      [empty, true],
+      [`${empty}&minSample=0`, false],
+    ] as const) {
+      const response = await t.request(`/v1/metrics/escalation?${query}`, { key });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as {
+        groups: Array<{ csat: ApiEntry; nps: ApiEntry }>;
+      };
+      expect(body.groups).toHaveLength(3);
+      for (const group of body.groups) {
+        expect([group.csat.n, group.csat.lowSample, group.nps.lowSample]).toEqual([0, low, low]);
+      }
+    }
+  });
+
   it("the escalation view splits CSAT and open-to-close time by how many teams touched the work", async () => {
     const response = await t.request(`/v1/metrics/escalation?${range}`, { key });
     expect(response.status).toBe(200);

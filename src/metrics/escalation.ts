@@ -36,7 +36,7 @@ export async function escalationMetric(args: { ctx: ServiceContext; input: Metri
     npsMetric({ ctx, input }),
     resolutionTimes(ctx, input),
   ]);
-  const empty = { n: 0, value: null, interval: null, lowSample: true };
+  const empty = { n: 0, value: null, interval: null, lowSample: 0 < input.minSample };
   const groups: EscalationGroup[] = escalationGroups.map((escalation) => ({
     escalation,
     csat: csat.groups.find((g) => g.key.escalation === escalation) ?? {

@@ -58,7 +58,7 @@ export function csatFigure(cells: Cell[], minSample: number): Figure<CsatCounts>
     n: round(n),
     value: percent(positive, n),
     interval: wilsonPercent(positive, n),
-    lowSample: n < minSample,
+    lowSample: round(n) < minSample,
     counts: { positive: round(positive), scores },
   };
 }
@@ -90,7 +90,7 @@ export function npsFigure(cells: Cell[], minSample: number): Figure<NpsCounts> {
     n: round(n),
     value: n > 0 ? round(((promoters - detractors) / n) * 100) : null,
     interval: npsInterval(promoters, detractors, n),
-    lowSample: n < minSample,
+    lowSample: round(n) < minSample,
     counts: {
       promoters: round(promoters),
       passives: round(n - promoters - detractors),
@@ -117,7 +117,7 @@ export function responseRateFigure(cells: Cell[], minSample: number): Figure<Res
     n: round(n),
     value: percent(answered, n),
     interval: wilsonPercent(answered, n),
-    lowSample: n < minSample,
+    lowSample: round(n) < minSample,
     counts: { invitations: round(n), responses: round(answered) },
   };
 }
