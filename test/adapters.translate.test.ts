@@ -3,9 +3,12 @@ import { describe, expect, it } from "vitest";
 import { translateAutotask } from "../src/adapters/autotask.ts";
 import { translateConnectwise } from "../src/adapters/connectwise.ts";
 import { allowedKeyUrl } from "../src/adapters/connectwise-signature.ts";
-import { MappingError } from "../src/adapters/translation.ts";
+import { translateHalopsa } from "../src/adapters/halopsa.ts";
+import { MappingError, truncate } from "../src/adapters/translation.ts";
+import { unstorablePath } from "../src/http/validation.ts";
 import { CanonicalEvent } from "../src/intake/event.ts";
 import type { IntegrationConfig } from "../src/integrations/integrations.ts";
+import { haloTicketClosed } from "./support/halopsa-sample.ts";
 
 const read = (name: string) =>
   JSON.parse(readFileSync(new URL(`../../shared/fixtures/psa/${name}`, import.meta.url), "utf8"));
@@ -179,5 +182,62 @@ describe("the ConnectWise key URL allow-list", () => {
     ["http://cw.internal.example/key", false],
   ])("%s -> %s", (url, allowed) => {
     expect(allowedKeyUrl(url, ["http://cw.internal.example:8080"]) !== undefined).toBe(allowed);
+  });
+});
+
+describe("a summary cut to its limit", () => {
+  // 999 letters then an emoji: a cut at 1,000 UTF-16 units falls between the emoji's halves.
+  const long = `${"a".repeat(999)}\u{1F642} printer`;
+
+  it("never ends in half of a character", () => {
+    expect(truncate(long, 1000)).toBe("a".repeat(999));
+    expect(truncate(`${"a".repeat(998)}\u{1F642}`, 1000)).toBe(`${"a".repeat(998)}\u{1F642}`);
+    expect(truncate("short", 1000)).toBe("short");
+  });
+
+  it.each([
+    [
+      "ConnectWise",
+      async () => {
+        const payload = read("connectwise-ticket-closed.json");
+        const entity = JSON.parse(payload.Entity);
+        payload.Entity = JSON.stringify({ ...entity, summary: long });
+        return translateConnectwise(integration(), payload, undefined);
+      },
+    ],
+    [
+      "Autotask",
+      async () => {
+        const payload = read("autotask-ticket-completed.json");
+        payload.Fields.Title = long;
+        return translateAutotask(integration({ vendor: "autotask" }), payload, {
+          get: async (entity: string, id: string) =>
+            entity === "Companies"
+              ? { id, companyName: "Harbour Law LLP" }
+              : entity === "Contacts"
+                ? { id, emailAddress: "a@b.example" }
+                : undefined,
+        });
+      },
+    ],
+    [
+      "HaloPSA",
+      async () =>
+        translateHalopsa(
+          integration({ vendor: "halopsa", boardTeams: { "1st Line Support": "help-desk" } }),
+          JSON.parse(
+            haloTicketClosed(4343, {
+              edit: (body) => {
+                body.ticket.summary = long;
+              },
+            }),
+          ),
+        ),
+    ],
+  ])("from %s is storable text", async (_, translate) => {
+    const result = await translate();
+    if (result.kind !== "event") throw new Error("expected an event");
+    expect(result.event.workItem?.summary).toBe("a".repeat(999));
+    expect(unstorablePath(result.event)).toBeUndefined();
   });
 });

@@ -17,6 +17,7 @@ import {
   type Touch,
   type Translation,
   text,
+  truncate,
 } from "./translation.ts";
 
 /**
@@ -112,7 +113,8 @@ export async function translateAutotask(
   if (owner && ownerId) touch(owner, ownerId, "owner");
   // Whoever made the change, when it is a resource (a contact on the portal is not).
   if (person && personId) touch(person, personId, "resource");
-  const summary = text(field("Title").value) ?? text(field("TicketNumber").value) ?? "";
+  const ticketNumber = text(field("TicketNumber").value);
+  const summary = text(field("Title").value) ?? ticketNumber ?? "";
   const created = field("CreateDate");
   const firstResponse = field("FirstResponseDateTime");
 
@@ -126,9 +128,9 @@ export async function translateAutotask(
       workItem: {
         externalId: id,
         // Clients know an Autotask ticket by its number (T20261118.0042), not its id.
-        reference: text(field("TicketNumber").value)?.slice(0, 200) ?? null,
+        reference: ticketNumber === undefined ? null : truncate(ticketNumber, 200),
         kind: "ticket",
-        summary: summary.slice(0, 1000),
+        summary: truncate(summary, 1000),
         board: queue ?? null,
         openedAt: instant(created.value, created.path) ?? null,
         closedAt: closedAt ?? null,

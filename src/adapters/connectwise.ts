@@ -19,6 +19,7 @@ import {
   type Touch,
   type Translation,
   text,
+  truncate,
 } from "./translation.ts";
 
 /**
@@ -129,7 +130,7 @@ async function translateWorkItem(
         // ConnectWise shows a ticket's or project's id as its number: `#48213` is what clients see.
         reference: id,
         kind,
-        summary: (text(kind === "project" ? entity.name : entity.summary) ?? "").slice(0, 1000),
+        summary: truncate(text(kind === "project" ? entity.name : entity.summary) ?? "", 1000),
         board: text(board.name) ?? text(board.id) ?? null,
         openedAt:
           instant(info.dateEntered ?? entity.dateEntered, "Entity._info.dateEntered") ?? null,

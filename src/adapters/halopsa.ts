@@ -17,6 +17,7 @@ import {
   type Touch,
   type Translation,
   text,
+  truncate,
 } from "./translation.ts";
 
 const CLOSING_OUTCOME = /\b(clos|resolv)/i;
@@ -98,7 +99,7 @@ export function translateHalopsa(integration: IntegrationConfig, payload: unknow
         // HaloPSA shows the ticket id as its number; the payload carries no other.
         reference: id,
         kind: "ticket",
-        summary: (text(ticket.summary) ?? "").slice(0, 1000),
+        summary: truncate(text(ticket.summary) ?? "", 1000),
         board: text(ticket.team) ?? text(ticket.team_id) ?? null,
         openedAt: instant(ticket.dateoccurred ?? ticket.dateoccured, `${at}dateoccurred`) ?? null,
         closedAt: closedAt ?? null,

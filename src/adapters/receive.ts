@@ -1,5 +1,6 @@
 import type { ServiceContext } from "../context.ts";
 import { ApiError } from "../http/errors.ts";
+import { unstorablePath } from "../http/validation.ts";
 import { CanonicalEvent } from "../intake/event.ts";
 import { type IngestResult, ingestEvent } from "../intake/ingest.ts";
 import {
@@ -158,6 +159,15 @@ async function ingest(
     throw new MappingError(
       `event.${path}`,
       `The translated event is invalid at ${path || "(root)"}: ${issue?.message ?? "invalid"}.`,
+    );
+  }
+  // Whatever an adapter cut or combined, the event must be text PostgreSQL can store.
+  const unstorable = unstorablePath(parsed.data);
+  if (unstorable) {
+    const path = unstorable.join(".");
+    throw new MappingError(
+      `event.${path}`,
+      `The translated event holds text that cannot be stored at ${path || "(root)"}.`,
     );
   }
   const result = await ingestEvent({

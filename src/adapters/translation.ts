@@ -34,6 +34,16 @@ export function parseVendorJson(text: string): unknown {
   );
 }
 
+/**
+ * At most `max` UTF-16 units of a text, never ending in half of a character: a cut through a
+ * surrogate pair (an emoji, say) would leave text PostgreSQL cannot store.
+ */
+export function truncate(value: string, max: number): string {
+  if (value.length <= max) return value;
+  const last = value.charCodeAt(max - 1);
+  return value.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+}
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
