@@ -210,3 +210,57 @@ describe("weekly digest through Resend while Resend asks to wait", () => {
     expect(row?.attempts).toBe(0);
   }, 20_000);
 });
+
+describe("weekly digest through Resend, slow or rate-limited", () => {
+  let r: TestApp;
+  let fake: FakeResend;
+  beforeAll(async () => {
+    fake = await new FakeResend().start();
+    r = await createTestApp({
+      RESEND_API_KEY: "re_test_key",
+      RESEND_BASE_URL: fake.url,
+      RESEND_REQUESTS_PER_SECOND: "200",
+      DIGEST_SCHEDULE: "mon 08:00",
+      DIGEST_TIMEZONE: "UTC",
+    });
+    await createTeam(r.ctx.db, { key: "slow-desk", leadEmail: "lead@msp.example" });
+  });
+  afterAll(async () => {
+    await r.close();
+    await fake.stop();
+  });
+
+  const digestRows = () => r.ctx.db.select().from(digests);
+
+  it("holds no transaction open while Resend answers", async () => {
+    r.clock.set("2026-11-23T08:00:05Z");
+    fake.setAnswerDelay(3000);
+    const run = digestJob.runOnce(r.ctx);
+    while (fake.unanswered() === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    // The embedded database runs one transaction at a time: this waits for any open one.
+    const [during] = await digestRows();
+    expect(fake.unanswered(), "the read waited for Resend's answer").toBe(1);
+    expect(during?.status).toBe("pending");
+    await run;
+    fake.setAnswerDelay(0);
+    const [after] = await digestRows();
+    expect([after?.status, after?.attempts]).toEqual(["sent", 1]);
+    expect(fake.answered()).toBe(1);
+  }, 20_000);
+
+  it("counts no attempt for a rate limit: the digest waits and goes out", async () => {
+    r.clock.set("2026-11-30T08:00:05Z");
+    fake.script("rate-limit", "rate-limit", "rate-limit");
+    for (let round = 0; round < 3; round++) {
+      await digestJob.runOnce(r.ctx);
+      const [row] = await r.ctx.db.select().from(digests).where(eq(digests.week, "2026-W49"));
+      expect([row?.status, row?.attempts]).toEqual(["pending", 0]);
+      r.clock.set(new Date(row!.nextAttemptAt.getTime() + 1000));
+    }
+    // The transport keeps Resend's Retry-After itself: the job waits it out before claiming.
+    await digestJob.runOnce(r.ctx);
+    const [row] = await r.ctx.db.select().from(digests).where(eq(digests.week, "2026-W49"));
+    expect([row?.status, row?.attempts]).toEqual(["sent", 1]);
+    expect(fake.requests.filter((request) => request.status === 429)).toHaveLength(3);
+  }, 30_000);
+});

@@ -47,92 +47,124 @@ export async function scheduleDigests(ctx: ServiceContext): Promise<number> {
 }
 
 /**
- * Sends due digests one at a time, each under its row lock (`FOR UPDATE SKIP LOCKED`), so two
- * workers never send the same one. While the provider asks to wait, the job gives up its turn.
- * A crash after the transport accepted but before the commit sends again with the same
- * idempotency key, which the transport drops as a repeat.
+ * How long a claimed digest is left to its worker: far longer than a send may take (the
+ * transport's timeout), after which another worker may take it over.
+ */
+const LEASE_MS = 10 * 60_000;
+
+/**
+ * Sends due digests one at a time. Each is claimed in a short transaction of its own (`FOR
+ * UPDATE SKIP LOCKED`, then its next attempt moved a lease ahead), so two workers never send the
+ * same one and no transaction stays open while the provider answers (on the embedded database
+ * that would hold up every request). The result is recorded only by the worker whose lease it
+ * still is. A crash after the provider accepted sends again once the lease ends, with the same
+ * idempotency key, which the provider drops as a repeat. While the provider asks to wait, the
+ * job gives up its turn; a rate limit is not a failed attempt.
  */
 export async function sendDueDigests(ctx: ServiceContext): Promise<number> {
   const transport = transportFor(ctx.config);
   let sent = 0;
   for (let i = 0; i < BATCH; i++) {
-    // The transport's pace is waited out before the digest's row is locked, never inside the
-    // transaction (on the embedded database it would hold up every request meanwhile).
+    // The transport's pace is waited out before a digest is claimed.
     const wait = transport.readyInMs();
     if (wait > MAX_PACE_WAIT_MS) break;
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const done = await ctx.db.transaction(async (tx) => {
-      const txCtx = { ...ctx, db: tx };
-      const now = ctx.clock.now();
-      const [row] = await tx
-        .select({ digest: digests, team: { id: teams.id, key: teams.key, name: teams.name } })
-        .from(digests)
-        .innerJoin(teams, eq(teams.id, digests.teamId))
-        .where(and(eq(digests.status, "pending"), lte(digests.nextAttemptAt, now)))
-        .orderBy(asc(digests.nextAttemptAt))
-        .limit(1)
-        .for("update", { of: digests, skipLocked: true });
-      if (!row) return false;
-      const { digest, team } = row;
-      // Seven local days back: a week that holds a clock change is not 7 x 24 hours.
-      const previousFrom = localMidnightBefore(digest.periodStart, 7, ctx.config.DIGEST_TIMEZONE);
-      const content = await composeDigest({
-        ctx: txCtx,
-        input: {
-          team,
-          week: digest.week,
-          from: digest.periodStart,
-          to: digest.periodEnd,
-          previousFrom,
-        },
-      });
-      const branding = await loadBranding({ ctx: txCtx });
-      const rendered = await renderDigestEmail(content, branding);
-      const email = digestEmail(digest.id, {
-        to: digest.toEmail,
-        from: formatFrom(branding),
-        replyTo: branding.replyTo,
-        ...rendered,
-      });
-      const outcome = await transport.send(txCtx, `digest/${digest.id}`, [email]);
-      const result = outcome.kind === "accepted" ? outcome.results[0] : undefined;
-      if (result && "providerMessageId" in result) {
-        await tx
-          .update(digests)
-          .set({
-            status: "sent",
-            sentAt: now,
-            attempts: digest.attempts + 1,
-            providerMessageId: result.providerMessageId,
-            lastError: null,
-          })
-          .where(eq(digests.id, digest.id));
-        return true;
-      }
-      const reason =
-        outcome.kind === "accepted"
-          ? result && "error" in result
-            ? result.error
-            : "no result"
-          : outcome.reason;
-      const attempts = digest.attempts + 1;
-      const giveUp = outcome.kind === "rejected" || attempts >= MAX_ATTEMPTS;
-      await tx
+    const claimed = await claimDigest(ctx);
+    if (!claimed) break;
+    const { digest, team, lease } = claimed;
+    // Seven local days back: a week that holds a clock change is not 7 x 24 hours.
+    const previousFrom = localMidnightBefore(digest.periodStart, 7, ctx.config.DIGEST_TIMEZONE);
+    const content = await composeDigest({
+      ctx,
+      input: {
+        team,
+        week: digest.week,
+        from: digest.periodStart,
+        to: digest.periodEnd,
+        previousFrom,
+      },
+    });
+    const branding = await loadBranding({ ctx });
+    const rendered = await renderDigestEmail(content, branding);
+    const email = digestEmail(digest.id, {
+      to: digest.toEmail,
+      from: formatFrom(branding),
+      replyTo: branding.replyTo,
+      ...rendered,
+    });
+    const outcome = await transport.send(ctx, `digest/${digest.id}`, [email]);
+    const now = ctx.clock.now();
+    const result = outcome.kind === "accepted" ? outcome.results[0] : undefined;
+    const stillOurs = and(
+      eq(digests.id, digest.id),
+      eq(digests.status, "pending"),
+      eq(digests.nextAttemptAt, lease),
+    );
+    if (result && "providerMessageId" in result) {
+      await ctx.db
         .update(digests)
         .set({
-          status: giveUp ? "failed" : "pending",
-          attempts,
-          lastError: reason.slice(0, 500),
-          nextAttemptAt: new Date(now.getTime() + 60_000 * 2 ** attempts),
+          status: "sent",
+          sentAt: now,
+          attempts: digest.attempts + 1,
+          providerMessageId: result.providerMessageId,
+          lastError: null,
         })
-        .where(eq(digests.id, digest.id));
-      ctx.logger.warn({ digestId: digest.id, attempts, reason }, "digest not sent");
-      return true;
-    });
-    if (!done) break;
-    sent++;
+        .where(stillOurs);
+      sent++;
+      continue;
+    }
+    const reason =
+      outcome.kind === "accepted"
+        ? result && "error" in result
+          ? result.error
+          : "no result"
+        : outcome.reason;
+    if (outcome.kind === "retry" && outcome.rateLimited) {
+      // The provider's pace, not this digest's fault: it waits as long as asked, uncounted.
+      await ctx.db
+        .update(digests)
+        .set({
+          lastError: reason.slice(0, 500),
+          nextAttemptAt: new Date(now.getTime() + Math.max(1000, outcome.retryAfterMs ?? 1000)),
+        })
+        .where(stillOurs);
+      ctx.logger.info({ digestId: digest.id, reason }, "digest waits for the provider");
+      break;
+    }
+    const attempts = digest.attempts + 1;
+    const giveUp = outcome.kind === "rejected" || attempts >= MAX_ATTEMPTS;
+    await ctx.db
+      .update(digests)
+      .set({
+        status: giveUp ? "failed" : "pending",
+        attempts,
+        lastError: reason.slice(0, 500),
+        nextAttemptAt: new Date(now.getTime() + 60_000 * 2 ** attempts),
+      })
+      .where(stillOurs);
+    ctx.logger.warn({ digestId: digest.id, attempts, reason }, "digest not sent");
   }
   return sent;
+}
+
+/** The next due digest, leased to this worker (`LEASE_MS`); undefined when none is due. */
+async function claimDigest(ctx: ServiceContext) {
+  return ctx.db.transaction(async (tx) => {
+    const now = ctx.clock.now();
+    const [row] = await tx
+      .select({ digest: digests, team: { id: teams.id, key: teams.key, name: teams.name } })
+      .from(digests)
+      .innerJoin(teams, eq(teams.id, digests.teamId))
+      .where(and(eq(digests.status, "pending"), lte(digests.nextAttemptAt, now)))
+      .orderBy(asc(digests.nextAttemptAt))
+      .limit(1)
+      .for("update", { of: digests, skipLocked: true });
+    if (!row) return undefined;
+    const lease = new Date(now.getTime() + LEASE_MS);
+    await tx.update(digests).set({ nextAttemptAt: lease }).where(eq(digests.id, row.digest.id));
+    return { ...row, lease };
+  });
 }
 
 /** A digest answers no invitation; its idempotency key names the digest. */
