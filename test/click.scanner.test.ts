@@ -107,6 +107,28 @@ describe("link scanners cannot answer for a person", () => {
     expect((await state(invitation.id)).rows[0]).toMatchObject({ state: "recorded", score: 2 });
   });
 
+  it("two gateways that each open every link still leave only the person's score", async () => {
+    const survey = await createSurvey(t.ctx.db, { scale: "csat3" });
+    const { invitation, token } = await createInvitation(t.ctx.db, secret, { surveyId: survey.id });
+    const otherGateway = {
+      ...DISGUISED_SCANNER,
+      "user-agent": DISGUISED_SCANNER["user-agent"].replace("120.0", "119.0"),
+      "x-forwarded-for": "198.51.100.99",
+    };
+    for (const gateway of [DISGUISED_SCANNER, otherGateway]) {
+      for (const score of [1, 2, 3]) {
+        await click(token, score, gateway);
+        t.clock.advance(100);
+      }
+    }
+    t.clock.advance(3_000);
+    const html = await (await click(token, 3, PERSON)).text();
+    const { rows, evidence } = await state(invitation.id);
+    expect(rows[0]).toMatchObject({ state: "recorded", score: 3 });
+    expect(evidence.map((c) => c.verdict)).toEqual([...Array(6).fill("quarantined"), "recorded"]);
+    expect(html).not.toContain("Please confirm your answer");
+  });
+
   it("a click that records the answer asks for no confirmation", async () => {
     const { token } = await createInvitation(t.ctx.db, secret);
     t.clock.advance(60_000);

@@ -31,26 +31,30 @@ export function senderOf(evidence: ClickEvidence): string {
 
 /**
  * The senders that behaved like a scanner within the window: one sender opening several
- * different scores, or (scanners that rotate their identity) three or more senders each opening
- * a different score. A person clicks one score; a sender that opened a single score stays clean
- * unless the rotating pattern is present. Only senders and scores count, not how often.
+ * different scores, or (scanners that rotate their identity) three or more senders that each
+ * opened a single score, the scores different. A person clicks one score; a sender that opened a
+ * single score stays clean unless the rotating pattern is present, and senders already caught
+ * opening several scores (two gateways that each open every link) are no part of that pattern.
+ * Only senders and scores count, not how often.
  */
 export function burstSenders(
   window: Array<Pick<SenderScore, "sender" | "score">>,
   current: Pick<SenderScore, "sender" | "score">,
 ): Set<string> {
   const scoresBySender = new Map<string, Set<number>>();
-  const distinctScores = new Set<number>();
   for (const click of [...window, current]) {
     const scores = scoresBySender.get(click.sender) ?? new Set<number>();
     scores.add(click.score);
     scoresBySender.set(click.sender, scores);
-    distinctScores.add(click.score);
   }
   const senders = new Set<string>();
-  for (const [sender, scores] of scoresBySender) if (scores.size > 1) senders.add(sender);
-  if (scoresBySender.size >= 3 && distinctScores.size >= 3) {
-    for (const sender of scoresBySender.keys()) senders.add(sender);
+  const single = new Map<string, number>();
+  for (const [sender, scores] of scoresBySender) {
+    if (scores.size > 1) senders.add(sender);
+    else single.set(sender, scores.values().next().value!);
+  }
+  if (single.size >= 3 && new Set(single.values()).size >= 3) {
+    for (const sender of single.keys()) senders.add(sender);
   }
   return senders;
 }
