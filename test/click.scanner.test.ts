@@ -129,6 +129,56 @@ describe("link scanners cannot answer for a person", () => {
     expect(html).not.toContain("Please confirm your answer");
   });
 
+  it("an answer confirmed with the form stays when the rotating burst goes on", async () => {
+    const survey = await createSurvey(t.ctx.db, { scale: "csat5" });
+    const { invitation, token } = await createInvitation(t.ctx.db, secret, { surveyId: survey.id });
+    const pool = (n: number) => ({
+      ...DISGUISED_SCANNER,
+      "x-forwarded-for": `198.51.100.${30 + n}`,
+    });
+    await click(token, 4, pool(0));
+    t.clock.advance(1_000);
+    await click(token, 1, pool(1));
+    t.clock.advance(1_000);
+    const html = await (await click(token, 2, PERSON)).text();
+    expect(html).toContain("Confirm my answer");
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
+    t.clock.advance(3_000);
+    const confirmed = await t.request(`/r/${token}/comment`, {
+      method: "POST",
+      body: new URLSearchParams({ csrf, score: "2", comment: "" }).toString(),
+      headers: {
+        ...PERSON,
+        "content-type": "application/x-www-form-urlencoded",
+        origin: "http://rapport.test",
+      },
+    });
+    expect(confirmed.status).toBe(200);
+    expect((await state(invitation.id)).rows[0]).toMatchObject({ state: "recorded", score: 2 });
+    // The pool goes on opening links, the person's link click still inside the window.
+    t.clock.advance(2_000);
+    await click(token, 5, pool(2));
+    const { rows, evidence } = await state(invitation.id);
+    expect(rows[0]).toMatchObject({ state: "recorded", score: 2 });
+    expect(evidence.find((c) => c.reason === "comment")?.verdict).toBe("recorded");
+  });
+
+  it("a scanner's answer given before its burst is undone by the burst", async () => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret);
+    await click(token, 1, DISGUISED_SCANNER);
+    t.clock.advance(8_000);
+    await click(token, 1, DISGUISED_SCANNER);
+    t.clock.advance(4_000);
+    await click(token, 2, DISGUISED_SCANNER);
+    const { rows, evidence } = await state(invitation.id);
+    expect(rows[0]?.state).toBe("quarantined");
+    expect(evidence.map((c) => c.verdict)).toEqual(["quarantined", "quarantined", "quarantined"]);
+    // The person's click afterwards is theirs alone.
+    t.clock.advance(3_000);
+    await click(token, 3, PERSON);
+    expect((await state(invitation.id)).rows[0]).toMatchObject({ state: "recorded", score: 3 });
+  });
+
   it("a click that records the answer asks for no confirmation", async () => {
     const { token } = await createInvitation(t.ctx.db, secret);
     t.clock.advance(60_000);

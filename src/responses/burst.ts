@@ -13,6 +13,8 @@ export interface SenderScore {
 export interface RecentClick extends SenderScore {
   id: string;
   verdict: string;
+  /** `comment` for an answer given with the page's form: always a person's. */
+  reason: string | null;
   /** From the thank-you page's own links or form: not evidence of a burst (see `burstOf`). */
   fromPage: boolean;
 }

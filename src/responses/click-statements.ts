@@ -56,7 +56,7 @@ const responseSelect = `r.id as response_id, r.state, r.score::int as score, r.c
 
 const recentSelect = `coalesce((
       select json_agg(json_build_object('id', k.id, 'score', k.score, 'verdict', k.verdict,
-        'at', k.at, 'userAgent', k.user_agent, 'acceptLanguage', k.accept_language,
+        'reason', k.reason, 'at', k.at, 'userAgent', k.user_agent, 'acceptLanguage', k.accept_language,
         'ipHash', k.ip_hash, 'fromPage', k.from_page))
       from clicks k
       where k.invitation_id = i.id and k.at > $2::timestamptz and k.verdict <> 'ignored'
@@ -152,6 +152,7 @@ interface RecentClickJson {
   id: string;
   score: number;
   verdict: string;
+  reason: string | null;
   at: string;
   userAgent: string | null;
   acceptLanguage: string | null;
@@ -179,16 +180,45 @@ export async function clickStateOf(
   if (!row) return undefined;
   return {
     previous: previousOf(row),
-    recent: parsedJson(row.recent).map((click) => ({
-      id: click.id,
-      score: click.score,
-      verdict: click.verdict,
-      at: new Date(click.at),
-      sender: senderOf(click),
-      fromPage: click.fromPage === true,
-    })),
+    recent: parsedJson(row.recent).map(recentClickOf),
     webhookTypes: eventTypesOf(row.webhook_types),
   };
+}
+
+function recentClickOf(click: RecentClickJson): RecentClick {
+  return {
+    id: click.id,
+    score: click.score,
+    verdict: click.verdict,
+    reason: click.reason,
+    at: new Date(click.at),
+    sender: senderOf(click),
+    fromPage: click.fromPage === true,
+  };
+}
+
+const answerSetterQuery = `select k.id, k.score, k.verdict, k.reason, k.at, k.user_agent as "userAgent",
+    k.accept_language as "acceptLanguage", k.ip_hash as "ipHash", k.from_page as "fromPage"
+  from clicks k
+  where k.invitation_id = $1 and k.at = $2::timestamptz and k.verdict in ('recorded', 'changed')
+    and k.reason is distinct from 'repeat'
+  order by k.id
+  limit 1`;
+
+/**
+ * The click that gave an invitation's answer (the answer's time is that click's), however long
+ * ago; undefined for an answer given otherwise (through the API).
+ */
+export async function answerSetter(
+  db: Db,
+  invitationId: string,
+  respondedAt: Date,
+): Promise<RecentClick | undefined> {
+  const [row] = await queryFixed<RecentClickJson>(db, answerSetterQuery, [
+    invitationId,
+    respondedAt.toISOString(),
+  ]);
+  return row && recentClickOf(row);
 }
 
 const snapshotQuery = `select ${targetSelect}, i.click_version, i.click_window, ${responseSelect}

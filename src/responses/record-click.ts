@@ -13,6 +13,7 @@ import {
   windowWith,
 } from "./burst.ts";
 import {
+  answerSetter,
   type ClickResponse,
   type ClickTarget,
   clickSnapshot,
@@ -65,6 +66,8 @@ type Decision = { verdict: Verdict; reason: string | null; write?: ResponseWrite
 interface Burst<Click extends SenderScore = RecentClick> {
   senders: Set<string>;
   recent: Click[];
+  /** The click that gave the current answer, when it is older than the window. */
+  setter?: RecentClick;
 }
 
 /** A decision, and what it changes besides the response. */
@@ -149,14 +152,13 @@ async function decideUnderLock(
       const settled = settledWithoutDecision(target, state.previous, input.score, now);
       if (settled) return [settled];
       const recent = state.recent.filter((click) => click.at.getTime() > since.getTime());
-      const plan = planClick(
-        ctx,
-        target,
-        state.previous,
-        input,
-        now,
-        burstOf(recent, current, input),
-      );
+      const burst = burstOf(recent, current, input);
+      // A burst's sender may have given the answer before the window: that click is found too.
+      const answeredAt = state.previous?.state === "recorded" ? state.previous.respondedAt : null;
+      if (burst && answeredAt && !recent.some((click) => +click.at === +answeredAt)) {
+        burst.setter = await answerSetter(tx, target.invitation.id, answeredAt);
+      }
+      const plan = planClick(ctx, target, state.previous, input, now, burst);
       const decided = {
         ...clickRecord(target, input, now),
         verdict: plan.verdict,
@@ -346,19 +348,24 @@ function decideHuman(
 
 /**
  * A click from a sender that opened several scores within the burst window. Clicks of that
- * sender that were taken for a person's are re-marked, and an answer they set falls back to the
- * last answer given before them, or to quarantine when there was none.
+ * sender that were taken for a person's are re-marked (an answer given with the page's form
+ * aside: a comment is always a person's), and an answer they set, within the window or before
+ * it, falls back to the last answer given before them, or to quarantine when there was none.
  */
 function planBurst(
   previous: ClickResponse | undefined,
   score: number,
-  { senders, recent }: Burst,
+  { senders, recent, setter }: Burst,
 ): ClickPlan {
   const quarantined = { verdict: "quarantined" as const, reason: "burst" };
-  const mistaken = recent.filter(
-    (click) =>
-      senders.has(click.sender) && (click.verdict === "recorded" || click.verdict === "changed"),
-  );
+  const takenForPerson = (click: RecentClick) =>
+    senders.has(click.sender) &&
+    (click.verdict === "recorded" || click.verdict === "changed") &&
+    click.reason !== "comment";
+  const mistaken = recent.filter(takenForPerson);
+  if (setter && takenForPerson(setter) && !mistaken.some((click) => click.id === setter.id)) {
+    mistaken.push(setter);
+  }
   if (previous?.state !== "recorded") {
     return {
       ...quarantined,
