@@ -138,6 +138,32 @@ describe("ConnectWise callbacks", () => {
     ).toHaveLength(1);
   });
 
+  it("a later callback on the closed ticket records who joined it, and no second survey", async () => {
+    const first = (e: Record<string, unknown>) => {
+      e.id = 50010;
+      e.contact = { id: 50010, name: "Ana Ruiz" };
+      e.contactEmailAddress = "ana.ruiz@acmedental.example";
+    };
+    const closed = await (await send(delivery(first))).json();
+    const later = delivery((e) => {
+      first(e);
+      e.resources = "jlopez, mchen, rpatel";
+      e._info = { lastUpdated: "2026-11-18T17:31:00Z", dateEntered: "2026-11-17T09:03:00Z" };
+    });
+    const outcome = await (await send(later)).json();
+    expect(outcome).toMatchObject({ duplicate: false, touchesRecorded: 1 });
+    expect(outcome.workItemId).toBe(closed.workItemId);
+    expect(outcome.invitation).toMatchObject({ status: "skipped", reason: "already_surveyed" });
+    const members = await queryRows<{ member: string }>(
+      t.ctx.db,
+      sql`select m.external_id as member from touches t join members m on m.id = t.member_id
+          where t.work_item_id = ${closed.workItemId} order by m.external_id`,
+    );
+    expect(members.map((row) => row.member)).toEqual(["jlopez", "mchen", "rpatel"]);
+    // ConnectWise retrying that callback is still one event.
+    expect((await (await send(later)).json()).duplicate).toBe(true);
+  });
+
   it("a ticket without a contact email is recorded but no survey is scheduled", async () => {
     const response = await send(
       delivery((e) => {

@@ -138,6 +138,33 @@ describe("HaloPSA webhooks", () => {
     ).toHaveLength(1);
   });
 
+  it("time logged on a closed ticket after its close is recorded, the survey not sent again", async () => {
+    const closed = await (await send(basicUrl, halo(1010), BASIC)).json();
+    const late = halo(1010, (b) => {
+      b.action = {
+        id: 5002,
+        ticket_id: 1010,
+        outcome: "Note",
+        who: "Sam",
+        who_agentid: 15,
+        timetaken: 0.75,
+        datetime: "2026-11-18T17:10:00Z",
+      };
+    });
+    const outcome = await (await send(basicUrl, late, BASIC)).json();
+    expect(outcome).toMatchObject({ duplicate: false, touchesRecorded: 1 });
+    expect(outcome.workItemId).toBe(closed.workItemId);
+    expect(outcome.invitation).toMatchObject({ status: "skipped", reason: "already_surveyed" });
+    const [touch] = await queryRows<{ role: string; minutes: number | null }>(
+      t.ctx.db,
+      sql`select t.role, t.minutes from touches t join members m on m.id = t.member_id
+          where t.work_item_id = ${closed.workItemId} and m.external_id = '15'`,
+    );
+    expect(touch).toEqual({ role: "time-entry", minutes: 45 });
+    // The vendor retrying that callback is still one event.
+    expect((await (await send(basicUrl, late, BASIC)).json()).duplicate).toBe(true);
+  });
+
   it("an unmapped team is a 400 naming ticket.team", async () => {
     const response = await send(
       basicUrl,

@@ -158,12 +158,22 @@ describe("the Autotask translator", () => {
     expect(custom.kind === "event" && custom.event.type).toBe("ticket.updated");
   });
 
-  it("the event id is the ticket and its completion, not the webhook's Guid", async () => {
+  it("the event id is the ticket, its completion and the change, not the webhook's Guid", async () => {
     const payload = read("autotask-ticket-completed.json");
-    const result = await translateAutotask(integration({ vendor: "autotask" }), payload, directory);
-    expect(result.kind === "event" && result.event.id).toBe(
-      "autotask:ticket:351182:ticket.closed:2026-11-18T16:40:00.000Z",
+    const idOf = async (edit: Record<string, unknown>) => {
+      const result = await translateAutotask(
+        integration({ vendor: "autotask" }),
+        { ...payload, ...edit },
+        directory,
+      );
+      return result.kind === "event" ? result.event.id : undefined;
+    };
+    expect(await idOf({})).toBe(
+      "autotask:ticket:351182:ticket.closed:2026-11-18T16:40:00.000Z:2026-11-18T16:40:02.117Z",
     );
+    expect(await idOf({ Guid: "another-webhook" })).toBe(await idOf({}));
+    // A later change to the completed ticket (time logged after it) is another event.
+    expect(await idOf({ EventTime: "2026-11-18T17:30:00Z" })).not.toBe(await idOf({}));
   });
 });
 

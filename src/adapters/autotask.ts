@@ -6,6 +6,7 @@ import {
   distinctTouches,
   type EventType,
   emailOrNull,
+  eventId,
   instant,
   isClosing,
   isRecord,
@@ -121,8 +122,13 @@ export async function translateAutotask(
   return {
     kind: "event",
     event: {
-      // Autotask's Guid names the webhook, not the delivery: the ticket and its dates do.
-      id: `autotask:ticket:${id}:${type}:${closedAt ? closedAt : `${status}:${occurredAt}`}`,
+      // Autotask's Guid names the webhook, not the delivery: the ticket, its status and dates do.
+      id: eventId(
+        `autotask:ticket:${id}`,
+        type,
+        closedAt ?? `${status}:${occurredAt}`,
+        instant(payload.EventTime, "EventTime"),
+      ),
       type,
       occurredAt,
       workItem: {

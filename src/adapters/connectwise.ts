@@ -5,6 +5,7 @@ import {
   contactEmail,
   distinctTouches,
   type EventType,
+  eventId,
   forKind,
   hoursToMinutes,
   instant,
@@ -122,7 +123,12 @@ async function translateWorkItem(
     kind: "event",
     event: {
       // A redelivery carries the same record and dates, hence the same id.
-      id: `connectwise:${kind}:${id}:${eventType}:${occurredAt}`,
+      id: eventId(
+        `connectwise:${kind}:${id}`,
+        eventType,
+        occurredAt,
+        instant(info.lastUpdated, "Entity._info.lastUpdated"),
+      ),
       type: eventType,
       occurredAt,
       workItem: {

@@ -5,6 +5,7 @@ import {
   distinctTouches,
   type EventType,
   emailOrNull,
+  eventId,
   hoursToMinutes,
   instant,
   isClosing,
@@ -91,7 +92,7 @@ export function translateHalopsa(integration: IntegrationConfig, payload: unknow
   return {
     kind: "event",
     event: {
-      id: `halopsa:ticket:${id}:${type}:${occurredAt}`,
+      id: eventId(`halopsa:ticket:${id}`, type, occurredAt, text(action?.id) ?? actionAt),
       type,
       occurredAt,
       workItem: {

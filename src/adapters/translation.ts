@@ -44,6 +44,22 @@ export function truncate(value: string, max: number): string {
   return value.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
 }
 
+/**
+ * A canonical event's id: the vendor's record, the event and when it happened, then the change
+ * the callback reports, when the vendor names one apart from that time. A vendor's retry of one
+ * callback repeats all of it (one event); a later callback on a record already closed (time
+ * logged after the close, an entry corrected) is another event, not a repeat of the close.
+ */
+export function eventId(
+  record: string,
+  type: EventType,
+  occurredAt: string,
+  change: string | undefined,
+): string {
+  const id = `${record}:${type}:${occurredAt}`;
+  return change === undefined || change === occurredAt ? id : `${id}:${change}`;
+}
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
