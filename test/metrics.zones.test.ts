@@ -16,6 +16,8 @@ beforeAll(async () => {
     "2026-10-25T00:30:00Z",
     // 00:30 on 1 Nov 2026 in Havana (UTC-4): midnight happens twice there too.
     "2026-11-01T04:30:00Z",
+    // 00:30 on 1 July 2026 in Brussels, on summer time (UTC+2).
+    "2026-06-30T22:30:00Z",
   ]) {
     await createResponse(t.ctx.db, {
       surveyId: survey.id,
@@ -60,5 +62,17 @@ describe("edges are the first instant of a local day, also when midnight happens
       "/v1/metrics/csat?from=2023-10-01&to=2023-10-02&tz=America/Asuncion",
     );
     expect(body.from).toBe("2023-10-01T04:00:00.000Z");
+  });
+});
+
+describe("zone names that are also abbreviations", () => {
+  it("CET has summer time, as in the rest of rapport, not a fixed +01:00", async () => {
+    const body = await get<{
+      groups: Array<{ bucketLocal: string; bucketStart: string; n: number }>;
+    }>("/v1/metrics/csat?from=2026-06-01&to=2026-08-01&interval=month&tz=CET");
+    const july = body.groups.find((g) => g.bucketLocal.startsWith("2026-07"))!;
+    expect(july.bucketStart).toBe("2026-06-30T22:00:00.000Z");
+    expect(july.n).toBe(1);
+    expect(body.groups.find((g) => g.bucketLocal.startsWith("2026-06"))!.n).toBe(0);
   });
 });

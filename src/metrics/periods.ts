@@ -50,6 +50,20 @@ function instantSql(value: string, tz: string): SQL {
 }
 
 /**
+ * The zone's canonical IANA name, as the rest of rapport (JavaScript's Intl) reads it. PostgreSQL
+ * reads a name that is also an abbreviation (`CET`, `EET`, `MET`, `WET`) as that abbreviation's
+ * fixed offset, without summer time; its canonical name (`Europe/Brussels`) has the zone's rules.
+ */
+export function canonicalZone(zone: string): string {
+  try {
+    return new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone;
+  } catch {
+    // Not a zone: PostgreSQL's error names it (see `zoneOrDateError`).
+    return zone;
+  }
+}
+
+/**
  * Resolves `[from, to)` and its buckets, whose edges are local midnights (Monday for weeks)
  * in `tz`, converted to instants by the database's zone rules (see `firstInstantSql`).
  */
@@ -57,7 +71,8 @@ export async function resolvePeriod(
   db: Db,
   input: { from: string; to: string; tz: string; interval: Interval | undefined },
 ): Promise<Period> {
-  const { tz, interval } = input;
+  const { interval } = input;
+  const tz = canonicalZone(input.tz);
   const range = sql`select ${instantSql(input.from, tz)} as lo, ${instantSql(input.to, tz)} as hi`;
   const rows = await queryRows<{
     lo: Date | string;
