@@ -286,7 +286,7 @@ describe("freezing closed periods", () => {
   it("the worker freezes last month once its grace time passes, before anyone reads it", async () => {
     const { goalFreezeJob } = await import("../src/goals/freeze-job.ts");
     const { goalAttainments } = await import("../src/db/schema/index.ts");
-    const { eq } = await import("drizzle-orm");
+    const { and, eq } = await import("drizzle-orm");
     await teamWithScores("job-desk", [3, 3, 3], "2026-11-20T12:00:00Z");
     const goal = await createGoal({
       team: "job-desk",
@@ -295,19 +295,17 @@ describe("freezing closed periods", () => {
       periodKind: "month",
       minN: 3,
     });
+    const november = () =>
+      t.ctx.db
+        .select()
+        .from(goalAttainments)
+        .where(and(eq(goalAttainments.goalId, goal.id), eq(goalAttainments.period, "2026-11")));
     t.clock.set("2026-12-02T00:00:00Z");
     await goalFreezeJob.runOnce(t.ctx);
-    const early = await t.ctx.db
-      .select()
-      .from(goalAttainments)
-      .where(eq(goalAttainments.goalId, goal.id));
-    expect(early).toHaveLength(0);
+    expect(await november()).toHaveLength(0);
     t.clock.set("2026-12-04T13:00:00Z");
     expect(await goalFreezeJob.runOnce(t.ctx)).toBeGreaterThan(0);
-    const [row] = await t.ctx.db
-      .select()
-      .from(goalAttainments)
-      .where(eq(goalAttainments.goalId, goal.id));
+    const [row] = await november();
     expect(row).toMatchObject({ period: "2026-11", status: "met", value: 100, n: 3, target: 90 });
     // An edit after the freeze applies only to periods not frozen yet.
     await t.request(`/v1/goals/${goal.id}`, { key: admin, method: "PATCH", json: { minN: 50 } });
@@ -410,5 +408,41 @@ describe("goal management", () => {
     expect((await removed.json()).active).toBe(false);
     const one = await (await t.request(`/v1/goals/${goal.id}`, { key: reader })).json();
     expect(one.active).toBe(false);
+  });
+});
+
+describe("freezing with a grace time longer than a month", () => {
+  it("the worker freezes a month whose grace ends after the next month has begun", async () => {
+    const { goalFreezeJob } = await import("../src/goals/freeze-job.ts");
+    const { goalAttainments } = await import("../src/db/schema/index.ts");
+    const { and, eq } = await import("drizzle-orm");
+    const long = await createTestApp({ GOALS_FINALIZE_AFTER_HOURS: "800" });
+    try {
+      long.clock.set("2026-12-10T00:00:00Z");
+      const longAdmin = await long.key("admin");
+      await createTeam(long.ctx.db, { key: "slow-freeze" });
+      const created = await long.request("/v1/goals", {
+        key: longAdmin,
+        json: { team: "slow-freeze", metric: "csat", target: 90, periodKind: "month", minN: 1 },
+      });
+      expect(created.status).toBe(201);
+      const goal = (await created.json()) as { id: string };
+      const december = () =>
+        long.ctx.db
+          .select()
+          .from(goalAttainments)
+          .where(and(eq(goalAttainments.goalId, goal.id), eq(goalAttainments.period, "2026-12")));
+      // December 2026's grace (800 hours) ends on 3 February 2027, in February.
+      for (const day of ["2027-01-20", "2027-02-01"]) {
+        long.clock.set(`${day}T12:00:00Z`);
+        await goalFreezeJob.runOnce(long.ctx);
+      }
+      expect(await december()).toEqual([]);
+      long.clock.set("2027-02-04T12:00:00Z");
+      expect(await goalFreezeJob.runOnce(long.ctx)).toBeGreaterThan(0);
+      expect((await december()).map((row) => row.target)).toEqual([90]);
+    } finally {
+      await long.close();
+    }
   });
 });

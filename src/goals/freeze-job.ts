@@ -5,29 +5,42 @@ import type { Job } from "../worker/runner.ts";
 import { attainmentFor, finalizesAt } from "./attainment.ts";
 import { localParts, type Period, periodContaining, periodRange } from "./calendar.ts";
 
-/** The month and the quarter before the one `now` is in (UTC calendar). */
-function previousPeriods(now: Date): Period[] {
+/**
+ * The months and quarters before the one `now` is in (UTC calendar) whose grace time may have
+ * ended lately. A month's grace (`GOALS_FINALIZE_AFTER_HOURS`, up to 90 days) can end months after
+ * it: every month that ended within one grace time (plus the 12 hours the zones span and a month)
+ * is looked at, and quarters likewise, so each is frozen on the first run after its grace.
+ */
+function pastPeriods(now: Date, graceHours: number): Period[] {
   const { year, month } = localParts(now, "UTC");
-  const lastMonth = month === 1 ? { year: year - 1, month: 12 } : { year, month: month - 1 };
-  const quarterStart = Math.floor((month - 1) / 3) * 3 + 1;
-  const lastQuarter =
-    quarterStart === 1 ? { year: year - 1, month: 10 } : { year, month: quarterStart - 3 };
-  return [
-    periodContaining("month", lastMonth.year, lastMonth.month),
-    periodContaining("quarter", lastQuarter.year, lastQuarter.month),
-  ];
+  const spanHours = graceHours + 12;
+  // Months are at least 28 days long and quarters at least 90.
+  const months = Math.ceil(spanHours / (28 * 24)) + 1;
+  const quarters = Math.ceil(spanHours / (90 * 24)) + 1;
+  const periods: Period[] = [];
+  const monthIndex = year * 12 + (month - 1);
+  for (let back = 1; back <= months; back++) {
+    const index = monthIndex - back;
+    periods.push(periodContaining("month", Math.floor(index / 12), (index % 12) + 1));
+  }
+  const quarterIndex = year * 4 + Math.floor((month - 1) / 3);
+  for (let back = 1; back <= quarters; back++) {
+    const index = quarterIndex - back;
+    periods.push(periodContaining("quarter", Math.floor(index / 4), (index % 4) * 3 + 1));
+  }
+  return periods;
 }
 
 /**
- * Freezes last month's and last quarter's attainment as soon as their grace time passes, so a
- * goal edited later cannot change a period nobody happened to read in time.
+ * Freezes each month's and quarter's attainment as soon as its grace time passes, so a goal
+ * edited later cannot change a period nobody happened to read in time.
  */
 export const goalFreezeJob: Job = {
   name: "goal-attainment-freeze",
   async runOnce(ctx: ServiceContext) {
     let frozen = 0;
     const now = ctx.clock.now();
-    for (const period of previousPeriods(now)) {
+    for (const period of pastPeriods(now, ctx.config.GOALS_FINALIZE_AFTER_HOURS)) {
       // Cheap guard before any query: the grace time has passed in every zone (UTC-12..+14).
       const { end } = periodRange(period, "UTC");
       if (
