@@ -97,7 +97,10 @@ const feed = createRoute({
 Page with \`nextCursor\` until \`hasMore\` is false; keep the last \`nextCursor\` and call again later
 to get only what changed since (a changed response comes again with its new values). Every
 response version is served exactly once across pages, even while responses are being written:
-positions are handed out to committed rows only, in commit order. \`Accept: text/csv\` answers
+positions are handed out to committed rows only, in commit order. Filters select on a response's
+values as they are now: one that stops matching (quarantined later, its touch moved to another
+team) is not served again on a filtered cursor, so a sync that keeps a copy reads without filters
+and filters on its side. \`Accept: text/csv\` answers
 the same rows as CSV, with \`X-Next-Cursor\` and \`X-Has-More\` headers; attribution becomes the
 columns \`teams\`, \`members\` (keys joined by \`;\`) and \`attribution\` (\`team/member=weight\`
 joined by \`;\`).`,
