@@ -347,6 +347,7 @@ describe("a frozen period outlives later goal edits", () => {
   it("a goal deactivated in the grace time still answers and freezes the month that ended", async () => {
     const { goalFreezeJob } = await import("../src/goals/freeze-job.ts");
     await teamWithScores("retired-desk", [3, 3, 3, 1], "2026-10-15T12:00:00Z");
+    t.clock.set("2026-10-01T00:00:00Z");
     const goal = await createGoal({
       team: "retired-desk",
       metric: "csat",

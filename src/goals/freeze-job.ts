@@ -54,6 +54,7 @@ export const goalFreezeJob: Job = {
           id: goals.id,
           active: goals.active,
           deactivatedAt: goals.deactivatedAt,
+          createdAt: goals.createdAt,
           timezone: goals.timezone,
         })
         .from(goals)
@@ -80,15 +81,17 @@ export const goalFreezeJob: Job = {
           ),
         );
       // As `attainmentFor` decides: a goal deactivated before the period ended in its own zone
-      // never freezes it, and must not keep this job busy.
+      // never freezes it, and must not keep this job busy. A period that had ended before the
+      // goal was made is frozen only if someone asks for it.
       const unfrozen = new Set(
         candidates
-          .filter(
-            (goal) =>
-              goal.active ||
-              (goal.deactivatedAt !== null &&
-                goal.deactivatedAt >= periodRange(period, goal.timezone).end),
-          )
+          .filter((goal) => {
+            const periodEnd = periodRange(period, goal.timezone).end;
+            return (
+              goal.createdAt < periodEnd &&
+              (goal.active || (goal.deactivatedAt !== null && goal.deactivatedAt >= periodEnd))
+            );
+          })
           .map((goal) => goal.id),
       );
       if (unfrozen.size === 0) continue;
