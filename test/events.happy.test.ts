@@ -492,6 +492,17 @@ describe("the work item's life", () => {
       touches: [{ ...entry, minutes: 30 }],
     });
     expect(await minutesOf()).toEqual([45]);
+
+    // A newer event naming the touch without minutes (they are unknown to it) keeps them.
+    const { minutes: _known, ...withoutMinutes } = entry;
+    await post({
+      ...event,
+      id: `${event.id}-close`,
+      type: "ticket.closed",
+      occurredAt: "2026-11-18T18:00:00Z",
+      touches: [withoutMinutes],
+    });
+    expect(await minutesOf()).toEqual([45]);
   });
 
   it("an update keeps the status and triggers no survey; late touches on a closed item are kept", async () => {

@@ -84,8 +84,8 @@ export interface TouchInput {
 /**
  * CTE `touch_new (id, inserted)`, after `work_item`, `member_row` and `team_row`: stores the
  * touches not seen before (the unique index drops repeats, also within one event), and corrects
- * the minutes of a touch seen before when this event is the item's newest (a time entry fixed in
- * the PSA; weighted credit follows). Touches arriving after the item closed are kept: the work
+ * the minutes of a touch seen before when this event is the item's newest and names them (a time
+ * entry fixed in the PSA; weighted credit follows). Touches arriving after the item closed are kept: the work
  * still happened, and metrics credit it.
  */
 export function touchesCte(list: TouchInput[], at: string, occurredAt: string): Fragment {
@@ -111,7 +111,8 @@ export function touchesCte(list: TouchInput[], at: string, occurredAt: string): 
       order by m.id, t.id, i.role, i.at, i.minutes desc nulls last
       on conflict (work_item_id, member_id, team_id, role, at) do update
         set minutes = excluded.minutes
-        where touches.minutes is distinct from excluded.minutes
+        -- A touch sent without minutes says nothing of them: the known minutes stay.
+        where excluded.minutes is not null and touches.minutes is distinct from excluded.minutes
           and not exists (select 1 from item_seen s where s.event_at > ${occurredAt}::timestamptz)
       returning id, (xmax = 0) as inserted)`;
 }
