@@ -109,6 +109,24 @@ describe("directory input is checked", () => {
       const response = await t.request(`/v1/teams?cursor=${cursor}`, { key: reader });
       expect(await firstError(response)).toMatchObject({ path: "cursor", in: "query" });
     }
+    // Instants shaped like the database's that it would refuse: year 0, offsets past ±15:59.
+    const id = "00000000-0000-4000-8000-000000000000";
+    for (const at of [
+      "0000-01-01 00:00:00+00",
+      "2026-01-01 00:00:00+99",
+      "2026-01-01 00:00:00+16",
+    ]) {
+      const cursor = Buffer.from(JSON.stringify([at, id])).toString("base64url");
+      for (const list of ["clients", "contacts", "teams", "members"]) {
+        const response = await t.request(`/v1/${list}?cursor=${cursor}`, { key: reader });
+        expect(await firstError(response), `${list} ${at}`).toMatchObject({ path: "cursor" });
+      }
+    }
+    // The database's own text of an instant far from UTC still pages.
+    const farEast = Buffer.from(JSON.stringify(["2026-01-01 00:00:00+14", id])).toString(
+      "base64url",
+    );
+    expect((await t.request(`/v1/clients?cursor=${farEast}`, { key: reader })).status).toBe(200);
   });
 
   it("an erased contact cannot be written again", async () => {

@@ -18,21 +18,29 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** PostgreSQL's text of a timestamptz (`2026-11-18 17:00:00.123456+00`), or an ISO instant. */
-const DATABASE_INSTANT = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?)$/;
+const DATABASE_INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-](\d{2})(?::?(\d{2}))?)$/;
 
 /** True when `text` is an instant both the clock and the database read the same way. */
 export function isDatabaseInstant(text: string): boolean {
   const parts = DATABASE_INSTANT.exec(text);
   if (!parts) return false;
-  const [year, month, day, hour, minute, second] = text.split(/[- T:.+Z]/).map(Number);
-  // A calendar day that exists and a time of day within range (JavaScript would roll over).
-  const date = new Date(Date.UTC(year!, month! - 1, day!));
+  const [year, month, day, hour, minute, second, offsetHours = 0, offsetMinutes = 0] = parts
+    .slice(1)
+    .map((part) => (part === undefined ? undefined : Number(part)));
+  // A calendar day that exists (year 1 on: PostgreSQL has no year 0, and JavaScript reads a
+  // two-digit year as 19xx), a time of day and an offset within range (PostgreSQL's is ±15:59).
+  const date = new Date(0);
+  date.setUTCFullYear(year!, month! - 1, day!);
   return (
+    year! >= 1 &&
     date.getUTCMonth() === month! - 1 &&
     date.getUTCDate() === day &&
     hour! < 24 &&
     minute! < 60 &&
-    second! < 60
+    second! < 60 &&
+    offsetHours < 16 &&
+    offsetMinutes < 60
   );
 }
 
