@@ -28,6 +28,9 @@ export function isKnownZone(zone: string): boolean {
   }
 }
 
+/** Node runs a timer of a longer delay at once (after 1 ms): no setting may ask for one. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 const booleanFlag = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((value) => value === "true" || value === "1" || value === "yes");
@@ -92,10 +95,10 @@ const envSchema = z.object({
     .min(1024)
     .default(1024 * 1024),
   APP_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
-  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(8_000),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(MAX_TIMER_MS).default(10_000),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(MAX_TIMER_MS).default(8_000),
   WORKER_ENABLED: booleanFlag.default(true),
-  WORKER_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
+  WORKER_INTERVAL_MS: z.coerce.number().int().min(50).max(MAX_TIMER_MS).default(1000),
   RESEND_API_KEY: z.string().min(1).optional(),
   RESEND_BASE_URL: httpUrl.optional(),
   RESEND_WEBHOOK_SECRET: z.string().startsWith("whsec_").optional(),

@@ -34,6 +34,10 @@ describe("configuration", () => {
     ["APP_SECRET", "short"],
     ["DIGEST_TIMEZONE", "+01:00"],
     ["BUSINESS_TIMEZONE", "Mars/Olympus"],
+    // Past the longest timer Node keeps: it would fire after 1 ms.
+    ["REQUEST_TIMEOUT_MS", "2147483648"],
+    ["SHUTDOWN_TIMEOUT_MS", "2147483648"],
+    ["WORKER_INTERVAL_MS", "2147483648"],
   ])("a bad %s stops start-up with one line naming it", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     try {

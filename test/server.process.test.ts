@@ -78,6 +78,10 @@ describe("the real server process on the embedded database", { timeout: 180_000 
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain("\tci\tadmin\tactive");
     const id = listed.stdout.split("\t")[0]!;
+    // Hex and dashes of a UUID's length, but not a UUID: a usage error, not a database one.
+    const notAnId = await runCli(["keys", "revoke", `${"0".repeat(34)}ab`], { DATA_DIR: dataDir });
+    expect(notAnId.code).toBe(2);
+    expect(notAnId.stderr).toContain("is not a key ID");
     const revoked = await runCli(["keys", "revoke", id], { DATA_DIR: dataDir });
     expect(revoked.code).toBe(0);
     expect((await runCli(["keys", "list"], { DATA_DIR: dataDir })).stdout).toContain("revoked");

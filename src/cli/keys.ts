@@ -2,6 +2,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from "../apikeys/keys.ts";
 import type { Scope } from "../apikeys/scopes.ts";
 import type { Config } from "../config.ts";
 import { systemClock } from "../context.ts";
+import { UUID } from "../http/page-cursor.ts";
 import type { Logger } from "../logger.ts";
 import { openConfiguredDatabase } from "../runtime.ts";
 import { type KeyArgs, UsageError } from "./main.ts";
@@ -43,7 +44,7 @@ export async function keysCommand(
       }
       return 0;
     }
-    if (!/^[0-9a-f-]{36}$/i.test(id!)) throw new UsageError(`"${id}" is not a key ID.`);
+    if (!UUID.test(id!)) throw new UsageError(`"${id}" is not a key ID.`);
     const revoked = await revokeApiKey({ ctx, input: { id: id! } });
     if (!revoked) {
       process.stderr.write(`rapport: no API key has the ID ${id}.\n`);
