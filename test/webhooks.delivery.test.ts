@@ -225,6 +225,27 @@ describe("signed deliveries with retries", () => {
     t.clock.set("2026-11-18T17:00:00Z");
   });
 
+  it("an answer whose body holds a NUL is recorded, and the event is not sent again", async () => {
+    const { id } = await subscribe({ eventTypes: ["followup.opened"] });
+    receiver.received.length = 0;
+    receiver.answer(200);
+    receiver.replyWith("ok\u0000");
+    try {
+      await unhappyAnswer();
+      await drain();
+      t.clock.advance(10 * 60_000);
+      await drain();
+      expect(receiver.received).toHaveLength(1);
+      const [delivery] = await deliveriesOf(id);
+      const detail = await deliveryDetail(delivery!.id);
+      expect(detail.status).toBe("succeeded");
+      expect(detail.attemptLog.map((attempt) => attempt.statusCode)).toEqual([200]);
+    } finally {
+      receiver.replyWith(undefined);
+      await unsubscribe(id);
+    }
+  });
+
   it("an inactive subscription receives nothing", async () => {
     const { id } = await subscribe({ active: false });
     await unhappyAnswer();

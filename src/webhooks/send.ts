@@ -11,6 +11,13 @@ export interface SendResult {
 const KEEP_RESPONSE_CHARS = 1024;
 
 /**
+ * A receiver's text as PostgreSQL can store it: a NUL (which no text column holds) and a lone
+ * surrogate become U+FFFD. An attempt that could not be recorded would be sent again, forever.
+ */
+const storable = (text: string | null) =>
+  text === null ? null : text.replaceAll("\u0000", "\ufffd").toWellFormed();
+
+/**
  * POSTs one delivery. The destination is checked again now (DNS answers change), and the
  * connection uses a lookup that refuses private addresses, so the address checked is the
  * address connected to. Redirects are not followed.
@@ -34,7 +41,11 @@ export async function postWebhook(input: {
     const finish = (result: SendResult) => {
       if (settled) return;
       settled = true;
-      resolve(result);
+      resolve({
+        ...result,
+        error: storable(result.error),
+        responseBody: storable(result.responseBody),
+      });
     };
     const request = send(
       url,

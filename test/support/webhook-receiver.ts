@@ -17,12 +17,15 @@ export interface WebhookReceiver {
   received: ReceivedRequest[];
   /** Statuses to answer in order; the last repeats. */
   answer(...statuses: number[]): void;
+  /** The body of every answer from now on; undefined for the default text. */
+  replyWith(body: string | undefined): void;
   close(): Promise<void>;
 }
 
 export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const received: ReceivedRequest[] = [];
   let script = [200];
+  let reply: string | undefined;
   const server: Server = createServer((request, response) => {
     let body = "";
     request.setEncoding("utf8");
@@ -38,7 +41,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       });
       const status = script.length > 1 ? script.shift()! : script[0]!;
       response.writeHead(status, { "content-type": "text/plain" });
-      response.end(status < 300 ? "ok" : "try again later");
+      response.end(reply ?? (status < 300 ? "ok" : "try again later"));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -48,6 +51,9 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     received,
     answer: (...statuses) => {
       script = statuses.length ? statuses : [200];
+    },
+    replyWith: (body) => {
+      reply = body;
     },
     close: () =>
       new Promise<void>((resolve) => {
