@@ -111,6 +111,26 @@ describe("dashboard sign-in", () => {
     expect(response.headers.get("location")).toBe("/dashboard");
   });
 
+  it("shows a team lead's address only to a key that may read the directory", async () => {
+    await createTeam(t.ctx.db, {
+      key: "lead-desk",
+      name: "Lead Desk",
+      leadEmail: "lead.person@msp.example",
+    });
+    for (const [scopes, shown] of [
+      [["metrics:read"], false],
+      [["metrics:read", "responses:read"], true],
+    ] as const) {
+      const key = await t.key(...scopes);
+      const apiAnswer = await t.request("/v1/teams/lead-desk", { key });
+      expect(apiAnswer.status).toBe(shown ? 200 : 403);
+      const { cookie } = await signIn(t, key);
+      const html = await (await page("/dashboard/teams/lead-desk", cookie)).text();
+      expect(html).toContain("Lead Desk");
+      expect(html.includes("lead.person@msp.example"), scopes.join(" ")).toBe(shown);
+    }
+  });
+
   it("signing out ends the session and clears the cookie", async () => {
     const { cookie } = await signIn(t, await t.key("metrics:read"));
     const csrf = csrfOf(await (await page("/dashboard", cookie)).text());

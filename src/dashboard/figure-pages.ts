@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { asc, eq } from "drizzle-orm";
 import type { Context } from "hono";
+import { grants } from "../apikeys/scopes.ts";
 import { members, teams } from "../db/schema/index.ts";
 import { countOpenFollowups } from "../followups/manage.ts";
 import { attainmentFor } from "../goals/attainment.ts";
@@ -79,6 +80,8 @@ dashboardPages.get("/dashboard/teams/:key", requireSession, async (c) => {
     .from(teams)
     .where(eq(teams.key, key));
   if (!team) throw new ApiError("not_found", "There is no team with this key.");
+  // The lead's address is directory data: shown, as the API does, only to `responses:read`.
+  if (!grants(c.get("session").apiKey.scopes, "responses:read")) team.leadEmail = null;
   const window = windowAt(ctx.clock.now());
   const filters = { team: [team.key] };
   const [cards, memberRows, byMember, goals, followups] = await Promise.all([
