@@ -62,4 +62,22 @@ describe("API keys guard the API", () => {
     expect(listed).not.toContain(admin);
     expect(listed).not.toContain(hashKey(admin));
   });
+
+  it("a key's last use is noted, at most once a minute", async () => {
+    const admin = await t.key("admin");
+    const idle = await t.key("metrics:read");
+    const lastUsed = async () => {
+      const { data } = (await (await t.request("/v1/api-keys", { key: admin })).json()) as {
+        data: Array<{ id: string; prefix: string; lastUsedAt: string | null }>;
+      };
+      const of = (key: string) => data.find((row) => key.startsWith(row.prefix))?.lastUsedAt;
+      return { admin: of(admin), idle: of(idle) };
+    };
+    const first = t.clock.now().toISOString();
+    expect(await lastUsed()).toEqual({ admin: first, idle: null });
+    t.clock.advance(30_000);
+    expect((await lastUsed()).admin).toBe(first);
+    t.clock.advance(30_000);
+    expect((await lastUsed()).admin).toBe(t.clock.now().toISOString());
+  });
 });

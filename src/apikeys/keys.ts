@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, lte, or, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { queryPrepared } from "../db/client.ts";
 import { apiKeys } from "../db/schema/index.ts";
@@ -74,12 +74,15 @@ export async function revokeApiKey({
   return existing;
 }
 
-/** Finds the live key behind a presented secret. */
+/** How stale a key's `lastUsedAt` may be: a busy key writes it at most once a minute. */
+const LAST_USED_GRAIN_MS = 60_000;
+
+/** Finds the live key behind a presented secret, and notes when it was last used. */
 export async function authenticateKey({
   ctx,
   input,
 }: {
-  ctx: Pick<ServiceContext, "db">;
+  ctx: Pick<ServiceContext, "db" | "clock">;
   input: { key: string };
 }): Promise<ApiKeyView | undefined> {
   if (!input.key.startsWith(KEY_PREFIX)) return undefined;
@@ -90,7 +93,26 @@ export async function authenticateKey({
     sql`select id, name, prefix, scopes, created_at, last_used_at, revoked_at
         from api_keys where key_hash = ${hashKey(input.key)} and revoked_at is null`,
   );
-  return found && toView(found);
+  if (!found) return undefined;
+  const now = ctx.clock.now();
+  const lastUsed = dateOrNull(found.last_used_at);
+  if (!lastUsed || now.getTime() - lastUsed.getTime() >= LAST_USED_GRAIN_MS) {
+    // Guarded, so instances using the key at once write it once.
+    await ctx.db
+      .update(apiKeys)
+      .set({ lastUsedAt: now })
+      .where(
+        and(
+          eq(apiKeys.id, found.id),
+          or(
+            isNull(apiKeys.lastUsedAt),
+            lte(apiKeys.lastUsedAt, new Date(now.getTime() - LAST_USED_GRAIN_MS)),
+          ),
+        ),
+      );
+    return toView({ ...found, last_used_at: now });
+  }
+  return toView(found);
 }
 
 interface KeyRow {
