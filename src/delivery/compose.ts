@@ -5,6 +5,7 @@ import { formatFrom, loadBranding } from "../emails/branding.ts";
 import { loadLocales, pickMessages } from "../emails/locale.ts";
 import { renderSurveyEmail } from "../emails/render.ts";
 import { appSecret } from "../security/app-secret.ts";
+import { textFor } from "../surveys/texts.ts";
 import { tokenFor } from "../surveys/tokens.ts";
 import type { EmailKind, OutgoingEmail } from "./transport.ts";
 
@@ -75,7 +76,9 @@ export async function composeEmails({
         contactName: row.contactName,
         locale: row.locale,
         technicians: (row.workItemId && technicians.get(row.workItemId)) || [],
-        question: questionFor(row.questions, row.locale, pickMessages(locales, row.locale).lang),
+        // The survey's question for the contact, else the template's own default question.
+        question:
+          textFor(row.questions, row.locale, pickMessages(locales, row.locale).lang) ?? null,
         baseUrl: ctx.config.PUBLIC_BASE_URL,
         token: tokenFor(secret, row.tokenNonce),
         branding,
@@ -121,21 +124,4 @@ async function techniciansOf(ctx: ServiceContext, workItemIds: string[]) {
     names.set(row.workItemId, list);
   }
   return names;
-}
-
-/**
- * The survey's question in the contact's language (`de-AT`, then `de`), else in the language
- * the email is written in; null lets the template use its own default question.
- */
-function questionFor(
-  questions: Record<string, string>,
-  tag: string | null,
-  emailLang: string,
-): string | null {
-  const parts = (tag ?? "").trim().toLowerCase().replaceAll("_", "-").split("-");
-  for (let length = parts.length; length > 0; length--) {
-    const found = questions[parts.slice(0, length).join("-")];
-    if (found?.trim()) return found;
-  }
-  return questions[emailLang.toLowerCase()]?.trim() || null;
 }

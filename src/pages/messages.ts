@@ -1,4 +1,5 @@
 import type { Scale } from "../db/schema/index.ts";
+import { textFor } from "../surveys/texts.ts";
 
 /** The words of the pages people see, per language. */
 export interface PageMessages {
@@ -174,7 +175,11 @@ function supported(tag: string): "en" | "de" | undefined {
   return primary === "de" ? "de" : primary === "en" ? "en" : undefined;
 }
 
-/** The survey's text for this language: the exact one, then English, then any. */
-export function localized(texts: Record<string, string>, lang: string): string | undefined {
-  return texts[lang] ?? texts.en ?? Object.values(texts)[0];
+/** A survey's text for a contact (see `textFor`), then English, then any. */
+export function localized(
+  texts: Record<string, string>,
+  tag: string | null,
+  lang: string,
+): string | undefined {
+  return textFor(texts, tag, lang) ?? textFor(texts, null, "en") ?? Object.values(texts)[0];
 }

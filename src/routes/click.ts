@@ -50,7 +50,7 @@ async function thankYou(
   ]);
   const closed = invitation.status === "cancelled" || invitation.expiresAt <= services.clock.now();
   const followUpQuestion = isUnhappy(survey.scale, view.score)
-    ? localized(survey.followUpQuestions, messages.lang)
+    ? localized(survey.followUpQuestions, contact.locale, messages.lang)
     : undefined;
   const page = (pageFormToken: string) =>
     ThankYouPage({
