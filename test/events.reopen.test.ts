@@ -161,6 +161,36 @@ describe("a ticket reopened before its survey went out", () => {
     expect(state.sendAt.getTime()).toBe(closedAgainAt + 120 * MINUTE);
   });
 
+  it("a reopen delivered before its close holds the survey that close schedules", async () => {
+    const item = ticket();
+    // The PSA closed at 16:00 and reopened at 16:30; the reopen reaches rapport first.
+    const closedAt = t.clock.now().getTime();
+    t.clock.advance(31 * MINUTE);
+    expect(await item.reopen({ occurredAt: new Date(closedAt + 30 * MINUTE).toISOString() })).toBe(
+      null,
+    );
+    t.clock.advance(MINUTE);
+    const late = await item.close({ occurredAt: new Date(closedAt).toISOString() });
+    expect(late).toMatchObject({ status: "scheduled", surveyKey: "reopen-csat" });
+    // Past that close's send time: the ticket is open, nothing goes out.
+    t.clock.advance(3 * 60 * MINUTE);
+    await runWorker();
+    expect(await stateOf(late.id)).toMatchObject({ status: "scheduled", emails: [] });
+    // Really closed: the same invitation, two hours after this close.
+    const closedAgainAt = t.clock.now().getTime();
+    expect(await item.close()).toEqual({
+      status: "scheduled",
+      id: late.id,
+      surveyKey: "reopen-csat",
+      sendAt: new Date(closedAgainAt + 120 * MINUTE).toISOString(),
+    });
+    t.clock.advance(121 * MINUTE);
+    await runWorker();
+    const sent = await stateOf(late.id);
+    expect(sent.emails).toHaveLength(1);
+    expect(sent.types).toEqual(expect.arrayContaining(["scheduled", "held", "rescheduled"]));
+  });
+
   it("a close on a board no survey takes still sends the held survey delayMinutes after it", async () => {
     const item = ticket();
     const first = await item.close();

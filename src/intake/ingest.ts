@@ -147,7 +147,7 @@ export async function ingestEvent({
       await holdForReopen({ ctx: tx }, work.workItemId);
     }
 
-    const last: Promise<unknown> =
+    let last: Promise<unknown> =
       invitation instanceof Promise
         ? invitation
         : queryStatement(
@@ -155,6 +155,13 @@ export async function ingestEvent({
             "intake_outcome",
             stmt`with ${recordOutcome(stmt`${JSON.stringify(invitation)}::json`)} select 1`,
           );
+    // A close older than the item's reopen (the PSA's deliveries crossed) leaves it reopened:
+    // the survey it scheduled waits for the close that ends the reopen, as it would have had
+    // the two arrived in order.
+    if (trigger && work.status === "reopened" && invitation instanceof Promise) {
+      await last;
+      last = holdForReopen({ ctx: tx }, work.workItemId);
+    }
     return [
       {
         eventId: stored.id,
