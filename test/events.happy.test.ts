@@ -454,6 +454,49 @@ describe("the work item's life", () => {
     expect(item!.closedAt?.toISOString()).toBe(new Date(close.workItem.closedAt!).toISOString());
   });
 
+  it("an older event delivered late does not bring back a contact's old email or a client's old name", async () => {
+    const base = canonicalEvent({ type: "ticket.updated" });
+    const item = { ...base.workItem, closedAt: null };
+    const at = (time: string, name: string, email: string, n: string) =>
+      post({
+        ...base,
+        id: `${base.id}-${n}`,
+        occurredAt: `2026-11-18T${time}:00Z`,
+        workItem: item,
+        client: { ...base.client, name },
+        contact: { ...base.contact!, email },
+      });
+    const detailsOf = async () => {
+      const [contact] = await t.ctx.db
+        .select()
+        .from(contacts)
+        .where(eq(contacts.externalId, base.contact!.externalId));
+      const [client] = await t.ctx.db
+        .select()
+        .from(clients)
+        .where(eq(clients.externalId, base.client.externalId));
+      return [client!.name, contact!.email];
+    };
+    await at("17:00", "New Name", "new@client.example", "new");
+    await at("10:00", "Old Name", "old@client.example", "old");
+    expect(await detailsOf()).toEqual(["New Name", "new@client.example"]);
+    await at("18:00", "Newer Name", "newer@client.example", "newer");
+    expect(await detailsOf()).toEqual(["Newer Name", "newer@client.example"]);
+    // A directory write is newer than any event that happened before it.
+    const directory = await t.key("directory:write");
+    const clockWas = t.clock.now();
+    t.clock.set("2026-11-18T20:00:00Z");
+    const put = await t.request(`/v1/contacts/${base.contact!.externalId}`, {
+      method: "PUT",
+      key: directory,
+      json: { clientExternalId: base.client.externalId, email: "typed@client.example" },
+    });
+    expect(put.status).toBeLessThan(300);
+    await at("19:00", "Newer Name", "psa@client.example", "before-write");
+    expect(await detailsOf()).toEqual(["Newer Name", "typed@client.example"]);
+    t.clock.set(clockWas);
+  });
+
   it("a time entry sent again with corrected minutes is corrected, unless the event is older", async () => {
     const entry = {
       member: { externalId: "fixer", name: "Fixer" },

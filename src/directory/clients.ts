@@ -32,6 +32,8 @@ export async function putClient({
   const now = ctx.clock.now();
   const changes = {
     name: input.name,
+    // A directory write is the newest word on the name: older events do not set it back.
+    detailsAt: now,
     ...(input.activeSince !== undefined ? { activeSince: new Date(input.activeSince) } : {}),
     ...(input.endedAt !== undefined
       ? { endedAt: input.endedAt === null ? null : new Date(input.endedAt) }

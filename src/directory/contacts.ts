@@ -76,6 +76,8 @@ export async function putContact({
       (input.email ?? "").toLowerCase() !== (existing?.email ?? "").toLowerCase();
     const changes = {
       clientId,
+      // The newest word on the contact's details: older events do not set them back.
+      detailsAt: now,
       ...(input.email !== undefined ? { email: input.email } : {}),
       ...(input.name !== undefined ? { name: input.name } : {}),
       ...(input.locale !== undefined ? { locale: input.locale } : {}),

@@ -26,13 +26,18 @@ export function after(name: string): Fragment {
  * CTEs `client_found`, `client_new` and `client_row (id, exclude_from_surveys)`: finds or
  * creates the event's client.
  */
-export function clientCtes(client: CanonicalEvent["client"], at: string): Fragment {
+export function clientCtes(
+  client: CanonicalEvent["client"],
+  at: string,
+  occurredAt: string,
+): Fragment {
   return stmt`client_found as (
       select id, exclude_from_surveys from clients where external_id = ${client.externalId}::text),
     client_new as (
-      insert into clients as c (external_id, name, active_since, created_at, updated_at)
+      insert into clients as c (external_id, name, active_since, details_at, created_at,
+        updated_at)
       select ${client.externalId}::text, ${client.name}::text, ${at}::timestamptz,
-        ${at}::timestamptz, ${at}::timestamptz
+        ${occurredAt}::timestamptz, ${at}::timestamptz, ${at}::timestamptz
       where not exists (select 1 from client_found)
       on conflict (external_id) do nothing
       returning id, exclude_from_surveys),
@@ -41,12 +46,21 @@ export function clientCtes(client: CanonicalEvent["client"], at: string): Fragme
       union all select id, exclude_from_surveys from client_new)`;
 }
 
-/** CTE `client_renamed`, once `resolved`: renames the client when the PSA renamed it. */
-export function clientRenameCte(client: CanonicalEvent["client"], at: string): Fragment {
+/**
+ * CTE `client_renamed`, once `resolved`: renames the client when the PSA renamed it, unless the
+ * name on record was set by a newer event (or a later directory write).
+ */
+export function clientRenameCte(
+  client: CanonicalEvent["client"],
+  at: string,
+  occurredAt: string,
+): Fragment {
   return stmt`client_renamed as (
-      update clients set name = ${client.name}::text, updated_at = ${at}::timestamptz
+      update clients set name = ${client.name}::text, details_at = ${occurredAt}::timestamptz,
+        updated_at = ${at}::timestamptz
       where (select ok from resolved) and id = (select id from client_found)
         and name is distinct from ${client.name}::text
+        and (details_at is null or details_at <= ${occurredAt}::timestamptz)
       returning id)`;
 }
 
@@ -90,7 +104,11 @@ function asDate(value: Date | string | null): Date | null {
  * opted_out_at, bounced_at, complained_at, erased_at)`, after `client_row`: finds or creates the
  * event's contact. A contact erased under this id is found by its hash and never created anew.
  */
-export function contactCtes(contact: NonNullable<CanonicalEvent["contact"]>, at: string): Fragment {
+export function contactCtes(
+  contact: NonNullable<CanonicalEvent["contact"]>,
+  at: string,
+  occurredAt: string,
+): Fragment {
   return stmt`contact_found as (
       select id, email, opted_out_at, bounced_at, complained_at, erased_at
       from contacts where external_id = ${contact.externalId}::text),
@@ -99,10 +117,11 @@ export function contactCtes(contact: NonNullable<CanonicalEvent["contact"]>, at:
       from contacts where erased_key = ${erasedContactKey(contact.externalId)}::text
         and not exists (select 1 from contact_found)),
     contact_new as (
-      insert into contacts (external_id, client_id, email, name, locale, created_at, updated_at)
+      insert into contacts (external_id, client_id, email, name, locale, details_at, created_at,
+        updated_at)
       select ${contact.externalId}::text, (select id from client_row), ${contact.email ?? null}::text,
-        ${contact.name ?? null}::text, ${contact.locale ?? null}::text, ${at}::timestamptz,
-        ${at}::timestamptz
+        ${contact.name ?? null}::text, ${contact.locale ?? null}::text,
+        ${occurredAt}::timestamptz, ${at}::timestamptz, ${at}::timestamptz
       where not exists (select 1 from contact_found) and not exists (select 1 from contact_erased)
         and exists (select 1 from client_row)
       on conflict (external_id) do nothing
@@ -116,11 +135,13 @@ export function contactCtes(contact: NonNullable<CanonicalEvent["contact"]>, at:
 /**
  * CTEs `contact_changed` and `contact_now` (the contact as it is after this event), once
  * `resolved` and after the CTE named `previous`. Fields the event leaves out keep what is
- * known; a new email address clears the old address's bounce and complaint.
+ * known; a new email address clears the old address's bounce and complaint. An event older than
+ * the details on record (set by a newer event or a later directory write) changes nothing.
  */
 export function contactUpdateCtes(
   contact: NonNullable<CanonicalEvent["contact"]>,
   at: string,
+  occurredAt: string,
   previous: string,
 ): Fragment {
   const email = stmt`${contact.email ?? null}::text`;
@@ -132,11 +153,12 @@ export function contactUpdateCtes(
         email = coalesce(${email}, k.email), name = ${name}, locale = ${locale},
         bounced_at = case when ${sameEmail} then k.bounced_at end,
         complained_at = case when ${sameEmail} then k.complained_at end,
-        updated_at = ${at}::timestamptz
+        details_at = ${occurredAt}::timestamptz, updated_at = ${at}::timestamptz
       where (select ok from resolved) and ${after(previous)}
         and k.id = (select id from contact_found)
         -- Erased while this statement waited for the row: nothing of them is written back.
         and k.erased_at is null
+        and (k.details_at is null or k.details_at <= ${occurredAt}::timestamptz)
         and (k.client_id, k.email, k.name, k.locale) is distinct from
           ((select id from client_row), coalesce(${email}, k.email), ${name}, ${locale})
       returning id, email, opted_out_at, bounced_at, complained_at, erased_at),

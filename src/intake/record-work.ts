@@ -89,8 +89,9 @@ export async function recordWork(
   const contact = event.contact ?? null;
   // Inserts first (client, contact, teams, members), then, once every party is resolved, the
   // updates in the same order, then the work item and its touches.
-  const statement = stmt`with ${clientCtes(event.client, at)},
-      ${contact ? stmt`${contactCtes(contact, at)},` : nothing}
+  const occurredAt = new Date(event.occurredAt).toISOString();
+  const statement = stmt`with ${clientCtes(event.client, at, occurredAt)},
+      ${contact ? stmt`${contactCtes(contact, at, occurredAt)},` : nothing}
       ${teamCtes(teamKeys, at, contact ? "contact_row" : "client_row")},
       ${memberCtes(latest, new Set(teamKeys).size, at)},
       resolved as (
@@ -98,11 +99,11 @@ export async function recordWork(
           ${contact ? stmt`and (select count(*) from contact_row) = 1` : nothing}
           and (select count(*) from team_row) = ${new Set(teamKeys).size}
           and (select count(*) from member_row) = ${latest.size} as ok),
-      ${clientRenameCte(event.client, at)},
-      ${contact ? stmt`${contactUpdateCtes(contact, at, "client_renamed")},` : nothing}
+      ${clientRenameCte(event.client, at, occurredAt)},
+      ${contact ? stmt`${contactUpdateCtes(contact, at, occurredAt, "client_renamed")},` : nothing}
       ${memberUpdateCtes(at, contact ? "contact_changed" : "client_renamed")},
       ${workItemCte(event, at, contact !== null, "member_updated")},
-      ${touchesCte(touches, at, new Date(event.occurredAt).toISOString())}
+      ${touchesCte(touches, at, occurredAt)}
     select
       (select ok from resolved) as resolved,
       (select id from client_row) as "clientId",

@@ -15,6 +15,11 @@ export const clients = pgTable(
     activeSince: timestamp({ withTimezone: true }).notNull().defaultNow(),
     endedAt: timestamp({ withTimezone: true }),
     excludeFromSurveys: boolean().notNull().default(false),
+    /**
+     * When the name was last set: the event's `occurredAt`, or the time of a directory write. An
+     * older event delivered later does not set it back. Null: unknown (any event sets it).
+     */
+    detailsAt: timestamp({ withTimezone: true }),
     ...timestamps,
   },
   (t) => [
@@ -44,6 +49,8 @@ export const contacts = pgTable(
      * a directory write naming that id again finds the erased contact instead of recreating them.
      */
     erasedKey: text().unique(),
+    /** When client, email, name and locale were last set (see `clients.detailsAt`). */
+    detailsAt: timestamp({ withTimezone: true }),
     ...timestamps,
   },
   (t) => [
