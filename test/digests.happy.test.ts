@@ -234,7 +234,7 @@ describe("weekly digest through Resend, slow or rate-limited", () => {
 
   it("holds no transaction open while Resend answers", async () => {
     r.clock.set("2026-11-23T08:00:05Z");
-    fake.setAnswerDelay(3000);
+    fake.setAnswerDelay(1200);
     const run = digestJob.runOnce(r.ctx);
     while (fake.unanswered() === 0) await new Promise((resolve) => setTimeout(resolve, 20));
     // The embedded database runs one transaction at a time: this waits for any open one.
