@@ -18,7 +18,24 @@ const valid = { team: "help-desk", metric: "csat", target: 90, periodKind: "mont
 
 describe("goal requests that are refused", () => {
   it("a bad period is a 400 naming the field", async () => {
-    for (const period of ["2026-13", "2026-Q5", "November", "", "0026-11", "1899-Q4"]) {
+    // With goals of both kinds: the last periods of 9999 would end in the year 10000.
+    for (const periodKind of ["month", "quarter"]) {
+      const created = await t.request("/v1/goals", { key: admin, json: { ...valid, periodKind } });
+      expect(created.status).toBe(201);
+    }
+    const last = await t.request("/v1/goals/attainment?period=9999-11", { key: reader });
+    expect(last.status).toBe(200);
+    await t.ctx.db.delete(goals);
+    for (const period of [
+      "2026-13",
+      "2026-Q5",
+      "November",
+      "",
+      "0026-11",
+      "1899-Q4",
+      "9999-12",
+      "9999-Q4",
+    ]) {
       const response = await t.request(`/v1/goals/attainment?period=${period}`, { key: reader });
       expect(response.status).toBe(400);
       const problem = await problemOf(response);

@@ -16,15 +16,21 @@ const QUARTER = /^(19\d\d|[2-9]\d{3})-Q([1-4])$/;
 
 export function parsePeriod(label: string): Period | undefined {
   const month = MONTH.exec(label);
-  if (month) {
-    return { label, kind: "month", year: Number(month[1]), month: Number(month[2]), months: 1 };
-  }
   const quarter = QUARTER.exec(label);
-  if (quarter) {
-    const q = Number(quarter[2]);
-    return { label, kind: "quarter", year: Number(quarter[1]), month: q * 3 - 2, months: 3 };
-  }
-  return undefined;
+  const period: Period | undefined = month
+    ? { label, kind: "month", year: Number(month[1]), month: Number(month[2]), months: 1 }
+    : quarter
+      ? {
+          label,
+          kind: "quarter",
+          year: Number(quarter[1]),
+          month: Number(quarter[2]) * 3 - 2,
+          months: 3,
+        }
+      : undefined;
+  // A period must end by the year 9999 too: 9999-12 and 9999-Q4 would end in 10000.
+  if (period && period.year === 9999 && period.month + period.months > 12) return undefined;
+  return period;
 }
 
 /** The month or quarter of `kind` that contains `month` of `year`. */
