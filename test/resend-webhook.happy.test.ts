@@ -105,6 +105,43 @@ describe("Resend events update invitations and contacts", () => {
     expect((await historyOf(later.id)).at(-1)?.detail).toEqual({ reason: "bounced" });
   });
 
+  it("erasing the contact takes their address out of a bounce's message and the last error", async () => {
+    const address = "priya.raman@acme.example";
+    const contact = await createContact(t.ctx.db, { email: address });
+    const invitation = await sentInvitation({ contactId: contact.id, clientId: contact.clientId });
+    await t.ctx.db
+      .update(invitations)
+      .set({ lastError: `Invalid \`to\` field: ${address.toUpperCase()}` })
+      .where(eq(invitations.id, invitation.id));
+    const bounce = {
+      type: "Permanent",
+      subType: "General",
+      message: `550 5.1.1 <${address}>: Recipient address rejected: User unknown`,
+    };
+    expect(
+      (await deliver("email.bounced", invitation.providerMessageId!, { to: [address], bounce }))
+        .status,
+    ).toBe(200);
+    const erased = await t.request(`/v1/contacts/${contact.externalId}`, {
+      method: "DELETE",
+      key: await t.key("directory:write"),
+    });
+    expect(erased.status).toBeLessThan(300);
+    const history = await historyOf(invitation.id);
+    const bounced = history.find((event) => event.type === "bounced");
+    expect(bounced?.detail).toMatchObject({
+      bounce: {
+        type: "Permanent",
+        message: "550 5.1.1 <[erased]>: Recipient address rejected: User unknown",
+      },
+    });
+    const [row] = await t.ctx.db
+      .select()
+      .from(invitations)
+      .where(eq(invitations.id, invitation.id));
+    expect(JSON.stringify([history, row])).not.toMatch(/priya\.raman@acme\.example/i);
+  });
+
   it("a transient bounce is recorded but does not suppress the contact", async () => {
     const invitation = await sentInvitation();
     await deliver("email.bounced", invitation.providerMessageId!, {

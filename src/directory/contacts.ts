@@ -200,14 +200,25 @@ export async function eraseContact({
               '{data,previous,comment}', 'null')
           else jsonb_set(payload, '{data,response,comment}', 'null') end
       where payload -> 'data' -> 'response' ->> 'contactId' = ${erased.id}`);
-    // Deliveries a PSA sent that could not be mapped keep the body as received: a replay
-    // would bring the person back. The ones naming their address go.
     if (known?.email) {
-      // The whole address, not a longer one that ends with it (bo@ in jimbo@).
-      const address = known.email.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      const lower = known.email.toLowerCase();
+      const address = lower.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      // Deliveries a PSA sent that could not be mapped keep the body as received: a replay
+      // would bring the person back. The ones naming their address go (the whole address, not
+      // a longer one that ends with it: bo@ in jimbo@).
       await db.execute(sql`
         delete from dead_letters
         where body ~* ${`(^|[^a-z0-9._%+-])${address}($|[^a-z0-9.-])`}`);
+      // The history of their emails keeps what happened, not the provider's words about the
+      // address (a bounce's "550 <priya@...>: recipient rejected", an error quoting it).
+      await db.execute(sql`
+        update invitation_events
+        set detail = regexp_replace(detail::text, ${address}, '[erased]', 'gi')::jsonb
+        where invitation_id in (select id from invitations where contact_id = ${erased.id})
+          and strpos(lower(detail::text), ${lower}) > 0`);
+      await db.execute(sql`
+        update invitations set last_error = regexp_replace(last_error, ${address}, '[erased]', 'gi')
+        where contact_id = ${erased.id} and strpos(lower(last_error), ${lower}) > 0`);
     }
     // Weekly digests kept by the local outbox quote comments.
     if (comments.length > 0) {
