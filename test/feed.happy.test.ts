@@ -163,6 +163,10 @@ describe("the attributed-score feed", () => {
     expect(byTeam.data.length).toBe(all.data.length);
     const otherTeam = await createTeam(t.ctx.db);
     expect((await page(`team=${otherTeam.key}`)).data).toEqual([]);
+    // A filter given empty selects nothing, whichever it is.
+    for (const empty of ["board=", "board=,", "state=", "state=,", "team=", "survey=", "client="]) {
+      expect((await page(`${empty}&limit=1000`)).data, empty).toEqual([]);
+    }
     const since = await page("updatedSince=2019-12-31T00:00:00Z&limit=1000");
     const recent = await page("updatedSince=2021-01-01T00:00:00Z&limit=1000");
     expect(since.data.length - recent.data.length).toBe(4); // the four written with 2020 timestamps

@@ -118,16 +118,13 @@ export async function readFeed(args: { ctx: ServiceContext; input: FeedInput }):
       sql`(p.seq > ${cursor.upTo ?? 0} or r.updated_at >= ${cursor.since}::timestamptz)`,
     );
   }
-  if (input.state) conditions.push(sql`r.state in (${list(input.state)})`);
-  if (ids.survey)
-    conditions.push(
-      ids.survey.length ? sql`r.survey_id::text in (${list(ids.survey)})` : sql`false`,
-    );
-  if (ids.client)
-    conditions.push(
-      ids.client.length ? sql`r.client_id::text in (${list(ids.client)})` : sql`false`,
-    );
-  if (ids.board) conditions.push(sql`w.board in (${list(ids.board)})`);
+  // A filter given empty (`board=`) selects nothing, as an `in ()` would if SQL had one.
+  const within = (column: SQL, values: string[]) =>
+    values.length ? sql`${column} in (${list(values)})` : sql`false`;
+  if (input.state) conditions.push(within(sql`r.state`, input.state));
+  if (ids.survey) conditions.push(within(sql`r.survey_id::text`, ids.survey));
+  if (ids.client) conditions.push(within(sql`r.client_id::text`, ids.client));
+  if (ids.board) conditions.push(within(sql`w.board`, ids.board));
   for (const [dim, column] of [
     ["team", "team_id"],
     ["member", "member_id"],
