@@ -179,6 +179,32 @@ describe("link scanners cannot answer for a person", () => {
     expect((await state(invitation.id)).rows[0]).toMatchObject({ state: "recorded", score: 3 });
   });
 
+  it("a burst does not fall back to its own sender's older answer", async () => {
+    const survey = await createSurvey(t.ctx.db, { scale: "csat5" });
+    const { invitation, token } = await createInvitation(t.ctx.db, secret, { surveyId: survey.id });
+    await click(token, 1, DISGUISED_SCANNER);
+    t.clock.advance(20_000);
+    await click(token, 2, DISGUISED_SCANNER);
+    t.clock.advance(1_000);
+    await click(token, 3, DISGUISED_SCANNER);
+    const { rows, evidence } = await state(invitation.id);
+    expect(rows[0]?.state).toBe("quarantined");
+    expect(evidence.map((c) => c.verdict)).toEqual(["quarantined", "quarantined", "quarantined"]);
+  });
+
+  it("a final answer stays when the person's browser later opens two links in a burst", async () => {
+    const { invitation, token } = await createInvitation(t.ctx.db, secret);
+    await click(token, 1, PERSON);
+    t.clock.advance(2 * 86_400_000);
+    await click(token, 3, PERSON);
+    t.clock.advance(2_000);
+    const html = await (await click(token, 2, PERSON)).text();
+    const { rows, evidence } = await state(invitation.id);
+    expect(rows[0]).toMatchObject({ state: "recorded", score: 1 });
+    expect(evidence.map((c) => c.verdict)).toEqual(["recorded", "final", "quarantined"]);
+    expect(html).not.toContain("Confirm my answer");
+  });
+
   it("a click that records the answer asks for no confirmation", async () => {
     const { token } = await createInvitation(t.ctx.db, secret);
     t.clock.advance(60_000);

@@ -76,6 +76,8 @@ interface ClickPlan extends Decision {
   mistaken: RecentClick[];
   /** The answer falls back to the last person's click before the burst, looked up under the lock. */
   restoreEarlier: boolean;
+  /** With `restoreEarlier`: the burst's senders, whose older answers are no person's either. */
+  burstSenders?: Set<string>;
 }
 
 /**
@@ -154,7 +156,11 @@ async function decideUnderLock(
       const recent = state.recent.filter((click) => click.at.getTime() > since.getTime());
       const burst = burstOf(recent, current, input);
       // A burst's sender may have given the answer before the window: that click is found too.
-      const answeredAt = state.previous?.state === "recorded" ? state.previous.respondedAt : null;
+      // A final answer is never taken back (see `planBurst`): nothing to look up.
+      const answeredAt =
+        state.previous?.state === "recorded" && state.previous.finalAt > now
+          ? state.previous.respondedAt
+          : null;
       if (burst && answeredAt && !recent.some((click) => +click.at === +answeredAt)) {
         burst.setter = await answerSetter(tx, target.invitation.id, answeredAt);
       }
@@ -264,7 +270,7 @@ function planClick(
   now: Date,
   burst: Burst | undefined,
 ): ClickPlan {
-  if (burst) return planBurst(previous, input.score, burst);
+  if (burst) return planBurst(previous, input.score, burst, now);
   const { invitation } = target;
   const signature = scannerSignature(
     input.evidence,
@@ -302,8 +308,18 @@ async function carryOut(
       );
   }
   if (!plan.restoreEarlier) return plan.write;
-  const [before] = await ctx.db
-    .select({ score: clicks.score, at: clicks.at })
+  // The last answer given before the burst by someone else than its senders (a comment is
+  // always a person's); the senders' own older answers are taken back too.
+  const earlier = await ctx.db
+    .select({
+      id: clicks.id,
+      score: clicks.score,
+      at: clicks.at,
+      reason: clicks.reason,
+      userAgent: clicks.userAgent,
+      acceptLanguage: clicks.acceptLanguage,
+      ipHash: clicks.ipHash,
+    })
     .from(clicks)
     .where(
       and(
@@ -311,8 +327,19 @@ async function carryOut(
         inArray(clicks.verdict, ["recorded", "changed"]),
       ),
     )
-    .orderBy(desc(clicks.at))
-    .limit(1);
+    .orderBy(desc(clicks.at));
+  const byScanner = (click: (typeof earlier)[number]) =>
+    click.reason !== "comment" && (plan.burstSenders?.has(senderOf(click)) ?? false);
+  const before = earlier.find((click) => !byScanner(click));
+  const alsoMistaken = earlier
+    .filter((click) => (!before || click.at > before.at) && byScanner(click))
+    .map((click) => click.id);
+  if (alsoMistaken.length > 0) {
+    await ctx.db
+      .update(clicks)
+      .set({ verdict: "quarantined", reason: "burst" })
+      .where(inArray(clicks.id, alsoMistaken));
+  }
   return before
     ? { state: "recorded", score: before.score, respondedAt: before.at }
     : { state: "quarantined", score, respondedAt: now };
@@ -356,8 +383,13 @@ function planBurst(
   previous: ClickResponse | undefined,
   score: number,
   { senders, recent, setter }: Burst,
+  now: Date,
 ): ClickPlan {
   const quarantined = { verdict: "quarantined" as const, reason: "burst" };
+  // After the edit window the answer is final: a burst keeps only its own clicks out.
+  if (previous?.state === "recorded" && previous.finalAt.getTime() <= now.getTime()) {
+    return { ...quarantined, mistaken: [], restoreEarlier: false };
+  }
   const takenForPerson = (click: RecentClick) =>
     senders.has(click.sender) &&
     (click.verdict === "recorded" || click.verdict === "changed") &&
@@ -377,5 +409,5 @@ function planBurst(
   const setByScanner = mistaken.some(
     (click) => click.at.getTime() === previous.respondedAt.getTime(),
   );
-  return { ...quarantined, mistaken, restoreEarlier: setByScanner };
+  return { ...quarantined, mistaken, restoreEarlier: setByScanner, burstSenders: senders };
 }
