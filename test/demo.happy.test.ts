@@ -46,6 +46,14 @@ describe("the demo command", () => {
       sql`select extract(day from max(responded_at) - min(responded_at))::int as days from responses`,
     );
     expect(spread!.days).toBeGreaterThan(10);
+    // Every contact keeps one address of their own name: a project's survey greets the person
+    // whose mailbox it goes to.
+    const mismatched = await queryRows<{ external_id: string }>(
+      t.ctx.db,
+      sql`select external_id from contacts
+          where email <> replace(lower(name), ' ', '.') || '@' || split_part(email, '@', 2)`,
+    );
+    expect(mismatched).toEqual([]);
   });
 
   it("gives an admin key with which the API shows figures at once", async () => {

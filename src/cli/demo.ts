@@ -169,8 +169,11 @@ export async function runDemo({
     minutes,
     role: role as "resource",
   });
-  const contactFor = (client: (typeof demoClients)[number]) => {
-    const index = rng.int(0, contactNames.length - 1);
+  // The ticket's contact is drawn at random; a project's is always the client's first contact
+  // (the draw is still made, so a seed gives the same sequence as before).
+  const contactFor = (client: (typeof demoClients)[number], fixed?: number) => {
+    const drawn = rng.int(0, contactNames.length - 1);
+    const index = fixed ?? drawn;
     const name = contactNames[index]!;
     return {
       externalId: `${client.externalId}-${index + 1}`,
@@ -249,11 +252,7 @@ export async function runDemo({
               closedAt: new Date(closed).toISOString(),
             },
             client: { externalId: client.externalId, name: client.name },
-            contact: {
-              ...contactFor(client),
-              externalId: `${client.externalId}-1`,
-              name: contactNames[0]!,
-            },
+            contact: contactFor(client, 0),
             touches: [
               touch(
                 rng.pick(membersOf("projects")),
