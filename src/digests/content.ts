@@ -1,3 +1,4 @@
+import { oneLine } from "../emails/content.ts";
 import type { Attainment } from "../goals/attainment.ts";
 import type { Figure } from "../goals/figures.ts";
 
@@ -68,7 +69,8 @@ export function formatDay(at: Date, timeZone: string): string {
 export function digestSubject(content: DigestContent): string {
   const csat = content.figures[0];
   const headline = csat ? ` · ${csat.label} ${formatValue(csat.current.value, csat.unit)}` : "";
-  return `${content.team.name} weekly digest ${content.week}${headline}`;
+  // A team's name comes from PSA events too: a line break in it must not reach the header.
+  return `${oneLine(content.team.name)} weekly digest ${content.week}${headline}`;
 }
 
 const STATUS_TEXT = { met: "met", not_met: "not met", not_enough_data: "not enough data" } as const;

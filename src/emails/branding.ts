@@ -33,12 +33,15 @@ export const ACCENT_COLOR_PATTERN = /^#[0-9a-fA-F]{6}$/;
  * contrast. Emails and public pages both use it, so a light brand colour stays readable.
  */
 export function readableOn(hex: string): string {
-  const channel = (offset: number) => {
-    const value = Number.parseInt(hex.slice(offset, offset + 2), 16) / 255;
-    return value <= 0.04045 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
+  const luminanceOf = (color: string) => {
+    const channel = (offset: number) => {
+      const value = Number.parseInt(color.slice(offset, offset + 2), 16) / 255;
+      return value <= 0.04045 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
+    };
+    return 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
   };
-  const luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
-  const dark = 0.0137; // #111827
+  const luminance = luminanceOf(hex);
+  const dark = luminanceOf("#111827");
   const contrastWithWhite = 1.05 / (luminance + 0.05);
   const contrastWithDark = (luminance + 0.05) / (dark + 0.05);
   return contrastWithWhite >= contrastWithDark ? "#ffffff" : "#111827";

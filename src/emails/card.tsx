@@ -69,3 +69,19 @@ export function CentredTable({ fixed, children }: { fixed?: boolean; children?: 
     </table>
   );
 }
+
+/** The sender's postal address as written, one line per line (a footer's). */
+export function AddressLines({ address }: { address: string }) {
+  return (
+    <>
+      {address.split(/\r?\n/).map((line, index) => (
+        // The address lines are static for one email: their index is their identity.
+        // biome-ignore lint/suspicious/noArrayIndexKey: see above
+        <span key={index}>
+          {index > 0 && <br />}
+          {line}
+        </span>
+      ))}
+    </>
+  );
+}

@@ -134,7 +134,7 @@ function reference(number: string): string {
 }
 
 /** Line breaks in names and summaries would break headers and the plain-text layout. */
-function oneLine(value: string): string {
+export function oneLine(value: string): string {
   return value.replace(/\s+/g, " ").trim();
 }
 

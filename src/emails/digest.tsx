@@ -12,7 +12,7 @@ import {
   trendOf,
 } from "../digests/content.ts";
 import type { Branding } from "./branding.ts";
-import { EmailCard } from "./card.tsx";
+import { AddressLines, EmailCard } from "./card.tsx";
 import { renderHtml } from "./html.ts";
 import { palette } from "./palette.ts";
 
@@ -101,7 +101,7 @@ export function DigestBody({ content, branding }: { content: DigestContent; bran
       </Text>
       {branding.footerAddress ? (
         <Text className="rp-muted" style={muted}>
-          {branding.footerAddress}
+          <AddressLines address={branding.footerAddress} />
         </Text>
       ) : null}
     </EmailCard>

@@ -1,6 +1,6 @@
 /** @jsxImportSource react */
 import { Body, Column, Head, Html, Img, Link, Row, Text } from "jsx-email";
-import { CentredTable, EmailCard } from "./card.tsx";
+import { AddressLines, CentredTable, EmailCard } from "./card.tsx";
 import type { EmailContent } from "./content.ts";
 import { darkModeStyle, palette } from "./palette.ts";
 import { ScoreButtons } from "./score-buttons.tsx";
@@ -138,14 +138,7 @@ function Footer({ content }: { content: EmailContent }) {
             </Text>
             {content.footerAddress && (
               <Text className="rp-muted" style={small}>
-                {content.footerAddress.split(/\r?\n/).map((line, index) => (
-                  // The address lines are static for one email: their index is their identity.
-                  // biome-ignore lint/suspicious/noArrayIndexKey: see above
-                  <span key={index}>
-                    {index > 0 && <br />}
-                    {line}
-                  </span>
-                ))}
+                <AddressLines address={content.footerAddress} />
               </Text>
             )}
             <Text className="rp-muted" style={small}>

@@ -36,7 +36,7 @@ textarea{width:100%;min-height:7rem;font:inherit;padding:.6rem;border:1px solid 
 button{margin-top:.75rem;min-height:44px;padding:.6rem 1.2rem;font:inherit;font-weight:600;color:var(--on-accent);background:var(--accent);border:0;border-radius:8px;cursor:pointer}
 .notice{border-left:4px solid var(--accent);padding:.5rem .75rem;background:#f9fafb}
 blockquote{margin:.5rem 0;padding:.5rem .75rem;border-left:4px solid #d1d5db;white-space:pre-wrap;overflow-wrap:anywhere}
-footer{font-size:.85rem;color:#4b5563;padding:1rem 0;text-align:center}
+footer{font-size:.85rem;color:#4b5563;padding:1rem 0;text-align:center;white-space:pre-line}
 @media (prefers-color-scheme:dark){body{background:#111827;color:#f3f4f6}.card{background:#1f2937;border-color:#374151}.muted,footer{color:#d1d5db}.scores a{color:#f3f4f6;border-color:#4b5563}.notice{background:#111827}}`;
 }
 

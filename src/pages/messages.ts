@@ -1,5 +1,4 @@
 import type { Scale } from "../db/schema/index.ts";
-import { textFor } from "../surveys/texts.ts";
 
 /** The words of the pages people see, per language. */
 export interface PageMessages {
@@ -173,13 +172,4 @@ export function pageMessages(
 function supported(tag: string): "en" | "de" | undefined {
   const primary = tag.trim().toLowerCase().split(/[-_]/)[0];
   return primary === "de" ? "de" : primary === "en" ? "en" : undefined;
-}
-
-/** A survey's text for a contact (see `textFor`), then English, then any. */
-export function localized(
-  texts: Record<string, string>,
-  tag: string | null,
-  lang: string,
-): string | undefined {
-  return textFor(texts, tag, lang) ?? textFor(texts, null, "en") ?? Object.values(texts)[0];
 }

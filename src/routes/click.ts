@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { pageBranding } from "../emails/branding.ts";
 import { type AppEnv, createRouter, serviceContext } from "../http/env.ts";
-import { localized, pageMessages } from "../pages/messages.ts";
+import { pageMessages } from "../pages/messages.ts";
 import { clientIpHash, publicPageGuard, sendMessage } from "../pages/public-guard.ts";
 import { sendPage, sendShapedPage } from "../pages/send-page.ts";
 import { ThankYouPage } from "../pages/thank-you.tsx";
@@ -12,6 +12,7 @@ import { recordClick } from "../responses/record-click.ts";
 import { type ClickEvidence, isLookAhead } from "../responses/request-evidence.ts";
 import { isUnhappy, parseScore, scoresOf } from "../responses/scale.ts";
 import { appSecret } from "../security/app-secret.ts";
+import { textFor } from "../surveys/texts.ts";
 
 type PageContext = Context<AppEnv>;
 
@@ -50,7 +51,7 @@ async function thankYou(
   ]);
   const closed = invitation.status === "cancelled" || invitation.expiresAt <= services.clock.now();
   const followUpQuestion = isUnhappy(survey.scale, view.score)
-    ? localized(survey.followUpQuestions, contact.locale, messages.lang)
+    ? textFor(survey.followUpQuestions, contact.locale, messages.lang)
     : undefined;
   const page = (pageFormToken: string) =>
     ThankYouPage({
@@ -145,11 +146,12 @@ clickRoutes.post("/r/:token/comment", async (c) => {
   if (outcome.kind === "unknown") return notFound(c);
   if (outcome.kind === "expired") return expired(c, outcome.target);
   if (outcome.kind === "invalid_score") return invalidScore(c, outcome.target);
+  // Sending the form without a comment confirms the answer; only a comment is "saved".
   return thankYou(
     c,
     token,
     { ...outcome, comment: outcome.comment || null, confirmed: true },
-    true,
+    comment.trim() !== "",
   );
 });
 
