@@ -70,8 +70,10 @@ export async function runServer(config: Config, logger: Logger): Promise<void> {
   };
 
   await new Promise<void>((resolve) => {
+    // Every signal is heard: a second SIGTERM (a supervisor repeating itself) joins the stop
+    // under way instead of killing the process with Node's default action.
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
-      process.once(signal, () => {
+      process.on(signal, () => {
         void shutdown(signal).then(resolve);
       });
     }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toApiError } from "../src/http/errors.ts";
 import { SECURITY_HEADERS } from "../src/http/response-headers.ts";
 import { createTestApp, problemOf, type TestApp } from "./support/app.ts";
 
@@ -12,6 +13,43 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 describe("errors are RFC 9457 problem details", () => {
+  it("a database that cannot be reached, however it fails, is a 503 to retry", () => {
+    const failure = (code: string) =>
+      new Error("query failed", { cause: Object.assign(new Error("driver"), { code }) });
+    for (const code of [
+      "ECONNREFUSED",
+      "ENOTFOUND",
+      "EAI_AGAIN",
+      "EHOSTUNREACH",
+      "ENETUNREACH",
+      "CONNECT_TIMEOUT",
+      "08001",
+      "08004",
+      "57P01",
+      "53300",
+    ]) {
+      const error = toApiError(failure(code));
+      expect([code, error.status, error.headers?.["Retry-After"]]).toEqual([code, 503, "2"]);
+    }
+    for (const code of ["42P01", "23505", "EACCES"]) {
+      expect([code, toApiError(failure(code)).status]).toEqual([code, 500]);
+    }
+  });
+
+  it("a body of another type than JSON is a 415 the API description names", async () => {
+    const response = await t.request("/v1/api-keys", {
+      key: admin,
+      method: "POST",
+      body: "name=x",
+      headers: { "content-type": "text/plain" },
+    });
+    expect(response.status).toBe(415);
+    const document = (await (await t.request("/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    expect(Object.keys(document.paths["/v1/api-keys"]!.post!.responses)).toContain("415");
+  });
+
   it("an unknown route is a 404 problem with the request id", async () => {
     const response = await t.request("/no/such/thing");
     expect(response.status).toBe(404);

@@ -121,7 +121,7 @@ describe("the real server process on the embedded database", { timeout: 180_000 
     }
   });
 
-  it("finishes a request in flight when SIGTERM arrives", async () => {
+  it("finishes a request in flight when SIGTERM arrives, also when it is sent twice", async () => {
     const dataDir = tempDataDir();
     const key = (
       await runCli(["keys", "create", "--name", "k", "--scopes", "admin"], { DATA_DIR: dataDir })
@@ -153,6 +153,8 @@ describe("the real server process on the embedded database", { timeout: 180_000 
       req.write(body.slice(0, 10));
       setTimeout(() => {
         server.child.kill("SIGTERM");
+        // A supervisor repeating itself: the second signal joins the stop under way.
+        setTimeout(() => server.child.kill("SIGTERM"), 100);
         setTimeout(() => req.end(body.slice(10)), 300);
       }, 300);
     });

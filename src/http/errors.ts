@@ -130,10 +130,15 @@ function isConnectionFailure(error: unknown): boolean {
     const code = (current as { code?: unknown }).code;
     if (
       typeof code === "string" &&
-      (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|CONNECT_TIMEOUT|CONNECTION_)/.test(code) ||
+      // Sockets and names (a host that does not resolve or cannot be reached), the driver's
+      // own connection codes, PostgreSQL's connection exceptions (class 08), an admin shutdown
+      // (57P01-57P03), and a server at its connection limit (53300).
+      (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|CONNECT_TIMEOUT|CONNECTION_)/.test(
+        code,
+      ) ||
         /^57P0[123]$/.test(code) ||
-        code === "08006" ||
-        code === "08001")
+        /^08[0-9A-Z]{3}$/.test(code) ||
+        code === "53300")
     ) {
       return true;
     }

@@ -28,6 +28,7 @@ const descriptions = {
   404: "No such resource.",
   409: "The request conflicts with the current state.",
   413: "The request body exceeds the size limit.",
+  415: "The request body is not of a type this endpoint takes (`application/json`).",
   429: "Too many requests; see `Retry-After`.",
   500: "Unexpected failure; the request id identifies it in the logs.",
   503: "The database is unreachable; retry shortly.",
@@ -41,7 +42,7 @@ type ProblemResponse = {
 
 /** Problem responses to spread into a route's `responses`. */
 export function errorResponses(...statuses: ErrorStatus[]) {
-  const all: ErrorStatus[] = [...new Set<ErrorStatus>([...statuses, 400, 413, 500, 503])];
+  const all: ErrorStatus[] = [...new Set<ErrorStatus>([...statuses, 400, 413, 415, 500, 503])];
   return Object.fromEntries(
     all.map((status) => [
       status,

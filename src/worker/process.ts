@@ -14,7 +14,8 @@ export async function runWorker(config: Config, logger: Logger): Promise<void> {
     "rapport worker started",
   );
   await new Promise<void>((resolve) => {
-    for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => resolve());
+    // A repeated signal finds the same stop under way, never Node's default (an abrupt exit).
+    for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => resolve());
   });
   logger.info("worker stopping: finishing the current batch");
   await worker.stop();
