@@ -90,6 +90,13 @@ export async function scenario(options: TwoInstancesOptions = {}): Promise<Scena
       const link = scoreLinks(email.text).find((candidate) => candidate.score === wanted);
       return link ? [link] : [];
     });
+    // Every email sent so far carries its score links: without them the click checks below
+    // would compare nothing with nothing.
+    checks.expect(
+      "every email carries its score links",
+      links.length > 0 && links.length === fake.sent.length,
+      `${links.length} links in ${fake.sent.length} emails`,
+    );
     log(`two-instances: ${links.length} clicks on both servers, ${second} more events meanwhile`);
     let nextClick = 0;
     await Promise.all([
