@@ -121,6 +121,22 @@ describe("metrics and the feed need their scopes", () => {
     expect(doc.paths["/v1/responses"]?.get).toBeTruthy();
   });
 
+  it("an empty minSample is the parameter left out, not 0; the document says integer", async () => {
+    const answer = async (query: string) =>
+      (await (await t.request(`/v1/metrics/csat?${ok}${query}`, { key })).json()) as {
+        overall: { n: number; lowSample: boolean };
+      };
+    expect((await answer("&minSample=")).overall).toEqual((await answer("")).overall);
+    expect((await answer("")).overall.lowSample).toBe(true);
+    const document = (await (await t.request("/openapi.json")).json()) as {
+      paths: Record<string, { get: { parameters: Array<{ name: string; schema: unknown }> } }>;
+    };
+    const minSample = document.paths["/v1/metrics/csat"]!.get.parameters.find(
+      (parameter) => parameter.name === "minSample",
+    );
+    expect(minSample?.schema).toMatchObject({ type: "integer", minimum: 0, default: 30 });
+  });
+
   it("an empty period answers zeros, not errors", async () => {
     const response = await t.request(`/v1/metrics/csat?${ok}&interval=week&groupBy=team`, { key });
     expect(response.status).toBe(200);

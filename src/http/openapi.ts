@@ -60,3 +60,20 @@ export const authErrors = [401, 403] as const;
 export function jsonContent<T>(schema: T, description: string) {
   return { description, content: { "application/json": { schema } } };
 }
+
+/**
+ * A number in the query string: an empty value (`minSample=`) is the parameter left out, not 0,
+ * and the document says number, not number-or-null, with its bounds and default.
+ */
+export function queryNumber<T extends z.ZodType>(
+  schema: T,
+  doc: {
+    type: "integer" | "number";
+    description: string;
+    minimum?: number;
+    maximum?: number;
+    default?: number;
+  },
+) {
+  return z.preprocess((value) => (value === "" ? undefined : value), schema).openapi(doc);
+}

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { isKnownZone } from "../config.ts";
+import { queryNumber } from "../http/openapi.ts";
 import { instantOrDateInput } from "../instant.ts";
 import {
   creditModes,
@@ -73,7 +74,11 @@ export const MetricParams = z.object({
     description:
       "`shared`: every team and member that touched the work item counts the response once, in full (team figures overlap; `overall` counts each response once). `weighted`: each (member, team) pair that touched the item gets the share of its touch minutes on the item; team and member shares are the sums of their pairs' shares; when no minutes are known, each pair gets an equal share (so a team's share is its number of touching members over all touching member-team pairs). Counts are then fractional.",
   }),
-  minSample: z.coerce.number().int().min(0).max(1_000_000).default(30).openapi({
+  minSample: queryNumber(z.coerce.number().int().min(0).max(1_000_000).default(30), {
+    type: "integer",
+    minimum: 0,
+    maximum: 1_000_000,
+    default: 30,
     description: "`lowSample` is true when `n` is below this.",
   }),
   team: filterParam("these team keys"),

@@ -8,7 +8,7 @@ import {
 } from "../followups/manage.ts";
 import { bearerSecurity, requireScope } from "../http/auth.ts";
 import { createRouter, serviceContext } from "../http/env.ts";
-import { errorResponses, jsonContent } from "../http/openapi.ts";
+import { errorResponses, jsonContent, queryNumber } from "../http/openapi.ts";
 
 const Note = z
   .object({
@@ -63,7 +63,10 @@ const ListQuery = z.object({
       "A team key, such as `help-desk`: cases whose work item is credited to the team now (late touches included, as in the metrics).",
   }),
   overdue: booleanQuery.optional(),
-  olderThanHours: z.coerce.number().min(0).max(100_000).optional().openapi({
+  olderThanHours: queryNumber(z.coerce.number().min(0).max(100_000).optional(), {
+    type: "number",
+    minimum: 0,
+    maximum: 100_000,
     description: "Only cases opened at least this many hours ago (age).",
   }),
   cursor: z.string().max(200).optional(),
