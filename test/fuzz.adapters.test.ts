@@ -5,7 +5,9 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contacts } from "../src/db/schema/index.ts";
 import { signDelivery } from "../src/delivery/webhook-signature.ts";
+import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
+import { createContact, createInvitation } from "./support/factories.ts";
 import {
   AUTOTASK_CREDENTIALS,
   autotaskSignature,
@@ -117,6 +119,17 @@ beforeAll(async () => {
   urls.autotask = `/v1/webhooks/autotask/${autotaskId}`;
   urls.halopsa = `/v1/webhooks/halopsa?integration=${halopsa}`;
   urls.resend = "/v1/webhooks/resend";
+  // The email the Resend fixture is about, so mutated events reach the bounce handling instead
+  // of stopping at an unknown email id.
+  const bounced = fixture("resend/email-bounced.json") as {
+    data: { email_id: string; to: string[] };
+  };
+  const contact = await createContact(t.ctx.db, { email: bounced.data.to[0]! });
+  await createInvitation(t.ctx.db, await appSecret(t.ctx), {
+    contactId: contact.id,
+    clientId: contact.clientId,
+    providerMessageId: bounced.data.email_id,
+  });
 });
 afterAll(async () => {
   rejections.stop();
