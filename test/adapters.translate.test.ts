@@ -30,6 +30,16 @@ function integration(overrides: Partial<IntegrationConfig> = {}): IntegrationCon
   };
 }
 
+/** The Autotask REST API as the translator reads it: a company and a contact. */
+const autotaskDirectory = {
+  get: async (entity: string, id: string) =>
+    entity === "Companies"
+      ? { id, companyName: "Harbour Law LLP" }
+      : entity === "Contacts"
+        ? { id, emailAddress: "a@b.example" }
+        : undefined,
+};
+
 async function mappingError(run: () => unknown): Promise<MappingError> {
   try {
     await run();
@@ -137,23 +147,18 @@ describe("the ConnectWise translator", () => {
 });
 
 describe("the Autotask translator", () => {
-  const directory = {
-    get: async (entity: string, id: string) =>
-      entity === "Companies"
-        ? { id, companyName: "Harbour Law LLP" }
-        : entity === "Contacts"
-          ? { id, emailAddress: "a@b.example" }
-          : undefined,
-  };
-
   it("honours the integration's complete statuses", async () => {
     const payload = read("autotask-ticket-completed.json");
-    const closed = await translateAutotask(integration({ vendor: "autotask" }), payload, directory);
+    const closed = await translateAutotask(
+      integration({ vendor: "autotask" }),
+      payload,
+      autotaskDirectory,
+    );
     expect(closed.kind === "event" && closed.event.type).toBe("ticket.closed");
     const custom = await translateAutotask(
       integration({ vendor: "autotask", settings: { completeStatuses: ["17"] } }),
       payload,
-      directory,
+      autotaskDirectory,
     );
     expect(custom.kind === "event" && custom.event.type).toBe("ticket.updated");
   });
@@ -164,7 +169,7 @@ describe("the Autotask translator", () => {
       const result = await translateAutotask(
         integration({ vendor: "autotask" }),
         { ...payload, ...edit },
-        directory,
+        autotaskDirectory,
       );
       return result.kind === "event" ? result.event.id : undefined;
     };
@@ -220,14 +225,7 @@ describe("a summary cut to its limit", () => {
       async () => {
         const payload = read("autotask-ticket-completed.json");
         payload.Fields.Title = long;
-        return translateAutotask(integration({ vendor: "autotask" }), payload, {
-          get: async (entity: string, id: string) =>
-            entity === "Companies"
-              ? { id, companyName: "Harbour Law LLP" }
-              : entity === "Contacts"
-                ? { id, emailAddress: "a@b.example" }
-                : undefined,
-        });
+        return translateAutotask(integration({ vendor: "autotask" }), payload, autotaskDirectory);
       },
     ],
     [

@@ -40,6 +40,20 @@ const onPage = (token: string) => ({
   referer: `http://rapport.test/r/${token}/3`,
 });
 
+/** The person sends the page's form: the score shown, and a comment (empty to confirm). */
+function sendForm(token: string, pageHtml: string, score: number, comment: string) {
+  const csrf = /name="csrf" value="([^"]+)"/.exec(pageHtml)?.[1] ?? "";
+  return t.request(`/r/${token}/comment`, {
+    method: "POST",
+    body: new URLSearchParams({ csrf, score: String(score), comment }).toString(),
+    headers: {
+      ...PERSON,
+      "content-type": "application/x-www-form-urlencoded",
+      origin: "http://rapport.test",
+    },
+  });
+}
+
 async function state(invitationId: string) {
   const rows = await t.ctx.db
     .select()
@@ -92,16 +106,7 @@ describe("link scanners cannot answer for a person", () => {
     expect((await state(invitation.id)).rows[0]?.state).toBe("quarantined");
     expect(html).toContain("Please confirm your answer");
     expect(html).toContain("Confirm my answer");
-    const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
-    const confirmed = await t.request(`/r/${token}/comment`, {
-      method: "POST",
-      body: new URLSearchParams({ csrf, score: "2", comment: "" }).toString(),
-      headers: {
-        ...PERSON,
-        "content-type": "application/x-www-form-urlencoded",
-        origin: "http://rapport.test",
-      },
-    });
+    const confirmed = await sendForm(token, html, 2, "");
     expect(confirmed.status).toBe(200);
     expect(await confirmed.text()).not.toContain("Please confirm your answer");
     expect((await state(invitation.id)).rows[0]).toMatchObject({ state: "recorded", score: 2 });
@@ -142,17 +147,8 @@ describe("link scanners cannot answer for a person", () => {
     t.clock.advance(1_000);
     const html = await (await click(token, 2, PERSON)).text();
     expect(html).toContain("Confirm my answer");
-    const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
     t.clock.advance(3_000);
-    const confirmed = await t.request(`/r/${token}/comment`, {
-      method: "POST",
-      body: new URLSearchParams({ csrf, score: "2", comment: "" }).toString(),
-      headers: {
-        ...PERSON,
-        "content-type": "application/x-www-form-urlencoded",
-        origin: "http://rapport.test",
-      },
-    });
+    const confirmed = await sendForm(token, html, 2, "");
     expect(confirmed.status).toBe(200);
     expect((await state(invitation.id)).rows[0]).toMatchObject({ state: "recorded", score: 2 });
     // The pool goes on opening links, the person's link click still inside the window.
@@ -316,12 +312,7 @@ describe("link scanners cannot answer for a person", () => {
     await click(token, 3, DISGUISED_SCANNER);
     const page = await (await click(token, 2, DISGUISED_SCANNER)).text();
     expect((await state(invitation.id)).rows[0]?.state).toBe("quarantined");
-    const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? "";
-    const posted = await t.request(`/r/${token}/comment`, {
-      method: "POST",
-      headers: { ...PERSON, "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ csrf, score: "2", comment: "Fixed quickly" }).toString(),
-    });
+    const posted = await sendForm(token, page, 2, "Fixed quickly");
     expect(posted.status).toBe(200);
     expect((await state(invitation.id)).rows[0]).toMatchObject({
       state: "recorded",
@@ -374,13 +365,8 @@ describe("the person's own actions stay out of later bursts", () => {
     await click(token, 1, DISGUISED_SCANNER);
     await click(token, 3, DISGUISED_SCANNER);
     const page = await (await click(token, 2, DISGUISED_SCANNER)).text();
-    const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? "";
     t.clock.advance(60_000);
-    const posted = await t.request(`/r/${token}/comment`, {
-      method: "POST",
-      headers: { ...PERSON, "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ csrf, score: "2", comment: "Fixed quickly" }).toString(),
-    });
+    const posted = await sendForm(token, page, 2, "Fixed quickly");
     expect(posted.status).toBe(200);
     // The comment is kept as the answer's evidence, given on the page.
     expect((await state(invitation.id)).evidence.at(-1)).toMatchObject({
