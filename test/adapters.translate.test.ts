@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { translateAutotask } from "../src/adapters/autotask.ts";
 import { translateConnectwise } from "../src/adapters/connectwise.ts";
 import { allowedKeyUrl } from "../src/adapters/connectwise-signature.ts";
 import { translateHalopsa } from "../src/adapters/halopsa.ts";
-import { MappingError, truncate } from "../src/adapters/translation.ts";
+import { instant, MappingError, truncate } from "../src/adapters/translation.ts";
 import { unstorablePath } from "../src/http/validation.ts";
 import { CanonicalEvent } from "../src/intake/event.ts";
 import type { IntegrationConfig } from "../src/integrations/integrations.ts";
@@ -179,6 +179,85 @@ describe("the Autotask translator", () => {
     expect(await idOf({ Guid: "another-webhook" })).toBe(await idOf({}));
     // A later change to the completed ticket (time logged after it) is another event.
     expect(await idOf({ EventTime: "2026-11-18T17:30:00Z" })).not.toBe(await idOf({}));
+  });
+});
+
+describe("the HaloPSA translator", () => {
+  const halo = (settings: IntegrationConfig["settings"] = {}) =>
+    integration({ vendor: "halopsa", settings, boardTeams: { "1st Line Support": "help-desk" } });
+  /** The event type of an action with this outcome on a ticket still open (status In Progress). */
+  const typeFor = (outcome: string, settings: IntegrationConfig["settings"] = {}) => {
+    const body = haloTicketClosed(77, {
+      edit: (b) => {
+        b.action.outcome = outcome;
+        b.ticket.status_id = 2;
+        delete b.ticket.datecleared;
+      },
+    });
+    const result = translateHalopsa(halo(settings), JSON.parse(body));
+    return result.kind === "event" ? result.event.type : result.kind;
+  };
+
+  it("closes on a Closed or Resolved outcome, in any case, and on nothing that merely mentions one", () => {
+    expect(typeFor("Closed")).toBe("ticket.closed");
+    expect(typeFor(" resolved ")).toBe("ticket.closed");
+    expect(typeFor("Not Resolved")).toBe("ticket.updated");
+    expect(typeFor("Re-open Closed Ticket")).toBe("ticket.updated");
+    expect(typeFor("Closure requested")).toBe("ticket.updated");
+  });
+
+  it("closes on the outcomes the integration names instead, when it names them", () => {
+    const settings = { closingOutcomes: ["Close Ticket"] };
+    expect(typeFor("close ticket", settings)).toBe("ticket.closed");
+    expect(typeFor("Resolved", settings)).toBe("ticket.updated");
+  });
+});
+
+describe("vendor date-times", () => {
+  const zone = process.env.TZ;
+  // Read in the server's zone, an offset-less date-time would move with it: 5 hours here.
+  beforeEach(() => {
+    process.env.TZ = "America/New_York";
+  });
+  afterEach(() => {
+    if (zone === undefined) delete process.env.TZ;
+    else process.env.TZ = zone;
+  });
+
+  it.each([
+    ["2026-11-18T16:00:00", "2026-11-18T16:00:00.000Z"],
+    ["2026-11-18 16:00:00", "2026-11-18T16:00:00.000Z"],
+    ["2026-11-18t16:00", "2026-11-18T16:00:00.000Z"],
+    ["2026-11-18T16:00:00.1234567", "2026-11-18T16:00:00.123Z"],
+    ["2026-11-18T16:00:00,5+0100", "2026-11-18T15:00:00.500Z"],
+    ["2026-11-18 16:00:00 -05", "2026-11-18T21:00:00.000Z"],
+    ["2026-11-18T16:00:00.000z", "2026-11-18T16:00:00.000Z"],
+    ["2026-11-18", "2026-11-18T00:00:00.000Z"],
+  ])("%s without or with an offset is %s wherever rapport runs", (value, expected) => {
+    expect(instant(value, "at")).toBe(expected);
+  });
+
+  it.each(["Nov 18 2026 4:00 PM", "18/11/2026 16:00", "2026-02-30T10:00:00", "2026-11-18T16"])(
+    "%s is refused naming the field, not guessed at",
+    (value) => {
+      expect(() => instant(value, "ticket.datecleared")).toThrow(MappingError);
+      expect(() => instant(value, "ticket.datecleared")).toThrow("`ticket.datecleared`");
+    },
+  );
+
+  it("a HaloPSA close dated without an offset keeps its instant", () => {
+    const body = haloTicketClosed(88, {
+      edit: (b) => {
+        b.ticket.datecleared = "2026-11-18 16:00:00";
+      },
+    });
+    const result = translateHalopsa(
+      integration({ vendor: "halopsa", boardTeams: { "1st Line Support": "help-desk" } }),
+      JSON.parse(body),
+    );
+    if (result.kind !== "event") throw new Error(`expected an event, got ${result.kind}`);
+    expect(result.event.workItem.closedAt).toBe("2026-11-18T16:00:00.000Z");
+    expect(result.event.occurredAt).toBe("2026-11-18T16:00:00.000Z");
   });
 });
 

@@ -21,13 +21,15 @@ import {
   truncate,
 } from "./translation.ts";
 
-const CLOSING_OUTCOME = /\b(clos|resolv)/i;
+/** Action outcomes that close a ticket when the integration names none. */
+const CLOSING_OUTCOMES = ["Closed", "Resolved"];
 
 /**
  * HaloPSA outbound webhooks: `{ticket: {...}, action: {...}}` (or the ticket alone). The ticket
- * is closed when the action's outcome says Closed or Resolved, when `status_id` is one of the
- * integration's `closedStatuses` (default 9), or when statusMap says so; otherwise it is an
- * update. The ticket's team (`team`/`team_id`) picks our team through boardTeams; the agent
+ * is closed when the action's outcome is one of the integration's `closingOutcomes` (default
+ * Closed and Resolved; the whole outcome, in any case: "Not Resolved" closes nothing), when
+ * `status_id` is one of the integration's `closedStatuses` (default 9), or when statusMap says
+ * so; otherwise it is an update. The ticket's team (`team`/`team_id`) picks our team through boardTeams; the agent
  * is the owner and the action's agent a time entry with its `timetaken` hours.
  */
 export function translateHalopsa(integration: IntegrationConfig, payload: unknown): Translation {
@@ -43,7 +45,12 @@ export function translateHalopsa(integration: IntegrationConfig, payload: unknow
   if (mapped === "ignore")
     return { kind: "ignored", reason: `status ${status} is mapped to ignore` };
   const closedStatuses = integration.settings.closedStatuses ?? ["9"];
-  const closingAction = CLOSING_OUTCOME.test(text(action?.outcome) ?? "");
+  const outcome = text(action?.outcome)?.toLowerCase();
+  const closingAction =
+    outcome !== undefined &&
+    (integration.settings.closingOutcomes ?? CLOSING_OUTCOMES).some(
+      (closing) => closing.trim().toLowerCase() === outcome,
+    );
   const type: EventType =
     mapped ??
     (closingAction || (status !== undefined && closedStatuses.includes(status))

@@ -78,16 +78,49 @@ export function requireText(value: unknown, field: string): string {
   return found;
 }
 
-/** RFC 3339 from a vendor date; a date-time without an offset is read as UTC. */
+/**
+ * An ISO 8601 / RFC 3339 date-time as vendors write it: `T`, `t` or a space between date and
+ * time, optional seconds and fraction (any number of digits, `.` or `,`), and an optional offset
+ * (`Z`, `+hh`, `+hhmm`, `+hh:mm`); or a date alone.
+ */
+const VENDOR_DATE_TIME =
+  /^(\d{4}-\d{2}-\d{2})(?:[Tt ](\d{2}:\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*([Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
+/**
+ * RFC 3339 from a vendor date. A date-time without an offset is read as UTC, and a date alone as
+ * its UTC midnight: never in the server's own time zone, so the instant recorded does not depend
+ * on where rapport runs. Any other shape is refused rather than guessed at.
+ */
 export function instant(value: unknown, field: string): string | undefined {
   const raw = text(value);
   if (raw === undefined) return undefined;
-  const withZone = /^\d{4}-\d{2}-\d{2}T[\d:.]+$/.test(raw) ? `${raw}Z` : raw;
-  const parsed = new Date(withZone);
-  if (!isPlausibleInstant(parsed)) {
+  const parts = VENDOR_DATE_TIME.exec(raw);
+  const parsed = parts && isCalendarDate(parts[1]!) ? new Date(rfc3339Of(parts)) : undefined;
+  if (!parsed || !isPlausibleInstant(parsed)) {
     throw new MappingError(field, `\`${field}\` is not a date-time: "${raw.slice(0, 40)}".`);
   }
   return parsed.toISOString();
+}
+
+/** A Date rolls 2026-02-30 over to March 2nd; a vendor sending it has sent no real date. */
+function isCalendarDate(date: string): boolean {
+  const midnight = new Date(`${date}T00:00:00Z`);
+  return !Number.isNaN(midnight.getTime()) && midnight.toISOString().startsWith(date);
+}
+
+function rfc3339Of([
+  ,
+  date,
+  hoursMinutes = "00:00",
+  seconds = "00",
+  fraction = "",
+  zone = "Z",
+]: string[]) {
+  const offset = /^[Zz]$/.test(zone)
+    ? "Z"
+    : `${zone.slice(0, 3)}:${zone.slice(3).replace(":", "") || "00"}`;
+  // Milliseconds are what a Date keeps; further digits (.NET writes seven) are cut, not rounded.
+  return `${date}T${hoursMinutes}:${seconds}.${fraction.padEnd(3, "0").slice(0, 3)}${offset}`;
 }
 
 export function requireInstant(value: unknown, field: string): string {

@@ -56,6 +56,15 @@ export const IntegrationSettings = z
           'HaloPSA: `status_id` values that mean closed, besides a Closed/Resolved action outcome. Default `["9"]`.',
         example: ["9"],
       }),
+    closingOutcomes: z
+      .array(statusValue)
+      .max(50)
+      .optional()
+      .openapi({
+        description:
+          'HaloPSA: action outcomes that close the ticket, compared whole and in any case ("Not Resolved" is not "Resolved"). Default `["Closed", "Resolved"]`.',
+        example: ["Closed", "Resolved", "Close Ticket"],
+      }),
     memberTeams: z
       .record(z.string().trim().min(1).max(200), TeamKey)
       .optional()
