@@ -94,6 +94,40 @@ describe("POST /v1/responses", () => {
     expect(ids.size).toBe(1);
   });
 
+  it("a comment is stored as the comment box stores it: LF line breaks, each one character", async () => {
+    const { survey, client } = await fixtures();
+    const body = (comment: string, idempotencyKey: string) => ({
+      survey: survey.key,
+      client: { externalId: client.externalId },
+      score: 4,
+      comment,
+      respondedAt: "2026-11-18T15:00:00Z",
+      idempotencyKey,
+    });
+    const created = await t.request("/v1/responses", {
+      key: writer,
+      json: body("Called back\r\nAll fixed\rThanks", `lf-${client.id}`),
+    });
+    expect(created.status).toBe(201);
+    expect((await created.json()).comment).toBe("Called back\nAll fixed\nThanks");
+    // 10 lines of 199 characters and a CRLF: 2,000 characters, 2,010 UTF-16 units as sent.
+    const full = `${"x".repeat(199)}\r\n`.repeat(10);
+    const longest = await t.request("/v1/responses", {
+      key: writer,
+      json: body(full, `full-${client.id}`),
+    });
+    expect(longest.status).toBe(201);
+    expect((await longest.json()).comment).toBe(`${"x".repeat(199)}\n`.repeat(10));
+    const over = await t.request("/v1/responses", {
+      key: writer,
+      json: body(`${full}x`, `over-${client.id}`),
+    });
+    expect(over.status).toBe(400);
+    expect((await problemOf(over)).errors?.map((e: { path: string }) => e.path)).toEqual([
+      "comment",
+    ]);
+  });
+
   it("invalid fields are problem+json naming each field path", async () => {
     const { survey } = await fixtures();
     const missing = await t.request("/v1/responses", {

@@ -52,7 +52,12 @@ const CreateResponse = z
       .number()
       .int()
       .openapi({ description: "Valid for the survey's scale: csat3 1-3, csat5 1-5, nps 0-10." }),
-    comment: z.string().max(2000).nullish(),
+    comment: z
+      .string()
+      // Stored as the comment box stores it: line breaks as LF, each one character of the 2,000.
+      .overwrite((text) => text.replace(/\r\n?/g, "\n"))
+      .max(2000)
+      .nullish(),
     respondedAt: instantInput(),
     idempotencyKey: z.string().trim().min(1).max(200).openapi({
       description:
