@@ -11,7 +11,9 @@ import {
 } from "./support/factories.ts";
 
 interface AttainmentJson {
-  goal: { id: string; target: number; metric: string; periodKind: string };
+  goal: { id: string; target: number; metric: string; periodKind: string; team: { key: string } };
+  team: { key: string };
+  member: { externalId: string } | null;
   metric: string;
   period: string;
   from: string;
@@ -341,6 +343,82 @@ describe("a frozen period outlives later goal edits", () => {
     expect(after[0]).toMatchObject({ final: true, value: 75, metric: "csat", target: 70 });
     // The goal itself is shown as it is now.
     expect(after[0]!.goal).toMatchObject({ metric: "nps", periodKind: "quarter" });
+    t.clock.set("2026-11-18T17:00:00Z");
+  });
+
+  it("stays with the team it froze for after the goal moved to another team", async () => {
+    const { member: alphaMember } = await teamWithScores(
+      "moved-alpha",
+      [3, 3, 3],
+      "2026-10-15T12:00:00Z",
+    );
+    await teamWithScores("moved-beta", [1], "2026-10-15T12:00:00Z");
+    t.clock.set("2026-10-01T00:00:00Z");
+    const goal = await createGoal({
+      team: "moved-alpha",
+      member: alphaMember.externalId,
+      metric: "csat",
+      target: 80,
+      periodKind: "month",
+      minN: 1,
+    });
+    t.clock.set("2026-11-05T00:00:00Z");
+    const [frozen] = (await attainment("2026-10", "moved-alpha")).data;
+    expect(frozen).toMatchObject({ final: true, value: 100, n: 3, status: "met" });
+
+    const moved = await t.request(`/v1/goals/${goal.id}`, {
+      key: admin,
+      method: "PATCH",
+      json: { team: "moved-beta", member: null },
+    });
+    expect(moved.status).toBe(200);
+    // October stays alpha's (and its member's), under alpha; beta is not credited with it.
+    const alpha = (await attainment("2026-10", "moved-alpha")).data;
+    expect(alpha).toHaveLength(1);
+    expect(alpha[0]).toMatchObject({
+      final: true,
+      value: 100,
+      status: "met",
+      team: { key: "moved-alpha" },
+      member: { externalId: alphaMember.externalId },
+      goal: { id: goal.id, team: { key: "moved-beta" } },
+    });
+    expect((await attainment("2026-10", "moved-beta")).data).toEqual([]);
+    // November is the goal's as it is now: beta's, no member.
+    t.clock.set("2026-11-20T00:00:00Z");
+    const [november] = (await attainment("2026-11", "moved-beta")).data;
+    expect(november).toMatchObject({ final: false, team: { key: "moved-beta" }, member: null });
+    t.clock.set("2026-11-18T17:00:00Z");
+  });
+
+  it("a goal made after a period ended is frozen for it by its first reader, not by the worker", async () => {
+    const { goalFreezeJob } = await import("../src/goals/freeze-job.ts");
+    await teamWithScores("late-goal-desk", [3, 3, 1], "2026-10-15T12:00:00Z");
+    // A goal that existed in October, which the worker freezes October for.
+    t.clock.set("2026-10-10T00:00:00Z");
+    await createGoal({
+      team: "late-goal-desk",
+      metric: "csat",
+      target: 50,
+      periodKind: "month",
+      minN: 1,
+    });
+    t.clock.set("2026-11-10T00:00:00Z");
+    const late = await createGoal({
+      team: "late-goal-desk",
+      metric: "csat",
+      target: 60,
+      periodKind: "month",
+      minN: 1,
+    });
+    expect(await goalFreezeJob.runOnce(t.ctx)).toBeGreaterThan(0);
+    // Its target corrected before anyone read October: the first read freezes the corrected one.
+    await t.request(`/v1/goals/${late.id}`, { key: admin, method: "PATCH", json: { target: 70 } });
+    const entries = (await attainment("2026-10", "late-goal-desk")).data;
+    expect(entries.map((entry) => [entry.target, entry.status, entry.final])).toEqual([
+      [50, "met", true],
+      [70, "not_met", true],
+    ]);
     t.clock.set("2026-11-18T17:00:00Z");
   });
 

@@ -26,12 +26,12 @@ export function AttainmentTable(props: { entries: Attainment[] }) {
         {props.entries.map((entry) => (
           <tr key={`${entry.goal.id}-${entry.period}`} data-goal={entry.goal.id}>
             <td>
-              <a href={`/dashboard/teams/${encodeURIComponent(entry.goal.team.key)}`}>
-                {entry.goal.team.name}
+              <a href={`/dashboard/teams/${encodeURIComponent(entry.team.key)}`}>
+                {entry.team.name}
               </a>
             </td>
-            <td>{entry.goal.member?.name ?? ""}</td>
-            <td>{LABELS[entry.goal.metric]}</td>
+            <td>{entry.member?.name ?? ""}</td>
+            <td>{LABELS[entry.metric]}</td>
             <td>{entry.period}</td>
             <td class="num">{formatNumber(entry.target)}</td>
             <td class="num" data-value={entry.value === null ? "" : String(entry.value)}>

@@ -76,9 +76,9 @@ export function digestSubject(content: DigestContent): string {
 const STATUS_TEXT = { met: "met", not_met: "not met", not_enough_data: "not enough data" } as const;
 
 export function goalLine(entry: Attainment): string {
-  const metric = { csat: "CSAT", nps: "NPS", "response-rate": "Response rate" }[entry.goal.metric];
-  const unit = entry.goal.metric === "nps" ? "" : "%";
-  const who = entry.goal.member ? ` (${entry.goal.member.name})` : "";
+  const metric = { csat: "CSAT", nps: "NPS", "response-rate": "Response rate" }[entry.metric];
+  const unit = entry.metric === "nps" ? "" : "%";
+  const who = entry.member ? ` (${entry.member.name})` : "";
   return `${metric}${who} ${entry.period}: ${formatValue(entry.value, unit)} of target ${entry.target}${unit}, n=${Math.round(entry.n * 10) / 10} — ${STATUS_TEXT[entry.status]}`;
 }
 

@@ -1,6 +1,6 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
-import { type AttainmentStatus, goalAttainments } from "../db/schema/index.ts";
+import { type AttainmentStatus, goalAttainments, members, teams } from "../db/schema/index.ts";
 import { type Period, periodRange } from "./calendar.ts";
 import { type Figure, goalFigure } from "./figures.ts";
 import { type GoalView, listGoals } from "./goals.ts";
@@ -8,6 +8,9 @@ import { type GoalView, listGoals } from "./goals.ts";
 export interface Attainment {
   /** The goal as it is now; the fields below are those the figures were computed with. */
   goal: GoalView;
+  /** The team the figures are of: the goal's when they froze, which a later edit may move. */
+  team: GoalView["team"];
+  member: GoalView["member"];
   metric: GoalView["metric"];
   period: string;
   from: Date;
@@ -35,46 +38,43 @@ export function finalizesAt(end: Date, graceHours: number): Date {
   return new Date(end.getTime() + graceHours * 3_600_000);
 }
 
+type FrozenRow = typeof goalAttainments.$inferSelect & {
+  frozenTeam: GoalView["team"];
+  frozenMember: GoalView["member"];
+};
+
 /**
  * Attainment of every goal of the period's kind (monthly goals for `2026-11`, quarterly goals for
- * `2026-Q4`). An open period is computed live; a period past its grace time is answered from the
- * frozen rows, freezing any goal not frozen yet (the first reader or the worker does it, once).
- * Frozen rows are answered whatever the goal became since (another kind, metric or target, or
- * deactivated), and a goal deactivated after a period ended still answers and freezes it.
+ * `2026-Q4`), of one team's when `teamId` is given. An open period is computed live; a period
+ * past its grace time is answered from the frozen rows, freezing any goal not frozen yet (the
+ * first reader or the worker does it, once). Frozen rows are answered whatever the goal became
+ * since (another team or member, kind, metric or target, or deactivated): under the team they
+ * froze with. A goal deactivated after a period ended still answers and freezes it.
+ * `goalIds`, when given, limits the answer (and the freezing) to those goals.
  */
 export async function attainmentFor({
   ctx,
   input,
 }: {
   ctx: ServiceContext;
-  input: { period: Period; teamId?: string };
+  input: { period: Period; teamId?: string; goalIds?: ReadonlySet<string> };
 }): Promise<Attainment[]> {
-  const { period } = input;
-  // Every goal of the team: a frozen period stays answered after its goal changed kind.
-  const all = await listGoals({ ctx, input: { teamId: input.teamId } });
+  const { period, teamId, goalIds } = input;
+  // Every goal: a frozen period stays answered after its goal moved to another team or kind.
+  const all = (await listGoals({ ctx })).filter((goal) => !goalIds || goalIds.has(goal.id));
   if (all.length === 0) return [];
-  const frozen = await ctx.db
-    .select()
-    .from(goalAttainments)
-    .where(
-      and(
-        eq(goalAttainments.period, period.label),
-        inArray(
-          goalAttainments.goalId,
-          all.map((goal) => goal.id),
-        ),
-      ),
-    );
-  const frozenByGoal = new Map(frozen.map((row) => [row.goalId, row]));
+  const frozenByGoal = new Map(
+    (await frozenRows(ctx, period.label)).map((row) => [row.goalId, row]),
+  );
   const now = ctx.clock.now();
   const answers: Attainment[] = [];
   for (const goal of all) {
     const row = frozenByGoal.get(goal.id);
     if (row) {
-      answers.push(fromFrozen(goal, row));
+      if (!teamId || row.teamId === teamId) answers.push(fromFrozen(goal, row));
       continue;
     }
-    if (goal.periodKind !== period.kind) continue;
+    if (goal.periodKind !== period.kind || (teamId && goal.team.id !== teamId)) continue;
     const { start, end } = periodRange(period, goal.timezone);
     // A deactivated goal still answers (and freezes) the periods that ended while it was active.
     if (!goal.active && (goal.deactivatedAt ?? goal.updatedAt) < end) continue;
@@ -86,6 +86,29 @@ export async function attainmentFor({
     answers.push(await freeze(ctx, live));
   }
   return answers;
+}
+
+/** A period's frozen rows, with the team and member each froze with. */
+async function frozenRows(
+  ctx: Pick<ServiceContext, "db">,
+  period: string,
+  goalId?: string,
+): Promise<FrozenRow[]> {
+  const rows = await ctx.db
+    .select({
+      row: goalAttainments,
+      team: { id: teams.id, key: teams.key, name: teams.name },
+      member: { id: members.id, externalId: members.externalId, name: members.name },
+    })
+    .from(goalAttainments)
+    .innerJoin(teams, eq(teams.id, goalAttainments.teamId))
+    .leftJoin(members, eq(members.id, goalAttainments.memberId))
+    .where(
+      goalId === undefined
+        ? eq(goalAttainments.period, period)
+        : and(eq(goalAttainments.period, period), eq(goalAttainments.goalId, goalId)),
+    );
+  return rows.map(({ row, team, member }) => ({ ...row, frozenTeam: team, frozenMember: member }));
 }
 
 async function computeAttainment(
@@ -109,6 +132,8 @@ async function computeAttainment(
   });
   return {
     goal,
+    team: goal.team,
+    member: goal.member,
     metric: goal.metric,
     period: period.label,
     from,
@@ -132,6 +157,8 @@ async function freeze(ctx: ServiceContext, live: Attainment): Promise<Attainment
     .values({
       goalId: live.goal.id,
       period: live.period,
+      teamId: live.team.id,
+      memberId: live.member?.id ?? null,
       periodStart: live.from,
       periodEnd: live.to,
       metric: live.goal.metric,
@@ -146,17 +173,16 @@ async function freeze(ctx: ServiceContext, live: Attainment): Promise<Attainment
       finalizedAt: ctx.clock.now(),
     })
     .onConflictDoNothing();
-  const [row] = await ctx.db
-    .select()
-    .from(goalAttainments)
-    .where(and(eq(goalAttainments.goalId, live.goal.id), eq(goalAttainments.period, live.period)));
+  const [row] = await frozenRows(ctx, live.period, live.goal.id);
   return fromFrozen(live.goal, row!);
 }
 
-/** A frozen row: its metric and settings as frozen, with the goal as it is now. */
-function fromFrozen(goal: GoalView, row: typeof goalAttainments.$inferSelect): Attainment {
+/** A frozen row: its team, metric and settings as frozen, with the goal as it is now. */
+function fromFrozen(goal: GoalView, row: FrozenRow): Attainment {
   return {
     goal,
+    team: row.frozenTeam,
+    member: row.frozenMember,
     metric: row.metric,
     period: row.period,
     from: row.periodStart,

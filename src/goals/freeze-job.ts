@@ -95,7 +95,7 @@ export const goalFreezeJob: Job = {
           .map((goal) => goal.id),
       );
       if (unfrozen.size === 0) continue;
-      const answers = await attainmentFor({ ctx, input: { period } });
+      const answers = await attainmentFor({ ctx, input: { period, goalIds: unfrozen } });
       // Only what this run froze is work done: periods frozen before are none.
       frozen += answers.filter((entry) => entry.final && unfrozen.has(entry.goal.id)).length;
     }

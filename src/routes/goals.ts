@@ -90,8 +90,12 @@ const AttainmentEntry = z
   .object({
     goal: Goal.openapi({
       description:
-        "The goal as it is now. `metric`, `target`, `minN` and `credit` of the entry are those its figures were computed (or frozen) with.",
+        "The goal as it is now. `team`, `member`, `metric`, `target`, `minN` and `credit` of the entry are those its figures were computed (or frozen) with.",
     }),
+    team: Goal.shape.team.openapi({
+      description: "The team the figures are of: the goal's team when they froze.",
+    }),
+    member: Goal.shape.member,
     metric: z.enum(goalMetrics),
     period: z.string().openapi({ example: "2026-11" }),
     from: z.iso.datetime(),
@@ -144,7 +148,9 @@ the target, \`not_met\` below it, \`not_enough_data\` when n is under the goal's
 Reproducible: a period is computed live until GOALS_FINALIZE_AFTER_HOURS after its end, then its
 figures are frozen (\`final: true\`) with the goal's settings of that moment; later responses,
 late touches and goal edits never change a frozen period: it is answered with the metric and
-settings it was frozen with, also after the goal changed kind or was deactivated. A goal
+settings it was frozen with, also after the goal changed kind or was deactivated, and under the
+team (and member) it was frozen with, also after the goal moved to another: \`team=\` selects
+frozen periods by that team. A goal
 deactivated after a period ended still answers (and freezes) that period. ${METRIC_UNITS}`,
   security: bearerSecurity,
   middleware: [read] as const,
@@ -153,7 +159,10 @@ deactivated after a period ended still answers (and freezes) that period. ${METR
       period: z
         .string()
         .openapi({ description: "`YYYY-MM` or `YYYY-Qn`, years 1900-9999.", example: "2026-11" }),
-      team: z.string().optional().openapi({ description: "Only this team's goals (team key)." }),
+      team: z.string().optional().openapi({
+        description:
+          "Only this team's goals (team key); frozen periods by the team they froze with.",
+      }),
     }),
   },
   responses: {

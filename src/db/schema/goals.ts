@@ -65,6 +65,11 @@ export const goalAttainments = pgTable(
       .notNull()
       .references(() => goals.id),
     period: text().notNull(),
+    /** The goal's team and member when it froze: a goal moved later keeps its past here. */
+    teamId: uuid()
+      .notNull()
+      .references(() => teams.id),
+    memberId: uuid().references(() => members.id),
     periodStart: timestamp({ withTimezone: true }).notNull(),
     periodEnd: timestamp({ withTimezone: true }).notNull(),
     metric: text({ enum: goalMetrics }).notNull(),
