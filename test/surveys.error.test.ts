@@ -1,7 +1,9 @@
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { surveys } from "../src/db/schema/index.ts";
 import { createTestApp, problemOf, type TestApp } from "./support/app.ts";
-import { canonicalEvent, createClient } from "./support/factories.ts";
+import { canonicalEvent, createClient, createContact } from "./support/factories.ts";
+import { withRowLocked } from "./support/row-lock.ts";
 
 let t: TestApp;
 let writer: string;
@@ -98,6 +100,37 @@ describe("invalid survey definitions", () => {
     expect((await problemOf(response)).errors?.[0]?.path).toBe("scale");
     // Same scale, other fields: still a plain update.
     expect((await put("csat5")).status).toBe(200);
+  });
+
+  it("a scale change waits for an invitation being written, then is refused (PostgreSQL)", async (context) => {
+    const url = (t.services.database as { url?: string }).url;
+    if (!url) return context.skip();
+    const put = (scale: string) =>
+      t.request("/v1/surveys/racing-csat", {
+        method: "PUT",
+        key: writer,
+        json: { scale, trigger: "manual", questions: { en: "How did we do?" } },
+      });
+    const created = await put("csat3");
+    expect(created.status).toBe(201);
+    const survey = await created.json();
+    const contact = await createContact(t.ctx.db);
+    // The invitation is written, not yet committed, while the scale change arrives.
+    const [changed] = await withRowLocked(
+      url,
+      (tx) => tx`insert into invitations (survey_id, contact_id, client_id, token_hash,
+          token_nonce, send_at, next_attempt_at, expires_at)
+        values (${survey.id}, ${contact.id}, ${contact.clientId}, 'racing-hash', 'racing',
+          now(), now(), now() + interval '14 days')`,
+      [{ start: () => put("nps"), waiters: 1 }],
+    );
+    expect(changed!.status).toBe(409);
+    expect((await problemOf(changed!)).errors?.[0]?.path).toBe("scale");
+    const [row] = await t.ctx.db
+      .select({ scale: surveys.scale })
+      .from(surveys)
+      .where(eq(surveys.key, "racing-csat"));
+    expect(row?.scale).toBe("csat3");
   });
 
   it("writing needs surveys:write, reading needs responses:read", async () => {

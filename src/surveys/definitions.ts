@@ -126,7 +126,9 @@ export async function createSurvey({
 
 /**
  * Creates or replaces the survey with this key. Changing the scale of a survey that already has
- * invitations or responses is refused: its scores would no longer be comparable.
+ * invitations or responses is refused: its scores would no longer be comparable. The survey's row
+ * is locked first: an invitation or response being written for it (their foreign key holds a
+ * share lock on the row) commits before the check, and none can start until the change is done.
  */
 export async function putSurvey({
   ctx,
@@ -136,34 +138,41 @@ export async function putSurvey({
   input: SurveyFieldsInput & { key: string };
 }): Promise<{ survey: SurveyRow; created: boolean }> {
   const now = ctx.clock.now();
-  // Invitations, or responses collected elsewhere (`POST /v1/responses`) without one.
-  const [used] = await queryRows<{ used: boolean }>(
-    ctx.db,
-    sql`select exists (select 1 from ${invitations} i where i.survey_id = s.id)
-          or exists (select 1 from ${responses} r where r.survey_id = s.id) as used
-        from ${surveys} s where s.key = ${input.key} and s.scale <> ${input.scale}`,
-  );
-  if (used?.used) {
-    throw new ApiError(
-      "conflict",
-      "This survey has invitations or responses on another scale; create a new survey instead.",
-      {
-        errors: [
-          {
-            path: "scale",
-            message: "cannot change once invitations or responses exist",
-            in: "body",
-          },
-        ],
-      },
+  return ctx.db.transaction(async (tx) => {
+    await tx
+      .select({ id: surveys.id })
+      .from(surveys)
+      .where(eq(surveys.key, input.key))
+      .for("update");
+    // Invitations, or responses collected elsewhere (`POST /v1/responses`) without one.
+    const [used] = await queryRows<{ used: boolean }>(
+      tx,
+      sql`select exists (select 1 from ${invitations} i where i.survey_id = s.id)
+            or exists (select 1 from ${responses} r where r.survey_id = s.id) as used
+          from ${surveys} s where s.key = ${input.key} and s.scale <> ${input.scale}`,
     );
-  }
-  const { key, ...fields } = input;
-  const [row] = await ctx.db
-    .insert(surveys)
-    .values({ key, ...fields, createdAt: now, updatedAt: now })
-    .onConflictDoUpdate({ target: surveys.key, set: { ...fields, updatedAt: now } })
-    .returning({ ...getTableColumns(surveys), created: sql<boolean>`(xmax = 0)` });
-  const { created, ...survey } = row!;
-  return { survey, created };
+    if (used?.used) {
+      throw new ApiError(
+        "conflict",
+        "This survey has invitations or responses on another scale; create a new survey instead.",
+        {
+          errors: [
+            {
+              path: "scale",
+              message: "cannot change once invitations or responses exist",
+              in: "body",
+            },
+          ],
+        },
+      );
+    }
+    const { key, ...fields } = input;
+    const [row] = await tx
+      .insert(surveys)
+      .values({ key, ...fields, createdAt: now, updatedAt: now })
+      .onConflictDoUpdate({ target: surveys.key, set: { ...fields, updatedAt: now } })
+      .returning({ ...getTableColumns(surveys), created: sql<boolean>`(xmax = 0)` });
+    const { created, ...survey } = row!;
+    return { survey, created };
+  });
 }
