@@ -81,6 +81,9 @@ if (wanted("intake")) {
 if (wanted("metrics")) {
   console.error(`bench: metrics over ${fixed(Number(values.responses))} responses ...`);
   const r = await benchMetrics({ databaseUrl: serverUrl, responses: Number(values.responses) });
+  console.error(
+    `bench: metrics seeded in ${fixed(r.seedSeconds, 1)} s, rollups built in ${fixed(r.rollupSeconds, 1)} s`,
+  );
   // Each endpoint is set against the raw query answering the same question in the same run.
   const rawMs = (path: string) =>
     path.includes("response-rate") ? r.rawResponseRateMs : r.rawGroupByMs;
