@@ -35,7 +35,22 @@ const booleanFlag = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((value) => value === "true" || value === "1" || value === "yes");
 
-const httpUrl = z.url({ protocol: /^https?$/ }).transform((value) => value.replace(/\/+$/, ""));
+/**
+ * A base URL that paths are appended to: no query or fragment (a link built on
+ * `https://host/#x` would open the site's root), scheme and host in lower case as URL writes
+ * them, no trailing slash.
+ */
+const httpUrl = z
+  .url({ protocol: /^https?$/ })
+  // Not a URL at all is the check above's issue alone.
+  .refine(
+    (value) => !URL.canParse(value) || !/[?#]/.test(value),
+    "must have no query (?) or fragment (#)",
+  )
+  .transform((value) => {
+    const url = new URL(value);
+    return `${url.origin}${url.pathname}`.replace(/\/+$/, "");
+  });
 
 const postgresUrl = z
   .string()
@@ -53,7 +68,8 @@ export function postgresHosts(value: string): { hosts: string[]; database: strin
   const afterScheme = value.slice(value.indexOf("://") + 3).split(/[?/]/)[0] ?? "";
   let hostList: string;
   try {
-    hostList = decodeURIComponent(afterScheme.slice(afterScheme.indexOf("@") + 1));
+    // The user info ends at the last `@`, as the driver reads it: a password may hold one.
+    hostList = decodeURIComponent(afterScheme.slice(afterScheme.lastIndexOf("@") + 1));
   } catch {
     return undefined;
   }
@@ -146,7 +162,8 @@ export class ConfigError extends Error {
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const present = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
+    // A variable set to blanks (`PORT= ` in an env file) is unset, not 0.
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
   );
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {

@@ -30,6 +30,10 @@ describe("configuration", () => {
     // An unencoded `/` in the password: the driver would fail, printing the whole URL.
     ["DATABASE_URL", "postgres://rapport:s3cr/etPW@db.internal:5432/rapport"],
     ["PUBLIC_BASE_URL", "not a url"],
+    // Survey links are the base and a path: a query or fragment would swallow the path.
+    ["PUBLIC_BASE_URL", "https://rapport.example/#survey"],
+    ["PUBLIC_BASE_URL", "https://rapport.example?utm=1"],
+    ["RESEND_BASE_URL", "https://resend.example/?x"],
     ["LOG_LEVEL", "loud"],
     ["APP_SECRET", "short"],
     ["DIGEST_TIMEZONE", "+01:00"],
@@ -72,6 +76,23 @@ describe("configuration", () => {
     ] as const) {
       expect(describeDatabase(loadConfig({ DATABASE_URL: url }))).toBe(described);
     }
+  });
+
+  it("reads a base URL as URL writes it, and a variable set to blanks as unset", () => {
+    expect(
+      loadConfig({ PUBLIC_BASE_URL: "HTTPS://Rapport.Example/surveys/" }).PUBLIC_BASE_URL,
+    ).toBe("https://rapport.example/surveys");
+    // `PORT= ` in an env file: the default, not port 0 (a random free port).
+    const blank = loadConfig({ PORT: "   ", SHUTDOWN_TIMEOUT_MS: " " });
+    expect(blank.PORT).toBe(3000);
+    expect(blank.SHUTDOWN_TIMEOUT_MS).toBe(10_000);
+  });
+
+  it("describes a URL whose password holds an unencoded @ by its host only, as the driver reads it", () => {
+    const config = loadConfig({
+      DATABASE_URL: "postgres://rapport:hunter2@topsecret@db.internal:5432/rapport",
+    });
+    expect(describeDatabase(config)).toBe("PostgreSQL at db.internal:5432/rapport");
   });
 
   it("never echoes a secret-looking value", () => {

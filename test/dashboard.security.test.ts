@@ -89,7 +89,8 @@ describe("dashboard sign-in", () => {
   });
 
   it("behind https the cookie is Secure with the __Host- prefix", async () => {
-    const secure = await createTestApp({ PUBLIC_BASE_URL: "https://rapport.example" });
+    // Schemes are case-insensitive: HTTPS:// is https too.
+    const secure = await createTestApp({ PUBLIC_BASE_URL: "HTTPS://rapport.example" });
     try {
       const { header, cookie } = await signIn(secure, await secure.key("metrics:read"));
       expect(header).toMatch(/^__Host-rapport_session=/);

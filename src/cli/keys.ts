@@ -20,6 +20,8 @@ export async function keysCommand(
     throw new UsageError("keys create needs --name NAME and --scopes scope1,scope2.");
   }
   if (action === "revoke" && !id) throw new UsageError("keys revoke needs the key's ID.");
+  // Before the database is opened: a usage error, also while a server holds the data directory.
+  if (action === "revoke" && !UUID.test(id!)) throw new UsageError(`"${id}" is not a key ID.`);
   if (action !== "create" && action !== "list" && action !== "revoke") {
     throw new UsageError("Use keys create, keys list or keys revoke.");
   }
@@ -44,7 +46,6 @@ export async function keysCommand(
       }
       return 0;
     }
-    if (!UUID.test(id!)) throw new UsageError(`"${id}" is not a key ID.`);
     const revoked = await revokeApiKey({ ctx, input: { id: id! } });
     if (!revoked) {
       process.stderr.write(`rapport: no API key has the ID ${id}.\n`);

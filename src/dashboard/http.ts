@@ -27,7 +27,7 @@ function isHttps(c: Context<DashboardEnv>): boolean {
   const config = c.get("services").config;
   if (new URL(c.req.url).protocol === "https:") return true;
   if (config.TRUST_PROXY && c.req.header("x-forwarded-proto") === "https") return true;
-  return config.PUBLIC_BASE_URL.startsWith("https:");
+  return new URL(config.PUBLIC_BASE_URL).protocol === "https:";
 }
 
 function cookieName(c: Context<DashboardEnv>): string {
