@@ -224,6 +224,36 @@ describe("the feed under concurrent writers (PostgreSQL)", () => {
       await other.end();
     }
   });
+
+  it("a late touch still brings the item's response again when a change held it and rolled back", async (context) => {
+    const url = (t.services.database as { url?: string }).url;
+    if (!url) return context.skip();
+    const db = t.ctx.db;
+    const own = await createWorkItem(db, { clientId: client.id });
+    await createTouch(db, { workItemId: own.id, memberId: members[0]!.id, teamId: teams[0]!.id });
+    const answer = await newResponse({ workItemId: own.id });
+    const first = await page("limit=1000");
+    expect(first.data.map((r) => r.id)).toContain(answer.id);
+    const other = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      const writer = await other.reserve();
+      // A change of the response (a comment being posted) holds its feed position...
+      await writer`begin`;
+      await writer`update responses set comment = 'typing' where id = ${answer.id}`;
+      // ... while a late time entry by another team commits, and the feed is numbered.
+      await createTouch(db, { workItemId: own.id, memberId: members[1]!.id, teamId: teams[1]!.id });
+      await page(`cursor=${first.nextCursor}`);
+      // The change fails.
+      await writer`rollback`;
+      writer.release();
+      const again = (await page(`cursor=${first.nextCursor}`)).data.find((r) => r.id === answer.id);
+      expect(again?.attribution.map((line) => line.team).sort()).toEqual(
+        [teams[0]!.key, teams[1]!.key].sort(),
+      );
+    } finally {
+      await other.end();
+    }
+  });
 });
 
 describe("the feed after attribution changes", () => {

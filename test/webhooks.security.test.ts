@@ -46,6 +46,13 @@ describe("the SSRF guard refuses private destinations", () => {
     "https://[fd00::1]/hook",
     "https://192.168.1.20/hook",
     "https://localhost/hook",
+    // Reserved, never globally reachable: documentation networks and the IPv6 discard prefix.
+    "https://192.0.2.10/hook",
+    "https://198.51.100.10/hook",
+    "https://203.0.113.10/hook",
+    "https://[2001:db8::1]/hook",
+    "https://[3fff::1]/hook",
+    "https://[100::1]/hook",
   ])("%s is refused with a 400 naming the url, and nothing is stored", async (url) => {
     const before = await t.ctx.db.select().from(webhookSubscriptions);
     const response = await create(url);

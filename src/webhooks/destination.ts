@@ -4,7 +4,7 @@ import { BlockList, isIP, type LookupFunction } from "node:net";
 
 /**
  * Outbound requests must not reach the instance's own network (SSRF): loopback, link-local,
- * private, unique-local, carrier-grade NAT, multicast and reserved ranges are refused, IPv4 and
+ * private, unique-local, carrier-grade NAT, multicast, documentation and reserved ranges are refused, IPv4 and
  * IPv6 alike (IPv4-mapped IPv6 addresses are judged by their IPv4 address; IPv4-compatible
  * ones and IPv6 ranges that translate or tunnel to IPv4 are refused whole).
  */
@@ -17,8 +17,13 @@ for (const [network, prefix] of [
   ["169.254.0.0", 16],
   ["172.16.0.0", 12],
   ["192.0.0.0", 24],
+  // Documentation (RFC 5737) and the retired 6to4 relay anycast.
+  ["192.0.2.0", 24],
+  ["192.88.99.0", 24],
   ["192.168.0.0", 16],
   ["198.18.0.0", 15],
+  ["198.51.100.0", 24],
+  ["203.0.113.0", 24],
   ["224.0.0.0", 4],
   ["240.0.0.0", 4],
 ] as const) {
@@ -36,6 +41,10 @@ for (const [network, prefix] of [
   ["64:ff9b:1::", 48],
   ["2001::", 32],
   ["2002::", 16],
+  // Discard-only (RFC 6666) and documentation (RFC 3849, RFC 9637).
+  ["100::", 64],
+  ["2001:db8::", 32],
+  ["3fff::", 20],
 ] as const) {
   blocked.addSubnet(network, prefix, "ipv6");
 }
