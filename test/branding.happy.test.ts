@@ -54,6 +54,23 @@ describe("branding settings", () => {
     expect(formatFrom(branding)).toBe('"Northwind IT" <surveys@northwind.example>');
   });
 
+  it("a logo URL with its scheme in capitals is https too: stored as URL writes it, and shown", async () => {
+    const saved = await t.request("/v1/settings/branding", {
+      key: admin,
+      method: "PUT",
+      json: { ...northwind, logoUrl: "HTTPS://Northwind.Example/logo.png" },
+    });
+    expect(saved.status).toBe(200);
+    expect((await saved.json()).logoUrl).toBe("https://northwind.example/logo.png");
+    const branding = await loadBranding({ ctx: t.ctx });
+    const email = await renderSurveyEmail(sampleEmail("csat3", { branding }));
+    expect(email.html).toContain('src="https://northwind.example/logo.png"');
+    // One stored before the change, as it was written, is shown as well.
+    const written = { ...branding, logoUrl: "HTTPS://northwind.example/logo.png" };
+    const older = await renderSurveyEmail(sampleEmail("csat3", { branding: written }));
+    expect(older.html).toMatch(/<img [^>]*alt="Northwind IT"/);
+  });
+
   it("a PUT replaces the whole branding: fields left out go back to their default", async () => {
     await t.request("/v1/settings/branding", { key: admin, method: "PUT", json: northwind });
     const response = await t.request("/v1/settings/branding", {

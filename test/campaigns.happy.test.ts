@@ -134,6 +134,10 @@ describe("campaigns", () => {
     const bad = await runCampaign("quarterly-nps", { clientExternalIds: [] });
     expect(bad.status).toBe(400);
     expect((await problemOf(bad)).errors?.[0]?.path).toBe("clientExternalIds");
+    // Dropped, a misspelt client list would make a campaign over every client.
+    const misspelt = await runCampaign("quarterly-nps", { clientExternalId: [ids.a] });
+    expect(misspelt.status).toBe(400);
+    expect((await problemOf(misspelt)).errors?.[0]?.path).toBe("clientExternalId");
     const reader = await t.key("responses:read");
     const forbidden = await t.request("/v1/surveys/quarterly-nps/campaigns", {
       key: reader,

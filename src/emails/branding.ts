@@ -28,6 +28,11 @@ export const defaultBranding: Branding = {
 const SETTING_KEY = "branding";
 export const ACCENT_COLOR_PATTERN = /^#[0-9a-fA-F]{6}$/;
 
+/** The logo an email or page shows: an https one only (the scheme in any case), else none. */
+export function shownLogo(logoUrl: string | null): string | null {
+  return logoUrl && /^https:\/\//i.test(logoUrl) ? logoUrl : null;
+}
+
 /**
  * Text on the accent colour (`#rrggbb`): white or near-black, whichever has the higher WCAG
  * contrast. Emails and public pages both use it, so a light brand colour stays readable.

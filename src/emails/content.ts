@@ -1,4 +1,10 @@
-import { ACCENT_COLOR_PATTERN, type Branding, defaultBranding, readableOn } from "./branding.ts";
+import {
+  ACCENT_COLOR_PATTERN,
+  type Branding,
+  defaultBranding,
+  readableOn,
+  shownLogo,
+} from "./branding.ts";
 import { joinNames } from "./locale.ts";
 import type { CopyContext, Messages } from "./messages.ts";
 import type { SurveyEmailInput } from "./render.ts";
@@ -146,6 +152,6 @@ function safeBranding(branding: Branding): Branding {
     accentColor: ACCENT_COLOR_PATTERN.test(branding.accentColor)
       ? branding.accentColor
       : defaultBranding.accentColor,
-    logoUrl: branding.logoUrl?.startsWith("https://") ? branding.logoUrl : null,
+    logoUrl: shownLogo(branding.logoUrl),
   };
 }

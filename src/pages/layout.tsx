@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Child } from "hono/jsx";
-import { ACCENT_COLOR_PATTERN, type Branding, readableOn } from "../emails/branding.ts";
+import { ACCENT_COLOR_PATTERN, type Branding, readableOn, shownLogo } from "../emails/branding.ts";
 
 const DEFAULT_ACCENT = "#2563eb";
 
@@ -93,8 +93,8 @@ export function Layout(props: {
       <body>
         <main>
           <header>
-            {branding.logoUrl?.startsWith("https://") ? (
-              <img src={branding.logoUrl} alt={branding.companyName} />
+            {shownLogo(branding.logoUrl) ? (
+              <img src={shownLogo(branding.logoUrl)!} alt={branding.companyName} />
             ) : (
               <span class="brand">{branding.companyName}</span>
             )}

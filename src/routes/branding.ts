@@ -29,6 +29,8 @@ const BrandingInput = z
     logoUrl: z
       .url({ protocol: /^https$/, error: "must be an https URL" })
       .max(2000)
+      // Kept as URL writes it: `HTTPS://Host/` is https too, and is stored `https://host/`.
+      .transform((value) => new URL(value).href)
       .nullable()
       .optional()
       .openapi({

@@ -47,7 +47,8 @@ const skipCounts = z.record(z.string(), z.number().int()).openapi({
 });
 
 const CampaignRequest = z
-  .object({
+  // A misspelt field (`clientExternalId`) is refused: dropped, it would reach every client.
+  .strictObject({
     clientExternalIds: z
       .array(z.string().trim().min(1).max(200))
       .min(1)
