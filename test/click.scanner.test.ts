@@ -201,6 +201,21 @@ describe("link scanners cannot answer for a person", () => {
     expect(html).not.toContain("Confirm my answer");
   });
 
+  it("a burst whose first click fell in the edit window's last moment does not leave a final answer", async () => {
+    const survey = await createSurvey(t.ctx.db, { scale: "csat5" });
+    const { invitation, token } = await createInvitation(t.ctx.db, secret, { surveyId: survey.id });
+    await click(token, 4, PERSON);
+    // The default edit window is 30 minutes: a gateway rescans the email around its end.
+    t.clock.advance(30 * 60_000 - 100);
+    for (const score of [1, 2, 3, 5]) {
+      await click(token, score, DISGUISED_SCANNER);
+      t.clock.advance(200);
+    }
+    const { rows, evidence } = await state(invitation.id);
+    expect(rows[0]).toMatchObject({ state: "recorded", score: 4 });
+    expect(evidence.map((c) => c.verdict)).toEqual(["recorded", ...Array(4).fill("quarantined")]);
+  });
+
   it("a click that records the answer asks for no confirmation", async () => {
     const { token } = await createInvitation(t.ctx.db, secret);
     t.clock.advance(60_000);
@@ -357,6 +372,24 @@ describe("the person's own actions stay out of later bursts", () => {
     await click(token, 2, DISGUISED_SCANNER);
     const { rows, evidence } = await state(invitation.id);
     expect(rows[0]?.state).not.toBe("recorded");
+    expect(evidence.map((c) => c.verdict)).toEqual(["quarantined", "quarantined", "quarantined"]);
+  });
+
+  it("a scanner's page clicks after its burst are taken back too", async () => {
+    const survey = await createSurvey(t.ctx.db, { scale: "csat5" });
+    const { invitation, token } = await createInvitation(t.ctx.db, secret, { surveyId: survey.id });
+    await click(token, 1, DISGUISED_SCANNER);
+    t.clock.advance(200);
+    await click(token, 2, DISGUISED_SCANNER);
+    // Then it follows a score link of the page it was shown.
+    t.clock.advance(200);
+    await click(token, 5, {
+      ...DISGUISED_SCANNER,
+      "sec-fetch-site": "same-origin",
+      referer: `http://rapport.test/r/${token}/2`,
+    });
+    const { rows, evidence } = await state(invitation.id);
+    expect(rows[0]?.state).toBe("quarantined");
     expect(evidence.map((c) => c.verdict)).toEqual(["quarantined", "quarantined", "quarantined"]);
   });
 

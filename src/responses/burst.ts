@@ -41,10 +41,10 @@ export function senderOf(evidence: ClickEvidence): string {
  */
 export function burstSenders(
   window: Array<Pick<SenderScore, "sender" | "score">>,
-  current: Pick<SenderScore, "sender" | "score">,
+  current?: Pick<SenderScore, "sender" | "score">,
 ): Set<string> {
   const scoresBySender = new Map<string, Set<number>>();
-  for (const click of [...window, current]) {
+  for (const click of current ? [...window, current] : window) {
     const scores = scoresBySender.get(click.sender) ?? new Set<number>();
     scores.add(click.score);
     scoresBySender.set(click.sender, scores);

@@ -243,18 +243,16 @@ function shown(
  * The burst the click's sender takes part in within `recent` (the burst window's clicks), if any.
  * A click from the thank-you page's own links is a person changing their answer: it never makes
  * a burst, its own or another sender's. Its sender's clicks from the email links still can, and
- * then the page clicks of that sender are taken back with the rest (a scanner can follow links).
+ * then the page clicks of that sender are taken back with the rest (a scanner can follow links),
+ * also the ones that come after the burst.
  */
 function burstOf<Click extends SenderScore & { fromPage?: boolean }>(
   recent: Click[],
   current: SenderScore,
   input: ClickInput,
 ): Burst<Click> | undefined {
-  if (input.fromPage) return undefined;
-  const senders = burstSenders(
-    recent.filter((click) => !click.fromPage),
-    current,
-  );
+  const fromLinks = recent.filter((click) => !click.fromPage);
+  const senders = burstSenders(fromLinks, input.fromPage ? undefined : current);
   return senders.has(current.sender) ? { senders, recent } : undefined;
 }
 
@@ -386,10 +384,6 @@ function planBurst(
   now: Date,
 ): ClickPlan {
   const quarantined = { verdict: "quarantined" as const, reason: "burst" };
-  // After the edit window the answer is final: a burst keeps only its own clicks out.
-  if (previous?.state === "recorded" && previous.finalAt.getTime() <= now.getTime()) {
-    return { ...quarantined, mistaken: [], restoreEarlier: false };
-  }
   const takenForPerson = (click: RecentClick) =>
     senders.has(click.sender) &&
     (click.verdict === "recorded" || click.verdict === "changed") &&
@@ -409,5 +403,10 @@ function planBurst(
   const setByScanner = mistaken.some(
     (click) => click.at.getTime() === previous.respondedAt.getTime(),
   );
+  // After the edit window the answer is final: a burst keeps only its own clicks out. Unless the
+  // burst's own first click set it, in the window's last moments: that answer was never a person's.
+  if (previous.finalAt.getTime() <= now.getTime() && !setByScanner) {
+    return { ...quarantined, mistaken: [], restoreEarlier: false };
+  }
   return { ...quarantined, mistaken, restoreEarlier: setByScanner, burstSenders: senders };
 }
