@@ -5,6 +5,7 @@ import { claimBatch } from "../src/delivery/claim.ts";
 import { composeEmails } from "../src/delivery/compose.ts";
 import { sendDueInvitations } from "../src/delivery/jobs.ts";
 import { lanes } from "../src/delivery/lanes.ts";
+import { applyResendEvent } from "../src/delivery/resend-events.ts";
 import { transportFor } from "../src/delivery/transport.ts";
 import { eraseContact } from "../src/directory/contacts.ts";
 import { appSecret } from "../src/security/app-secret.ts";
@@ -351,7 +352,24 @@ describe("a batch waiting for its retry", () => {
       role: "time-entry",
     });
 
+    // The first email's delivery is reported meanwhile: its id is learned from the event.
+    const first = fake.sent.find((sent) => sent.invitationId === rows[0]!.id)!;
+    const delivered = await applyResendEvent({
+      ctx: t.ctx,
+      input: {
+        deliveryId: `msg_${first.id}`,
+        event: {
+          type: "email.delivered",
+          data: { email_id: first.id, tags: { invitation_id: rows[0]!.id, email_kind: "survey" } },
+        },
+      },
+    });
+    expect(delivered).toBe("recorded");
+
     await sendEverything();
+    // The retry's answer names no ids (the emails changed): the one learned is kept.
+    expect((await stateOf(rows[0]!.id)).row.providerMessageId).toBe(first.id);
+    expect((await stateOf(rows[1]!.id)).row.providerMessageId).toBeNull();
     for (const row of rows) {
       expect(fake.count(row.id)).toBe(1);
       const { row: after, events } = await stateOf(row.id);
@@ -362,6 +380,46 @@ describe("a batch waiting for its retry", () => {
         note: "accepted by an earlier attempt under this key",
       });
     }
+  });
+
+  it("a bounce reported while it waits suppresses the contact, and keeps the email's id", async () => {
+    const [row] = await due(1);
+    fake.script("hang");
+    expect(await sendDueInvitations.runOnce(t.ctx)).toBe(1);
+    expect((await stateOf(row!.id)).row.status).toBe("sending");
+    const email = fake.sent.find((sent) => sent.invitationId === row!.id)!;
+    // Resend reports the bounce before the batch's retry: the email is found by its tags.
+    const outcome = await applyResendEvent({
+      ctx: t.ctx,
+      input: {
+        deliveryId: `msg_${email.id}`,
+        event: {
+          type: "email.bounced",
+          created_at: t.clock.now().toISOString(),
+          data: {
+            email_id: email.id,
+            to: [email.to],
+            bounce: { type: "Permanent" },
+            tags: [
+              { name: "invitation_id", value: row!.id },
+              { name: "email_kind", value: "survey" },
+            ],
+          },
+        },
+      },
+    });
+    expect(outcome).toBe("recorded");
+    const [contact] = await t.ctx.db.select().from(contacts).where(eq(contacts.id, row!.contactId));
+    expect(contact!.bouncedAt).not.toBeNull();
+    // The retry leaves the bounced contact out, as any contact suppressed meanwhile: nothing is
+    // sent again, no reminder follows, and the id learned from the event stays.
+    await sendEverything();
+    expect(fake.count(row!.id)).toBe(1);
+    expect((await stateOf(row!.id)).row).toMatchObject({
+      status: "cancelled",
+      providerMessageId: email.id,
+      reminderStatus: "none",
+    });
   });
 
   it("leaves out a member whose contact was erased, and sends the others", async () => {

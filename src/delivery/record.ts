@@ -73,7 +73,8 @@ async function markSent(
   const updated = await queryRows<{ id: string; reminder_status: string }>(
     ctx.db,
     sql`update invitations i
-        set ${col(lane.status)} = 'sent', ${col(lane.providerMessageId)} = ${providerMessageId},
+        set ${col(lane.status)} = 'sent',
+            ${col(lane.providerMessageId)} = coalesce(${providerMessageId}, i.${col(lane.providerMessageId)}),
             ${col(lane.sentAt)} = ${at(now)}, last_error = null, updated_at = ${at(now)}
             ${scheduleReminder}
         from surveys s

@@ -192,8 +192,12 @@ async function emailOf(
       and(
         eq(invitations.id, invitationId),
         isNull(column),
-        // Only an email rapport sent: a survey email, or a reminder, recorded as sent.
-        kind === "survey" ? eq(invitations.status, "sent") : eq(invitations.reminderStatus, "sent"),
+        // Only an email rapport sent: a survey email, or a reminder, recorded as sent, or still
+        // being sent (Resend's answer was lost and the batch waits for its retry: the event
+        // proves the email went out, and a bounce must not wait for the retry to count).
+        kind === "survey"
+          ? inArray(invitations.status, ["sending", "sent"])
+          : inArray(invitations.reminderStatus, ["sending", "sent"]),
       ),
     )
     .returning({ id: invitations.id, contactId: invitations.contactId });
