@@ -336,6 +336,16 @@ describe("Autotask ticket webhooks", () => {
     }
     expect(await eventCount()).toBe(before);
     expect(await t.ctx.db.select().from(deadLetters)).toHaveLength(letters);
+    // The API description declares it, for the webhooks and for replaying a dead letter.
+    const { paths } = await (await t.request("/openapi.json")).json();
+    for (const [path, method] of [
+      ["/v1/webhooks/autotask", "post"],
+      ["/v1/webhooks/autotask/{integration}", "post"],
+      ["/v1/webhooks/connectwise", "post"],
+      ["/v1/dead-letters/{id}/replay", "post"],
+    ]) {
+      expect(Object.keys(paths[path!][method!].responses), path).toContain("502");
+    }
   });
 
   it("a bad signature is a 401 and records nothing, not even a look-up", async () => {

@@ -497,6 +497,74 @@ describe("the work item's life", () => {
     t.clock.set(clockWas);
   });
 
+  it("an older event delivered late does not undo details a newer event repeated unchanged", async () => {
+    const base = canonicalEvent({ type: "ticket.updated" });
+    const item = { ...base.workItem, closedAt: null };
+    const at = (time: string, name: string, email: string) =>
+      post({
+        ...base,
+        id: `${base.id}-${time}`,
+        occurredAt: `2026-11-18T${time}:00Z`,
+        workItem: item,
+        client: { ...base.client, name },
+        contact: { ...base.contact!, email },
+      });
+    await at("10:00", "Acme Old", "old@client.example");
+    await at("11:00", "Acme New", "new@client.example");
+    // The newest event names them as they are: nothing to write, yet it is newer than 12:00.
+    await at("13:00", "Acme New", "new@client.example");
+    await at("12:00", "Acme Old", "old@client.example");
+    const [client] = await t.ctx.db
+      .select({ name: clients.name })
+      .from(clients)
+      .where(eq(clients.externalId, base.client.externalId));
+    const [contact] = await t.ctx.db
+      .select({ email: contacts.email })
+      .from(contacts)
+      .where(eq(contacts.externalId, base.contact!.externalId));
+    expect([client!.name, contact!.email]).toEqual(["Acme New", "new@client.example"]);
+  });
+
+  it("an older event delivered late fills in minutes and contact details still unknown", async () => {
+    const base = canonicalEvent({ type: "ticket.updated" });
+    const item = { ...base.workItem, closedAt: null };
+    const contact = base.contact!;
+    const entry = {
+      member: { externalId: `filler-${base.id}`, name: "Filler" },
+      team: "help-desk",
+      at: "2026-11-18T15:00:00Z",
+      role: "time-entry" as const,
+    };
+    // The newer event names the time entry without minutes and the contact without email.
+    const newer = await post({
+      ...base,
+      id: `${base.id}-newer`,
+      occurredAt: "2026-11-18T17:00:00Z",
+      workItem: item,
+      contact: { externalId: contact.externalId, name: contact.name },
+      touches: [entry],
+    });
+    await post({
+      ...base,
+      id: `${base.id}-older`,
+      occurredAt: "2026-11-18T16:00:00Z",
+      workItem: item,
+      contact: { ...contact, name: "Older Name" },
+      touches: [{ ...entry, minutes: 45 }],
+    });
+    const minutes = await t.ctx.db
+      .select({ minutes: touches.minutes })
+      .from(touches)
+      .where(eq(touches.workItemId, newer.workItemId));
+    expect(minutes.map((row) => row.minutes)).toEqual([45]);
+    const [row] = await t.ctx.db
+      .select({ email: contacts.email, locale: contacts.locale, name: contacts.name })
+      .from(contacts)
+      .where(eq(contacts.externalId, contact.externalId));
+    // What was unknown is filled in; the name the newer event gave stays.
+    expect(row).toEqual({ email: contact.email, locale: contact.locale, name: contact.name });
+  });
+
   it("a time entry sent again with corrected minutes is corrected, unless the event is older", async () => {
     const entry = {
       member: { externalId: "fixer", name: "Fixer" },

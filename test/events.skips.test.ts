@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contacts, events } from "../src/db/schema/index.ts";
+import { contacts, events, invitations } from "../src/db/schema/index.ts";
 import type { CanonicalEventInput } from "../src/intake/event.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import { canonicalEvent } from "./support/factories.ts";
@@ -229,4 +229,15 @@ describe("the throttle", () => {
     expect(decisions.map((d) => d.status).sort()).toEqual(["scheduled", "skipped"]);
     expect(decisions.find((d) => d.status === "skipped")?.reason).toBe("throttled");
   });
+  it.each(["cancelled", "failed"] as const)(
+    "does not count a %s invitation, which never reached the contact",
+    async (status) => {
+      const first = canonicalEvent();
+      const decided = await decisionFor(first);
+      expect(decided).toMatchObject({ status: "scheduled" });
+      await t.ctx.db.update(invitations).set({ status }).where(eq(invitations.id, decided.id));
+      const again = canonicalEvent({ client: first.client, contact: first.contact });
+      expect(await decisionFor(again)).toMatchObject({ status: "scheduled" });
+    },
+  );
 });

@@ -31,6 +31,7 @@ const descriptions = {
   415: "The request body is not of a type this endpoint takes (`application/json`).",
   429: "Too many requests; see `Retry-After`.",
   500: "Unexpected failure; the request id identifies it in the logs.",
+  502: "The PSA's REST API (or ConnectWise's signing-key URL) failed; retry later.",
   503: "The database is unreachable; retry shortly.",
 } as const;
 

@@ -120,10 +120,14 @@ export async function ingestEvent({
     }
     if (trigger && !invitation) {
       // The item as it now is: its board, and every team that touched it, in this event or
-      // before (a close often names only the last owner).
+      // before (a close often names only the last owner). Read in a statement of its own, once
+      // the item's row lock is held, and only when a candidate survey filters by team.
+      const teamKeys = work.candidates.some((survey) => survey.teams.length > 0)
+        ? await teamsOf(db, work.workItemId)
+        : [];
       const choice = chooseSurvey(work.candidates, {
         board: work.board,
-        teamKeys: [...new Set([...work.earlierTeams, ...event.touches.map((touch) => touch.team)])],
+        teamKeys: [...new Set([...teamKeys, ...event.touches.map((touch) => touch.team)])],
       });
       // Scheduling is the last statement, and records the outcome itself.
       invitation =
@@ -185,6 +189,17 @@ export async function ingestEvent({
   const [result, lastWrite] = settled;
   await settleWrite(lastWrite);
   return { ...result, invitation: await result.invitation };
+}
+
+/** The keys of every team that touched the work item. */
+async function teamsOf(db: ServiceContext["db"], workItemId: string): Promise<string[]> {
+  const rows = await queryStatement<{ key: string }>(
+    db,
+    "intake_item_teams",
+    stmt`select distinct t.key from touches x join teams t on t.id = x.team_id
+      where x.work_item_id = ${workItemId}::uuid`,
+  );
+  return rows.map((row) => row.key);
 }
 
 /** Rolls back an event whose producer's id was recorded before. */

@@ -47,6 +47,17 @@ export function clientCtes(
 }
 
 /**
+ * Whether an event of `occurredAt` is newer than what a party's details were last set by: a later
+ * directory write or renaming event (`details_at`), or any later event about its work, which
+ * named it as it is (a repeat of the same details writes nothing, so it leaves no `details_at`).
+ */
+function newerThanKnown(detailsAt: Fragment, laterWork: Fragment, occurredAt: string): Fragment {
+  return stmt`((${detailsAt} is null or ${detailsAt} <= ${occurredAt}::timestamptz)
+    and not exists (select 1 from work_items w where ${laterWork}
+      and w.event_at > ${occurredAt}::timestamptz))`;
+}
+
+/**
  * CTE `client_renamed`, once `resolved`: renames the client when the PSA renamed it, unless the
  * name on record was set by a newer event (or a later directory write).
  */
@@ -56,12 +67,12 @@ export function clientRenameCte(
   occurredAt: string,
 ): Fragment {
   return stmt`client_renamed as (
-      update clients set name = ${client.name}::text, details_at = ${occurredAt}::timestamptz,
+      update clients c set name = ${client.name}::text, details_at = ${occurredAt}::timestamptz,
         updated_at = ${at}::timestamptz
-      where (select ok from resolved) and id = (select id from client_found)
-        and name is distinct from ${client.name}::text
-        and (details_at is null or details_at <= ${occurredAt}::timestamptz)
-      returning id)`;
+      where (select ok from resolved) and c.id = (select id from client_found)
+        and c.name is distinct from ${client.name}::text
+        and ${newerThanKnown(stmt`c.details_at`, stmt`w.client_id = c.id`, occurredAt)}
+      returning c.id)`;
 }
 
 export interface ContactState {
@@ -136,7 +147,8 @@ export function contactCtes(
  * CTEs `contact_changed` and `contact_now` (the contact as it is after this event), once
  * `resolved` and after the CTE named `previous`. Fields the event leaves out keep what is
  * known; a new email address clears the old address's bounce and complaint. An event older than
- * the details on record (set by a newer event or a later directory write) changes nothing.
+ * the details on record (set by a newer event or a later directory write) changes none of them,
+ * and only fills in what is still unknown.
  */
 export function contactUpdateCtes(
   contact: NonNullable<CanonicalEvent["contact"]>,
@@ -144,23 +156,42 @@ export function contactUpdateCtes(
   occurredAt: string,
   previous: string,
 ): Fragment {
-  const email = stmt`${contact.email ?? null}::text`;
-  const name = stmt`coalesce(${contact.name ?? null}::text, k.name)`;
-  const locale = stmt`coalesce(${contact.locale ?? null}::text, k.locale)`;
-  const sameEmail = stmt`lower(coalesce(${email}, k.email, '')) = lower(coalesce(k.email, ''))`;
-  return stmt`contact_changed as (
-      update contacts k set client_id = (select id from client_row),
-        email = coalesce(${email}, k.email), name = ${name}, locale = ${locale},
+  // Read once, and only when the event would change something (see the first test below).
+  const newer = stmt`(select newer from contact_newer)`;
+  const given = (value: string | null | undefined) => stmt`${value ?? null}::text`;
+  /** The event's value when it is newer, else the one on record; either when the other is unknown. */
+  const field = (value: string | null | undefined, column: Fragment) =>
+    stmt`case when ${newer} then coalesce(${given(value)}, ${column})
+      else coalesce(${column}, ${given(value)}) end`;
+  const email = field(contact.email, stmt`k.email`);
+  const name = field(contact.name, stmt`k.name`);
+  const locale = field(contact.locale, stmt`k.locale`);
+  const clientId = stmt`case when ${newer} then (select id from client_row) else k.client_id end`;
+  const sameEmail = stmt`lower(coalesce(${email}, '')) = lower(coalesce(k.email, ''))`;
+  return stmt`contact_newer as (
+      select ${newerThanKnown(
+        stmt`k.details_at`,
+        stmt`w.client_id = k.client_id and w.contact_id = k.id`,
+        occurredAt,
+      )} as newer
+      from contacts k where k.id = (select id from contact_found)),
+    contact_changed as (
+      update contacts k set client_id = ${clientId},
+        email = ${email}, name = ${name}, locale = ${locale},
         bounced_at = case when ${sameEmail} then k.bounced_at end,
         complained_at = case when ${sameEmail} then k.complained_at end,
-        details_at = ${occurredAt}::timestamptz, updated_at = ${at}::timestamptz
+        details_at = case when ${newer} then ${occurredAt}::timestamptz else k.details_at end,
+        updated_at = ${at}::timestamptz
       where (select ok from resolved) and ${after(previous)}
         and k.id = (select id from contact_found)
         -- Erased while this statement waited for the row: nothing of them is written back.
         and k.erased_at is null
-        and (k.details_at is null or k.details_at <= ${occurredAt}::timestamptz)
+        -- Would the event change anything, were it the newest? Most events change nothing.
         and (k.client_id, k.email, k.name, k.locale) is distinct from
-          ((select id from client_row), coalesce(${email}, k.email), ${name}, ${locale})
+          ((select id from client_row), coalesce(${given(contact.email)}, k.email),
+            coalesce(${given(contact.name)}, k.name), coalesce(${given(contact.locale)}, k.locale))
+        and (k.client_id, k.email, k.name, k.locale) is distinct from
+          (${clientId}, ${email}, ${name}, ${locale})
       returning id, email, opted_out_at, bounced_at, complained_at, erased_at),
     contact_now as (
       select * from contact_changed

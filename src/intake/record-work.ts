@@ -30,8 +30,6 @@ export interface RecordedWork {
   board: string | null;
   /** The item's status after this event: `open`, `closed` or `reopened`. */
   status: string;
-  /** Teams that touched the item before this event (with a trigger; empty otherwise). */
-  earlierTeams: string[];
   /** The item was known before this event (its row was updated, not inserted). */
   existed: boolean;
 }
@@ -46,7 +44,6 @@ interface RecordedRow {
   candidates: SchedulingSurvey[] | string | null;
   board: string | null;
   status: string | null;
-  earlierTeams: string[] | string | null;
   existed: boolean | null;
 }
 
@@ -121,15 +118,6 @@ export async function recordWork(
       (select status from work_item) as status,
       (select count(*) from touch_new where inserted)::int as "touchesRecorded",
       ${trigger ? surveyCandidatesSql(trigger) : stmt`'[]'::json`} as candidates,
-      ${
-        trigger
-          ? // Read only when a survey for the trigger filters by team.
-            stmt`(select coalesce(json_agg(distinct t.key), '[]'::json) from touches x
-              join teams t on t.id = x.team_id where x.work_item_id = (select id from work_item)
-                and exists (select 1 from surveys where trigger = ${trigger}::text
-                  and cardinality(teams) > 0))`
-          : stmt`'[]'::json`
-      } as "earlierTeams",
       (select existed from work_item) as existed`;
 
   for (let attempt = 1; ; attempt++) {
@@ -144,7 +132,6 @@ export async function recordWork(
         candidates: parsedJson(row.candidates) ?? [],
         board: row.board,
         status: row.status ?? "open",
-        earlierTeams: parsedJson(row.earlierTeams) ?? [],
         existed: row.existed === true,
       };
     }

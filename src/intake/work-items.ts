@@ -5,10 +5,9 @@ import { after } from "./parties.ts";
 const closingTypes = new Set(["ticket.closed", "project.completed"]);
 
 /**
- * CTEs `item_seen (event_at)`, the item as this statement found it, and
- * `work_item (id, board, contact_id, status, existed)`, after the CTE named `previous`, and only when `resolved` says every
- * party was found or created: records the work item as the event
- * describes it. A closing event closes it (its `closedAt`, or the moment of the event), a
+ * CTE `work_item (id, board, contact_id, status, event_at, existed)`, after the CTE named
+ * `previous`, and only when `resolved` says every party was found or created: records the work
+ * item as the event describes it (`event_at` is then the newest event's applied to it). A closing event closes it (its `closedAt`, or the moment of the event), a
  * reopen reopens it, an update keeps the status it had. An event older than one already applied
  * (PSAs retry out of order) only fills in what is still unknown.
  */
@@ -39,10 +38,7 @@ export function workItemCte(
           closed_at = case when ${newerStatus} then null else w.closed_at end,
           status_at = case when ${newerStatus} then excluded.event_at else w.status_at end`
       : nothing;
-  return stmt`item_seen as (
-      select event_at from work_items
-      where kind = ${item.kind}::text and external_id = ${item.externalId}::text),
-    work_item as (
+  return stmt`work_item as (
       insert into work_items as w (kind, external_id, reference, client_id, contact_id, summary,
         board, status,
         opened_at, closed_at, first_response_at, event_at, status_at, created_at, updated_at)
@@ -70,7 +66,7 @@ export function workItemCte(
         first_response_at = coalesce(excluded.first_response_at, w.first_response_at),
         event_at = greatest(w.event_at, excluded.event_at),
         updated_at = excluded.updated_at${statusChange}
-      returning id, board, contact_id, status, (xmax <> 0) as existed)`;
+      returning id, board, contact_id, status, event_at, (xmax <> 0) as existed)`;
 }
 
 export interface TouchInput {
@@ -113,6 +109,10 @@ export function touchesCte(list: TouchInput[], at: string, occurredAt: string): 
         set minutes = excluded.minutes
         -- A touch sent without minutes says nothing of them: the known minutes stay.
         where excluded.minutes is not null and touches.minutes is distinct from excluded.minutes
-          and not exists (select 1 from item_seen s where s.event_at > ${occurredAt}::timestamptz)
+          -- Minutes nobody knew yet are filled in by any event; known ones are corrected only
+          -- by the item's newest (its row as updated under the lock: a newer event committed
+          -- while this one waited is seen).
+          and (touches.minutes is null
+            or (select event_at from work_item) <= ${occurredAt}::timestamptz)
       returning id, (xmax = 0) as inserted)`;
 }

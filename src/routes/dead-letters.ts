@@ -72,7 +72,7 @@ const replay = createRoute({
       z.object({ deadLetter: DeadLetter, outcome: WebhookAccepted }),
       "Replayed; the letter is marked replayed.",
     ),
-    ...errorResponses(401, 403, 404, 409),
+    ...errorResponses(401, 403, 404, 409, 502),
   },
 });
 

@@ -30,7 +30,7 @@ const howToAuthenticate: Record<Vendor, string> = {
 
 const responses = {
   202: jsonContent(WebhookAccepted, "Accepted."),
-  ...errorResponses(401, 404),
+  ...errorResponses(401, 404, 502),
 };
 
 function routesFor(vendor: Vendor): RouteConfig[] {

@@ -165,7 +165,8 @@ export async function scheduleInvitation(
         ${survey.throttleDays > 0} and exists (
           select 1 from invitations i join surveys s on s.id = i.survey_id
           where i.contact_id = ${contact.id} and i.created_at > ${since}::timestamptz
-            and i.status <> 'cancelled' and s.scale = ${survey.scale}
+            -- A survey that never went out (cancelled, or failed for good) surveyed nobody.
+            and i.status not in ('cancelled', 'failed') and s.scale = ${survey.scale}
         ) as throttled),
     created as (
       insert into invitations (survey_id, work_item_id, campaign_id, contact_id, client_id,
