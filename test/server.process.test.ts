@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createEmptyServerDatabase } from "./support/database.ts";
 import { canonicalEvent } from "./support/factories.ts";
 import { FakeResend } from "./support/fake-resend.ts";
-import { runCli, startServer, tempDataDir } from "./support/process.ts";
+import { migratedDataDir, runCli, startServer, tempDataDir } from "./support/process.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -48,7 +48,7 @@ describe("the real server process on the embedded database", { timeout: 180_000 
   });
 
   it("keeps its data across a restart, and the CLI refuses a data directory in use", async () => {
-    const dataDir = tempDataDir();
+    const dataDir = await migratedDataDir();
     const created = await runCli(["keys", "create", "--name", "ci", "--scopes", "admin"], {
       DATA_DIR: dataDir,
     });
@@ -93,7 +93,7 @@ describe("the real server process on the embedded database", { timeout: 180_000 
   });
 
   it("runs the worker in the server process: an event's survey goes out through Resend", async () => {
-    const dataDir = tempDataDir();
+    const dataDir = await migratedDataDir();
     const resend = await new FakeResend().start();
     cleanups.push(() => resend.stop());
     const created = await runCli(["keys", "create", "--name", "psa", "--scopes", "events:write"], {
@@ -127,7 +127,7 @@ describe("the real server process on the embedded database", { timeout: 180_000 
   });
 
   it("finishes a request in flight when SIGTERM arrives, also when it is sent twice", async () => {
-    const dataDir = tempDataDir();
+    const dataDir = await migratedDataDir();
     const key = (
       await runCli(["keys", "create", "--name", "k", "--scopes", "admin"], { DATA_DIR: dataDir })
     ).stdout.trim();
