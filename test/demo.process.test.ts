@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createEmptyServerDatabase } from "./support/database.ts";
-import { runCli, tempDataDir } from "./support/process.ts";
+import { migratedDataDir, runCli } from "./support/process.ts";
 
 const server = await createEmptyServerDatabase();
 const env: Record<string, string> = server
   ? { DATABASE_URL: server.url, LOG_LEVEL: "warn" }
-  : { DATA_DIR: tempDataDir(), LOG_LEVEL: "warn" };
+  : { DATA_DIR: await migratedDataDir(), LOG_LEVEL: "warn" };
 afterAll(() => server?.drop());
 
 describe("npx rapport demo", () => {
