@@ -36,7 +36,7 @@ export function createApp(services: Services, options: { inFlight?: InFlightRequ
     const started = performance.now();
     c.set("services", services);
     c.set("logFields", {});
-    await (inFlight ? inFlight.track(next) : next());
+    await next();
     const status = c.res.status;
     const line = {
       requestId: c.get("requestId"),
@@ -60,6 +60,10 @@ export function createApp(services: Services, options: { inFlight?: InFlightRequ
         }) as unknown as HTTPException,
     ),
   );
+  // Counted in flight inside the timeout: a request answered 503 at its deadline whose handler
+  // still runs stays in flight until the handler is done, so a shutdown waits for it before it
+  // closes the database.
+  if (inFlight) app.use((_c, next) => inFlight.track(next));
   const limitBody = bodyLimit({
     maxSize: services.config.BODY_LIMIT_BYTES,
     onError: () => {

@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
+import { within } from "./deadline.ts";
 import { InFlightRequests } from "./http/in-flight.ts";
 import type { Logger } from "./logger.ts";
 import { createServices, describeDatabase } from "./runtime.ts";
@@ -59,7 +60,15 @@ export async function runServer(config: Config, logger: Logger): Promise<void> {
       if (inFlight.active > 0) {
         logger.warn({ requests: inFlight.active }, "shutting down with requests still in flight");
       }
-      await Promise.all(background.map((task) => task.stop()));
+      // A job blocked in the database (a lock held by a migration, a server that stopped
+      // answering) must not hold the process: after the same time, the database is closed
+      // under it. Its work is claimed under a lease, and is taken up again after a restart.
+      const stopped = await within(
+        Promise.all(background.map((task) => task.stop())).then(() => true),
+        config.SHUTDOWN_TIMEOUT_MS,
+        () => false,
+      );
+      if (!stopped) logger.warn("shutting down with a background job still running");
       await services.database.close();
       logger.info("stopped");
       // Whatever still holds the process open now (a connection of a request that outlived

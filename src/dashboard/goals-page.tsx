@@ -49,7 +49,7 @@ export function AttainmentTable(props: { entries: Attainment[] }) {
               <TargetBar
                 value={entry.value}
                 target={entry.target}
-                min={entry.goal.metric === "nps" ? -100 : 0}
+                min={entry.metric === "nps" ? -100 : 0}
                 max={100}
               />
             </td>

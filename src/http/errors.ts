@@ -132,13 +132,15 @@ function isConnectionFailure(error: unknown): boolean {
       typeof code === "string" &&
       // Sockets and names (a host that does not resolve or cannot be reached), the driver's
       // own connection codes, PostgreSQL's connection exceptions (class 08), an admin shutdown
-      // (57P01-57P03), and a server at its connection limit (53300).
+      // (57P01-57P03), a server at its connection limit (53300), and a server that only reads
+      // (25006: a standby, or a primary demoted by a failover).
       (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|CONNECT_TIMEOUT|CONNECTION_)/.test(
         code,
       ) ||
         /^57P0[123]$/.test(code) ||
         /^08[0-9A-Z]{3}$/.test(code) ||
-        code === "53300")
+        code === "53300" ||
+        code === "25006")
     ) {
       return true;
     }

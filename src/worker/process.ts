@@ -1,4 +1,5 @@
 import type { Config } from "../config.ts";
+import { within } from "../deadline.ts";
 import type { Logger } from "../logger.ts";
 import { createServices, describeDatabase } from "../runtime.ts";
 import { jobs } from "./jobs.ts";
@@ -18,7 +19,14 @@ export async function runWorker(config: Config, logger: Logger): Promise<void> {
     for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => resolve());
   });
   logger.info("worker stopping: finishing the current batch");
-  await worker.stop();
+  // A job blocked in the database does not hold the process past the shutdown timeout: its work
+  // is claimed under a lease, and is taken up again after a restart.
+  const stopped = await within(
+    worker.stop().then(() => true),
+    config.SHUTDOWN_TIMEOUT_MS,
+    () => false,
+  );
+  if (!stopped) logger.warn("stopping with a job still running");
   await services.database.close();
   logger.info("stopped");
 }
