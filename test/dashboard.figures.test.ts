@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { followups, responses } from "../src/db/schema/index.ts";
 import { appSecret } from "../src/security/app-secret.ts";
-import { createTestApp, type TestApp } from "./support/app.ts";
+import { createTestApp, dashboardCookie, type TestApp } from "./support/app.ts";
 import {
   createClient,
   createContact,
   createInvitation,
   createMember,
+  createOpenFollowups,
   createResponse,
   createSurvey,
   createSurveyedWork,
@@ -106,12 +106,7 @@ beforeAll(async () => {
       respondedAt: new Date(at),
     });
   }
-  const signIn = await t.request("/dashboard/sign-in", {
-    method: "POST",
-    body: new URLSearchParams({ key: reader }).toString(),
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-  });
-  cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0]!;
+  cookie = await dashboardCookie(t, reader);
 });
 afterAll(() => t.close());
 
@@ -188,12 +183,7 @@ describe("dashboard pages on a given day", () => {
     lead = await createTestApp();
     lead.clock.set("2026-11-18T17:00:00Z");
     leadAdmin = await lead.key("admin");
-    const response = await lead.request("/dashboard/sign-in", {
-      method: "POST",
-      body: new URLSearchParams({ key: leadAdmin }).toString(),
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-    });
-    leadCookie = (response.headers.get("set-cookie") ?? "").split(";")[0]!;
+    leadCookie = await dashboardCookie(lead, leadAdmin);
   });
   afterAll(() => lead.close());
 
@@ -316,40 +306,19 @@ describe("dashboard pages on a given day", () => {
       try {
         fresh.clock.set("2026-11-18T17:00:00Z");
         const key = await fresh.key("admin");
-        const signIn = await fresh.request("/dashboard/sign-in", {
-          method: "POST",
-          body: new URLSearchParams({ key }).toString(),
-          headers: { "content-type": "application/x-www-form-urlencoded" },
-        });
-        const session = (signIn.headers.get("set-cookie") ?? "").split(";")[0]!;
+        const session = await dashboardCookie(fresh, key);
         const survey = await createSurvey(fresh.ctx.db, { scale: "csat3" });
         const client = await createClient(fresh.ctx.db);
         const total = 520;
         const overdue = 60;
-        const now = fresh.clock.now().getTime();
         // Newest first: the oldest 60 are past their due time.
-        const opened = Array.from({ length: total }, (_, i) => new Date(now - (i + 1) * 600_000));
-        const rows = await fresh.ctx.db
-          .insert(responses)
-          .values(
-            opened.map((at) => ({
-              surveyId: survey.id,
-              clientId: client.id,
-              scale: "csat3" as const,
-              score: 1,
-              respondedAt: at,
-              finalAt: new Date(at.getTime() + 1_800_000),
-            })),
-          )
-          .returning({ id: responses.id });
-        await fresh.ctx.db.insert(followups).values(
-          rows.map((row, i) => ({
-            responseId: row.id,
-            clientId: client.id,
-            openedAt: opened[i]!,
-            dueAt: new Date(i >= total - overdue ? now - 60_000 : now + 86_400_000),
-          })),
-        );
+        await createOpenFollowups(fresh.ctx.db, {
+          surveyId: survey.id,
+          clientId: client.id,
+          now: fresh.clock.now(),
+          total,
+          overdue,
+        });
         const api = await (
           await fresh.request("/v1/followups?state=open&overdue=true&limit=100", { key })
         ).json();

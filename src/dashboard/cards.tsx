@@ -4,9 +4,15 @@ import type { GroupRow, MetricCard, Window } from "./figures.ts";
 function trendText(card: MetricCard): { text: string; direction: "up" | "down" | "flat" } | null {
   // The latest week (or month) with data against the one right before it: an empty period in
   // between means there is nothing to compare with, not a comparison with an older one.
-  const lastIndex = card.points.findLastIndex((point) => point.value !== null);
-  const last = card.points[lastIndex];
-  const before = lastIndex > 0 ? card.points[lastIndex - 1] : undefined;
+  // Retention over part of a month is higher than over a whole one (its leavers have not all
+  // left yet): its trend compares whole months, the month under way left out.
+  const points =
+    card.metric === "retention"
+      ? card.points.filter((point) => point.complete !== false)
+      : card.points;
+  const lastIndex = points.findLastIndex((point) => point.value !== null);
+  const last = points[lastIndex];
+  const before = lastIndex > 0 ? points[lastIndex - 1] : undefined;
   if (!last || last.value === null || !before || before.value === null) return null;
   const change = Math.round((last.value - before.value) * 10) / 10;
   return {

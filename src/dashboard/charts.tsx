@@ -4,6 +4,8 @@ export interface TrendPoint {
   value: number | null;
   n?: number;
   interval?: { low: number; high: number } | null;
+  /** False for the period still under way (it ends after the window). */
+  complete?: boolean;
 }
 
 const WIDTH = 360;

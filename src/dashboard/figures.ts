@@ -95,6 +95,7 @@ export async function metricCards(
         lowSample: result.overall.lowSample,
         points: result.groups.map((group) => ({
           label: (group.bucketLocal ?? "").slice(5, 10),
+          complete: bucketEnd(group.bucketLocal ?? "", metric === "retention") <= window.to,
           value: group.value,
           n: group.n,
           interval: group.interval,
@@ -102,6 +103,15 @@ export async function metricCards(
       };
     }),
   );
+}
+
+/** The day after a week's or month's bucket (`YYYY-MM-DD...` local start), as the window's `to`. */
+function bucketEnd(local: string, monthly: boolean): string {
+  const [year, month, day] = [local.slice(0, 4), local.slice(5, 7), local.slice(8, 10)].map(Number);
+  const end = monthly
+    ? new Date(Date.UTC(year!, month!, 1))
+    : new Date(Date.UTC(year!, month! - 1, day! + 7));
+  return end.toISOString().slice(0, 10);
 }
 
 export interface GroupRow {

@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, isNotNull, lt, or, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { responses, touches } from "../db/schema/index.ts";
-import { listFollowups } from "../followups/manage.ts";
+import { countOpenFollowups, oldestOpenFollowups } from "../followups/manage.ts";
 import { attainmentFor } from "../goals/attainment.ts";
 import { asKind, localParts, periodContaining } from "../goals/calendar.ts";
 import { goalFigure } from "../goals/figures.ts";
@@ -47,23 +47,21 @@ export async function composeDigest({
     ...(await attainmentFor({ ctx, input: { period: asKind(month, "quarter"), teamId: team.id } })),
   ];
 
-  const [open, overdue] = await Promise.all([
-    listFollowups({ ctx, input: { state: "open", team: team.key, limit: 500 } }),
-    listFollowups({ ctx, input: { overdue: true, team: team.key, limit: 500 } }),
+  // Counted in full, as the dashboard counts them; the oldest are the longest open of all.
+  const [counts, longestOpen] = await Promise.all([
+    countOpenFollowups({ ctx, input: { teamId: team.id } }),
+    oldestOpenFollowups({ ctx, input: { teamId: team.id, limit: FOLLOWUPS_LISTED } }),
   ]);
   const base = ctx.config.PUBLIC_BASE_URL;
-  const oldest = [...open.data]
-    .sort((a, b) => a.openedAt.getTime() - b.openedAt.getTime())
-    .slice(0, FOLLOWUPS_LISTED)
-    .map((followup) => ({
-      id: followup.id,
-      score: followup.response.score,
-      scale: followup.response.scale,
-      comment: followup.response.comment,
-      openedAt: followup.openedAt,
-      overdue: followup.overdue,
-      url: `${base}/dashboard/followups/${followup.id}`,
-    }));
+  const oldest = longestOpen.map((followup) => ({
+    id: followup.id,
+    score: followup.response.score,
+    scale: followup.response.scale,
+    comment: followup.response.comment,
+    openedAt: followup.openedAt,
+    overdue: followup.overdue,
+    url: `${base}/dashboard/followups/${followup.id}`,
+  }));
 
   return {
     team: { key: team.key, name: team.name },
@@ -73,7 +71,7 @@ export async function composeDigest({
     timeZone,
     figures,
     goals,
-    followups: { open: open.data.length, overdue: overdue.data.length, oldest },
+    followups: { ...counts, oldest },
     comments: await bestComments(ctx, team.id, from, to),
     dashboardUrl: `${base}/dashboard/teams/${encodeURIComponent(team.key)}`,
   };

@@ -122,6 +122,26 @@ export async function listFollowups({
   };
 }
 
+/** The open cases opened longest ago, of one team's work when `teamId` is given. */
+export async function oldestOpenFollowups({
+  ctx,
+  input,
+}: {
+  ctx: Pick<ServiceContext, "db" | "clock">;
+  input: { teamId?: string | undefined; limit: number };
+}): Promise<FollowupView[]> {
+  const rows = await ctx.db
+    .select({ followup: followups, response: responseFields })
+    .from(followups)
+    .innerJoin(responses, eq(responses.id, followups.responseId))
+    .where(
+      and(eq(followups.state, "open"), input.teamId ? creditedToTeam(input.teamId) : undefined),
+    )
+    .orderBy(asc(followups.openedAt), asc(followups.id))
+    .limit(input.limit);
+  return present(ctx, rows);
+}
+
 /** How many cases are open and how many of those are overdue, counted by the database. */
 export async function countOpenFollowups({
   ctx,

@@ -94,3 +94,13 @@ function expectProblem(response: Response) {
     throw new Error(`expected problem+json, got ${response.status} ${type}`);
   }
 }
+
+/** Signs in to the dashboard with an API key; the session cookie (`name=value`) to send. */
+export async function dashboardCookie(app: TestApp, key: string): Promise<string> {
+  const response = await app.request("/dashboard/sign-in", {
+    method: "POST",
+    body: new URLSearchParams({ key }).toString(),
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+  });
+  return (response.headers.get("set-cookie") ?? "").split(";")[0]!;
+}

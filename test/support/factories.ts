@@ -3,6 +3,7 @@ import type { Db } from "../../src/db/client.ts";
 import {
   clients,
   contacts,
+  followups,
   invitations,
   members,
   responses,
@@ -326,4 +327,48 @@ export async function createDueInvitations(db: Db, secret: string, now: Date, co
     }),
   );
   return { client, survey };
+}
+
+/**
+ * `total` open follow-ups of unhappy csat3 answers, opened ten minutes apart before `now`,
+ * newest first; the oldest `overdue` of them are past their due time. In two statements.
+ */
+export async function createOpenFollowups(
+  db: Db,
+  input: {
+    surveyId: string;
+    clientId: string;
+    workItemId?: string;
+    now: Date;
+    total: number;
+    overdue: number;
+  },
+) {
+  const { total, overdue, workItemId } = input;
+  const now = input.now.getTime();
+  const opened = Array.from({ length: total }, (_, i) => new Date(now - (i + 1) * 600_000));
+  const rows = await db
+    .insert(responses)
+    .values(
+      opened.map((at) => ({
+        surveyId: input.surveyId,
+        clientId: input.clientId,
+        workItemId,
+        scale: "csat3" as const,
+        score: 1,
+        respondedAt: at,
+        finalAt: new Date(at.getTime() + 1_800_000),
+      })),
+    )
+    .returning({ id: responses.id });
+  await db.insert(followups).values(
+    rows.map((row, i) => ({
+      responseId: row.id,
+      clientId: input.clientId,
+      workItemId,
+      openedAt: opened[i]!,
+      dueAt: new Date(i >= total - overdue ? now - 60_000 : now + 86_400_000),
+    })),
+  );
+  return opened;
 }
