@@ -118,7 +118,8 @@ export async function updateIntegration({
     if (moved && changes.baseUrl) await checkBaseUrl(ctx, changes.baseUrl);
     let secrets: IntegrationSecrets | undefined;
     if (changes.secrets || moved) {
-      secrets = { ...(await decryptSecrets(txCtx, row.id, row.encryptedSecrets)) };
+      // Unreadable secrets (APP_SECRET changed) are none: entering them again must work.
+      secrets = { ...(await readSecrets(txCtx, row)) };
       // The API credentials were entered for the old host: a new one gets them only anew.
       if (moved) for (const name of apiSecrets) delete secrets[name];
       if (changes.secrets) secrets = mergeSecrets(row.vendor, secrets, changes.secrets);
@@ -178,7 +179,9 @@ export async function loadIntegration({
     );
   if (!row) return undefined;
   const { secretsSet: _, webhookUrl: __, ...view } = toView(ctx, row, {});
-  return { ...view, secrets: await decryptSecrets(ctx, row.id, row.encryptedSecrets) };
+  // Unreadable secrets (APP_SECRET changed) are none, as the integration shows them: a
+  // delivery is then refused as unsigned (401), not failed (500), until they are entered again.
+  return { ...view, secrets: await readSecrets(ctx, row) };
 }
 
 export function webhookUrl(ctx: Pick<ServiceContext, "config">, vendor: Vendor, id: string) {

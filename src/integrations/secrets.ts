@@ -54,7 +54,10 @@ export async function decryptSecrets(
   if (format !== FORMAT || !iv || !tag || sealed === undefined) {
     throw new Error("integration secrets are stored in an unknown format");
   }
-  const decipher = createDecipheriv("aes-256-gcm", await key(ctx), Buffer.from(iv, "base64url"));
+  // A tag shorter than the one written would authenticate less: only the full 16 bytes pass.
+  const decipher = createDecipheriv("aes-256-gcm", await key(ctx), Buffer.from(iv, "base64url"), {
+    authTagLength: 16,
+  });
   decipher.setAAD(Buffer.from(integrationId));
   decipher.setAuthTag(Buffer.from(tag, "base64url"));
   const plain = Buffer.concat([

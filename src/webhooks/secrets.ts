@@ -35,10 +35,12 @@ export async function decryptSecret(
   if (format !== FORMAT || !iv || !tag || ciphertext === undefined) {
     throw new Error("unreadable webhook secret");
   }
+  // A tag shorter than the one written would authenticate less: only the full 16 bytes pass.
   const decipher = createDecipheriv(
     "aes-256-gcm",
     await encryptionKey(ctx),
     Buffer.from(iv, "base64url"),
+    { authTagLength: 16 },
   );
   decipher.setAuthTag(Buffer.from(tag, "base64url"));
   return Buffer.concat([
