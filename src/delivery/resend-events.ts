@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { ServiceContext } from "../context.ts";
 import { contacts, invitationEvents, invitations } from "../db/schema/index.ts";
 import { UUID } from "../http/page-cursor.ts";
+import { withoutEmails } from "../security/email-shaped.ts";
 
 /** The part of a Resend webhook event rapport reads; everything else is kept in the event. */
 export const ResendEvent = z.object({
@@ -99,6 +100,8 @@ export async function applyResendEvent({
         .returning({ id: contacts.id });
       suppressedContact = suppressed.length > 0;
     }
+    const bounce =
+      event.data?.bounce && (await bounceToKeep(tx, invitation.contactId, event.data.bounce));
     await tx.insert(invitationEvents).values({
       invitationId: invitation.id,
       type,
@@ -108,7 +111,7 @@ export async function applyResendEvent({
         email,
         providerMessageId: emailId,
         deliveryId,
-        ...(event.data?.bounce ? { bounce: event.data.bounce } : {}),
+        ...(bounce ? { bounce } : {}),
         ...(suppressedContact ? { suppressedContact: true } : {}),
       },
     });
@@ -117,6 +120,23 @@ export async function applyResendEvent({
 }
 
 type Tx = ServiceContext["db"];
+
+/**
+ * A bounce as kept in the history: for a contact erased since the email went out, without the
+ * address its message quotes (erasure scrubbed the history before it; nothing may write it back).
+ */
+async function bounceToKeep(
+  tx: Tx,
+  contactId: string,
+  bounce: NonNullable<NonNullable<ResendEvent["data"]>["bounce"]>,
+) {
+  if (!bounce.message) return bounce;
+  const [contact] = await tx
+    .select({ erasedAt: contacts.erasedAt })
+    .from(contacts)
+    .where(eq(contacts.id, contactId));
+  return contact?.erasedAt ? { ...bounce, message: withoutEmails(bounce.message) } : bounce;
+}
 
 /**
  * Whether this delivery (Resend's retries of one keep its svix-id) was applied already. The

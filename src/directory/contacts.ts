@@ -11,6 +11,7 @@ import {
   responses,
 } from "../db/schema/index.ts";
 import { ApiError } from "../http/errors.ts";
+import { EMAIL_SHAPED } from "../security/email-shaped.ts";
 import { erasedContactKey } from "./erased-key.ts";
 import { afterCursor, cursorAt, type Page, type PageRequest, toPage } from "./pagination.ts";
 
@@ -201,25 +202,26 @@ export async function eraseContact({
           else jsonb_set(payload, '{data,response,comment}', 'null') end
       where payload -> 'data' -> 'response' ->> 'contactId' = ${erased.id}`);
     if (known?.email) {
-      const lower = known.email.toLowerCase();
-      const address = lower.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      const address = known.email.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
       // Deliveries a PSA sent that could not be mapped keep the body as received: a replay
       // would bring the person back. The ones naming their address go (the whole address, not
-      // a longer one that ends with it: bo@ in jimbo@).
+      // a longer one that ends with it: bo@ in jimbo@, or .example in .example.org; a full stop
+      // ending a sentence is no part of it).
       await db.execute(sql`
         delete from dead_letters
-        where body ~* ${`(^|[^a-z0-9._%+-])${address}($|[^a-z0-9.-])`}`);
-      // The history of their emails keeps what happened, not the provider's words about the
-      // address (a bounce's "550 <priya@...>: recipient rejected", an error quoting it).
-      await db.execute(sql`
-        update invitation_events
-        set detail = regexp_replace(detail::text, ${address}, '[erased]', 'gi')::jsonb
-        where invitation_id in (select id from invitations where contact_id = ${erased.id})
-          and strpos(lower(detail::text), ${lower}) > 0`);
-      await db.execute(sql`
-        update invitations set last_error = regexp_replace(last_error, ${address}, '[erased]', 'gi')
-        where contact_id = ${erased.id} and strpos(lower(last_error), ${lower}) > 0`);
+        where body ~* ${`(^|[^a-z0-9._%+-])${address}($|[^a-z0-9.-]|[.]($|[^a-z0-9-]))`}`);
     }
+    // The history of their emails keeps what happened, not the provider's words about an address
+    // (a bounce's "550 <priya@...>: recipient rejected", an error quoting it): every address in
+    // it is theirs, the one on file or one they had before.
+    await db.execute(sql`
+      update invitation_events
+      set detail = regexp_replace(detail::text, ${EMAIL_SHAPED}, '[erased]', 'g')::jsonb
+      where invitation_id in (select id from invitations where contact_id = ${erased.id})
+        and detail::text ~ ${EMAIL_SHAPED}`);
+    await db.execute(sql`
+      update invitations set last_error = regexp_replace(last_error, ${EMAIL_SHAPED}, '[erased]', 'g')
+      where contact_id = ${erased.id} and last_error ~ ${EMAIL_SHAPED}`);
     // Weekly digests kept by the local outbox quote comments.
     if (comments.length > 0) {
       const list = sql.join(
