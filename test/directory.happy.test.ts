@@ -65,6 +65,47 @@ describe("clients", () => {
     });
   });
 
+  it("a PUT may leave out the name or client it only needs to create the record", async () => {
+    expect((await put("/v1/clients/partial-250", { name: "Acme Dental Group" })).status).toBe(201);
+    expect(
+      (await put("/v1/contacts/partial-1733", { clientExternalId: "partial-250" })).status,
+    ).toBe(201);
+    expect((await put("/v1/teams/partial-desk", { name: "Front Desk" })).status).toBe(201);
+    expect((await put("/v1/members/partial-jl", { name: "Jordan Lopez" })).status).toBe(201);
+    const updated = await Promise.all([
+      put("/v1/clients/partial-250", { excludeFromSurveys: true }),
+      put("/v1/contacts/partial-1733", { optedOut: true }),
+      put("/v1/teams/partial-desk", { leadEmail: "lead@msp.example" }),
+      put("/v1/members/partial-jl", { teamKey: "projects" }),
+    ]);
+    expect(updated.map((response) => response.status)).toEqual([200, 200, 200, 200]);
+    const [client, contact, team, member] = await Promise.all(
+      updated.map((response) => response.json()),
+    );
+    expect(client).toMatchObject({ name: "Acme Dental Group", excludeFromSurveys: true });
+    expect(contact).toMatchObject({ clientExternalId: "partial-250" });
+    expect(contact.optedOutAt).not.toBeNull();
+    expect(team).toMatchObject({ name: "Front Desk", leadEmail: "lead@msp.example" });
+    expect(member).toMatchObject({ name: "Jordan Lopez", teamKey: "projects" });
+    // Creating needs them: a client its name, a contact its client; a team and a member are
+    // named after their key or id, as intake names them.
+    for (const [path, field] of [
+      ["/v1/clients/partial-new", "name"],
+      ["/v1/contacts/partial-new", "clientExternalId"],
+    ] as const) {
+      const refused = await put(path, {});
+      expect(refused.status).toBe(400);
+      expect((await refused.json()).errors[0].path).toBe(field);
+      expect((await t.request(path, { key: reader })).status).toBe(404);
+    }
+    expect(await (await put("/v1/teams/partial-new-desk", {})).json()).toMatchObject({
+      name: "Partial New Desk",
+    });
+    expect(await (await put("/v1/members/partial-new-jl", {})).json()).toMatchObject({
+      name: "partial-new-jl",
+    });
+  });
+
   it("GET shows the client with its contacts", async () => {
     await put("/v1/clients/251", { name: "Bolt Logistics" });
     await put("/v1/contacts/c-1", {

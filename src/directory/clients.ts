@@ -10,7 +10,8 @@ export type ContactRow = typeof contacts.$inferSelect;
 
 export interface ClientInput {
   externalId: string;
-  name: string;
+  /** Needed to create a client; an update may leave it out. */
+  name?: string | undefined;
   activeSince?: string | undefined;
   endedAt?: string | null | undefined;
   excludeFromSurveys?: boolean | undefined;
@@ -31,9 +32,8 @@ export async function putClient({
 }): Promise<{ client: ClientRow; created: boolean }> {
   const now = ctx.clock.now();
   const changes = {
-    name: input.name,
     // A directory write is the newest word on the name: older events do not set it back.
-    detailsAt: now,
+    ...(input.name !== undefined ? { name: input.name, detailsAt: now } : {}),
     ...(input.activeSince !== undefined ? { activeSince: new Date(input.activeSince) } : {}),
     ...(input.endedAt !== undefined
       ? { endedAt: input.endedAt === null ? null : new Date(input.endedAt) }
@@ -43,17 +43,27 @@ export async function putClient({
       : {}),
   };
   return ctx.db.transaction(async (db) => {
-    const [row] = await db
-      .insert(clients)
-      .values({
-        externalId: input.externalId,
-        activeSince: now,
-        createdAt: now,
-        updatedAt: now,
-        ...changes,
-      })
-      .onConflictDoUpdate({ target: clients.externalId, set: { ...changes, updatedAt: now } })
-      .returning({ ...getTableColumns(clients), created: sql<boolean>`(xmax = 0)` });
+    const columns = { ...getTableColumns(clients), created: sql<boolean>`(xmax = 0)` };
+    const [row] =
+      input.name === undefined
+        ? await db
+            .update(clients)
+            .set({ ...changes, updatedAt: now })
+            .where(eq(clients.externalId, input.externalId))
+            .returning({ ...columns, created: sql<boolean>`false` })
+        : await db
+            .insert(clients)
+            .values({
+              externalId: input.externalId,
+              name: input.name,
+              activeSince: now,
+              createdAt: now,
+              updatedAt: now,
+              ...changes,
+            })
+            .onConflictDoUpdate({ target: clients.externalId, set: { ...changes, updatedAt: now } })
+            .returning(columns);
+    if (!row) throw requiredToCreate("name", "client");
     const { created, ...client } = row!;
     if (client.endedAt && client.endedAt < client.activeSince) {
       throw new ApiError(
@@ -67,6 +77,13 @@ export async function putClient({
       );
     }
     return { client, created };
+  });
+}
+
+/** A 400 for a write that would create a record without a field only creating needs. */
+export function requiredToCreate(field: string, record: string): ApiError {
+  return new ApiError("validation_failed", `\`${field}\` is needed to create a ${record}.`, {
+    errors: [{ path: field, message: `is required to create a ${record}`, in: "body" }],
   });
 }
 

@@ -12,6 +12,7 @@ import {
 } from "../db/schema/index.ts";
 import { ApiError } from "../http/errors.ts";
 import { EMAIL_SHAPED } from "../security/email-shaped.ts";
+import { requiredToCreate } from "./clients.ts";
 import { erasedContactKey } from "./erased-key.ts";
 import { afterCursor, cursorAt, type Page, type PageRequest, toPage } from "./pagination.ts";
 
@@ -22,7 +23,8 @@ export type ContactView = typeof contacts.$inferSelect & { clientExternalId: str
 
 export interface ContactInput {
   externalId: string;
-  clientExternalId: string;
+  /** Needed to create a contact; an update may leave it out (the contact stays with its client). */
+  clientExternalId?: string | undefined;
   email?: string | null | undefined;
   name?: string | null | undefined;
   locale?: string | null | undefined;
@@ -55,7 +57,10 @@ export async function putContact({
   ctx: Ctx;
   input: ContactInput;
 }): Promise<{ contact: ContactView; created: boolean }> {
-  const clientId = await findClientId(ctx, input.clientExternalId);
+  const clientId =
+    input.clientExternalId === undefined
+      ? undefined
+      : await findClientId(ctx, input.clientExternalId);
   const now = ctx.clock.now();
   return ctx.db.transaction(async (db) => {
     // An erased contact no longer has the id, only its hash.
@@ -72,11 +77,12 @@ export async function putContact({
     if (existing?.erasedAt) {
       throw new ApiError("conflict", "This contact was erased; its id cannot be reused.");
     }
+    if (!existing && clientId === undefined) throw requiredToCreate("clientExternalId", "contact");
     const emailChanged =
       input.email !== undefined &&
       (input.email ?? "").toLowerCase() !== (existing?.email ?? "").toLowerCase();
     const changes = {
-      clientId,
+      ...(clientId !== undefined ? { clientId } : {}),
       // The newest word on the contact's details: older events do not set them back.
       detailsAt: now,
       ...(input.email !== undefined ? { email: input.email } : {}),
@@ -87,11 +93,18 @@ export async function putContact({
       ...(input.optedOut === false ? { optedOutAt: null } : {}),
       updatedAt: now,
     };
-    const [row] = await db
-      .insert(contacts)
-      .values({ externalId: input.externalId, createdAt: now, ...changes })
-      .onConflictDoUpdate({ target: contacts.externalId, set: changes })
-      .returning({ id: contacts.id, created: sql<boolean>`(xmax = 0)` });
+    // The row is locked: it is updated, or made anew (a concurrent create waits on the index).
+    const [row] = existing
+      ? await db
+          .update(contacts)
+          .set(changes)
+          .where(eq(contacts.id, existing.id))
+          .returning({ id: contacts.id, created: sql<boolean>`false` })
+      : await db
+          .insert(contacts)
+          .values({ externalId: input.externalId, clientId: clientId!, createdAt: now, ...changes })
+          .onConflictDoUpdate({ target: contacts.externalId, set: changes })
+          .returning({ id: contacts.id, created: sql<boolean>`(xmax = 0)` });
     const contact = await getContactBy(db, eq(contacts.id, row!.id));
     return { contact: contact!, created: row!.created };
   });

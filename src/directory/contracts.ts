@@ -56,7 +56,13 @@ export const ContactsQuery = PageQuery.extend({
 
 export const PutClient = z
   .object({
-    name: z.string().trim().min(1).max(300),
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(300)
+      .optional()
+      .openapi({ description: "Needed to create the client." }),
     activeSince: instant.optional().openapi({
       description: "Start of the relationship, for retention; defaults to now on creation.",
     }),
@@ -76,7 +82,9 @@ export const PutClient = z
 
 export const PutContact = z
   .object({
-    clientExternalId: externalId.openapi({ description: "The client the contact belongs to." }),
+    clientExternalId: externalId.optional().openapi({
+      description: "The client the contact belongs to; needed to create the contact.",
+    }),
     email: z.email().max(320).nullable().optional(),
     name: z.string().trim().max(300).nullable().optional(),
     locale: locale.nullable().optional().openapi({ description: "BCP 47 tag for emails." }),
@@ -88,20 +96,24 @@ export const PutContact = z
 
 export const PutTeam = z
   .object({
-    name: z.string().trim().min(1).max(300),
+    name: z.string().trim().min(1).max(300).optional().openapi({
+      description: "A new team without one is named after its key (`help-desk`: Help Desk).",
+    }),
     leadEmail: z.email().max(320).nullable().optional(),
   })
-  .openapi("PutTeam");
+  .openapi("PutTeam", { description: "Fields left out keep their value." });
 
 export const PutMember = z
   .object({
-    name: z.string().trim().min(1).max(300),
+    name: z.string().trim().min(1).max(300).optional().openapi({
+      description: "A new member without one is known by their id.",
+    }),
     email: z.email().max(320).nullable().optional(),
     teamKey: teamKey.nullable().optional().openapi({
       description: "The member's current team; created on first sight.",
     }),
   })
-  .openapi("PutMember");
+  .openapi("PutMember", { description: "Fields left out keep their value." });
 
 const iso = (value: Date | null) => value?.toISOString() ?? null;
 

@@ -1,7 +1,7 @@
 import { asc, eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { members, teams } from "../db/schema/index.ts";
-import { learnTeams } from "../intake/parties.ts";
+import { learnTeams, teamNameFromKey } from "../intake/parties.ts";
 import { afterCursor, cursorAt, type Page, type PageRequest, toPage } from "./pagination.ts";
 
 type Ctx = Pick<ServiceContext, "db" | "clock">;
@@ -15,17 +15,18 @@ export async function putTeam({
   input,
 }: {
   ctx: Ctx;
-  input: { key: string; name: string; leadEmail?: string | null | undefined };
+  input: { key: string; name?: string | undefined; leadEmail?: string | null | undefined };
 }): Promise<{ team: TeamRow; created: boolean }> {
   const now = ctx.clock.now();
   const changes = {
-    name: input.name,
+    ...(input.name !== undefined ? { name: input.name } : {}),
     ...(input.leadEmail !== undefined ? { leadEmail: input.leadEmail } : {}),
     updatedAt: now,
   };
+  // A new team without a name gets the one intake gives it (`help-desk` -> `Help Desk`).
   const [row] = await ctx.db
     .insert(teams)
-    .values({ key: input.key, createdAt: now, ...changes })
+    .values({ key: input.key, name: teamNameFromKey(input.key), createdAt: now, ...changes })
     .onConflictDoUpdate({ target: teams.key, set: changes })
     .returning({ ...getTableColumns(teams), created: sql<boolean>`(xmax = 0)` });
   const { created, ...team } = row!;
@@ -82,7 +83,7 @@ export async function putMember({
   ctx: Ctx;
   input: {
     externalId: string;
-    name: string;
+    name?: string | undefined;
     email?: string | null | undefined;
     teamKey?: string | null | undefined;
   };
@@ -94,14 +95,15 @@ export async function putMember({
     if (input.teamKey) teamId = (await learnTeams({ ctx: tx }, [input.teamKey])).get(input.teamKey);
     else if (input.teamKey === null) teamId = null;
     const changes = {
-      name: input.name,
+      ...(input.name !== undefined ? { name: input.name } : {}),
       ...(input.email !== undefined ? { email: input.email } : {}),
       ...(teamId !== undefined ? { teamId } : {}),
       updatedAt: now,
     };
     const [row] = await db
       .insert(members)
-      .values({ externalId: input.externalId, createdAt: now, ...changes })
+      // A new member without a name is known by their id, as intake knows them.
+      .values({ externalId: input.externalId, name: input.externalId, createdAt: now, ...changes })
       .onConflictDoUpdate({ target: members.externalId, set: changes })
       .returning({ id: members.id, created: sql<boolean>`(xmax = 0)` });
     const [member] = await selectMembers(db, eq(members.id, row!.id));
