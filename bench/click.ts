@@ -19,6 +19,8 @@ export interface ClickBenchFigures {
   requestsPerSecond: number;
   p99Ms: number;
   non2xx: number;
+  /** Connection errors and time-outs. */
+  errors: number;
   /** The server process's CPU time per request, user and system, in milliseconds. */
   cpuMsPerRequest: number;
 }
@@ -277,6 +279,7 @@ function combined(
     requestsPerSecond: Math.round(requests / seconds),
     p99Ms: merged.latency.p99,
     non2xx: merged.non2xx,
+    errors: merged.errors + merged.timeouts,
     cpuMsPerRequest: cpuMsPerRequest(cpuMs, requests),
   };
 }

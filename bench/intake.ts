@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import postgres from "postgres";
 import { defaultPoolSize } from "../src/config.ts";
 import {
   type ChildServer,
@@ -14,17 +15,17 @@ import {
 
 const teams = ["help-desk", "projects", "centralized-services", "technical-alignment"];
 const CLIENTS = 200;
-const CONTACTS = 5_000;
 const MEMBERS = 24;
 
 /**
- * A ticket.closed event with three touches from two teams, unique per call: a distinct ticket,
- * one of 200 clients and 5,000 contacts, and three of 24 technicians, each in a stable team
- * (member m is in team m % 4), as an MSP's PSA sends them.
+ * A ticket.closed event with three touches from two teams, unique per call: a distinct ticket
+ * and contact (so every event schedules its survey, as the baseline writes an invitation for
+ * each: a contact surveyed already would be throttled, a cheaper path), one of 200 clients, and
+ * three of 24 technicians, each in a stable team (member m is in team m % 4).
  */
 export function intakeEvent(n: number, runId: string) {
-  const contact = n % CONTACTS;
-  const client = contact % CLIENTS;
+  const contact = `${runId}-${n}`;
+  const client = n % CLIENTS;
   const at = new Date(Date.UTC(2026, 10, 1) + n * 60_000).toISOString();
   const owner = n % MEMBERS;
   // Same team as the owner, then the next team.
@@ -58,7 +59,7 @@ export function intakeEvent(n: number, runId: string) {
 }
 
 /** The measured load's figures, with the server process's CPU time per event in milliseconds. */
-export type IntakeFigures = LoadResult & { cpuMsPerRequest: number };
+export type IntakeFigures = LoadResult & { runId: string; cpuMsPerRequest: number };
 
 async function drive(
   server: ChildServer,
@@ -96,8 +97,39 @@ async function drive(
   const cpuMs = cpuMsOf(child.pid!) - cpuBefore;
   return {
     ...result,
+    runId,
     cpuMsPerRequest: cpuMsPerRequest(cpuMs, result.total),
   };
+}
+
+/**
+ * Both sides did the work they are compared on: every measured event answered 2xx and left one
+ * invitation in its database (requests cut off at the end of the load may still have been
+ * recorded: up to one per connection more).
+ */
+async function checkWork(
+  side: string,
+  databaseUrl: string,
+  figures: IntakeFigures,
+  connections: number,
+) {
+  if (figures.errors > 0 || figures.non2xx > 0 || figures.total === 0) {
+    throw new Error(
+      `intake bench: ${side} answered ${figures.non2xx} non-2xx and ${figures.errors} errors of ${figures.total}`,
+    );
+  }
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql`select count(*)::int as n from invitations i
+      join work_items w on w.id = i.work_item_id where w.external_id like ${`${figures.runId}-%`}`;
+    if (row!.n < figures.total || row!.n > figures.total + connections) {
+      throw new Error(
+        `intake bench: ${side} answered ${figures.total} events but scheduled ${row!.n} invitations`,
+      );
+    }
+  } finally {
+    await sql.end();
+  }
 }
 
 export interface IntakeBench {
@@ -138,6 +170,7 @@ export async function benchIntake(options: {
     });
     const rapport = await drive(server, key, options.seconds, options.connections);
     await server.stop();
+    await checkWork("rapport", ours.url, rapport, options.connections);
 
     const bare = await startChild(["--import", "tsx", `${ROOT}/bench/baselines/intake-server.ts`], {
       DATABASE_URL: theirs.url,
@@ -145,6 +178,7 @@ export async function benchIntake(options: {
     });
     const baseline = await drive(bare, null, options.seconds, options.connections);
     await bare.stop();
+    await checkWork("the baseline", theirs.url, baseline, options.connections);
     return { rapport, baseline };
   } finally {
     await ours.drop();
