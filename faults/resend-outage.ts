@@ -83,6 +83,16 @@ export async function scenario(options: ResendOutageOptions = {}): Promise<Scena
       `${during.length} requests in ${outageSeconds} s (bound ${bound} for ${batches} batches)`,
     );
 
+    // Retries are safe only under the batch's own idempotency key: a request Resend accepted
+    // whose answer was a 500 or lost is then not sent again. Nothing changes the batches here,
+    // so every request of a batch carries the one key it was first sent with.
+    const keys = new Set(fake.requests.map((request) => request.idempotencyKey));
+    checks.expect(
+      "every retry reused its batch's idempotency key",
+      !keys.has(null) && keys.size === batches,
+      `${keys.size} distinct keys over ${fake.requests.length} requests for ${batches} batches`,
+    );
+
     await checkBackoff(checks, db.sql, retryAfter);
     checks.note(
       `fake Resend: ${fake.requests.length} batch requests, ${fake.sent.length} emails accepted`,

@@ -54,11 +54,14 @@ export async function scenario(options: TwoInstancesOptions = {}): Promise<Scena
       SCANNER_BURST_SECONDS: "1",
       DATABASE_POOL_SIZE: "5",
     };
+    // Each worker sends with a key of its own: the fake tells which one sent each batch.
+    const workerKeys = ["re_fault_worker_one", "re_fault_worker_two"];
     const started = await Promise.all([
       startRapport("serve", env),
       startRapport("serve", env),
-      startRapport("worker", env),
-      startRapport("worker", env),
+      ...workerKeys.map((resendKey) =>
+        startRapport("worker", { ...env, RESEND_API_KEY: resendKey }),
+      ),
     ]);
     processes.push(...started);
     const servers = started.slice(0, 2).map((server) => server.baseUrl);
@@ -118,8 +121,25 @@ export async function scenario(options: TwoInstancesOptions = {}): Promise<Scena
       120_000,
       250,
     );
-    await stopAll(processes);
+    const exits = await stopAll(processes);
     checks.expect("every email went out", drained, `${fake.sent.length} of ${total} emails`);
+    // Both workers lived through the load and took their share of it: one worker that died at
+    // its first race would leave the other to send everything, duplicates or not.
+    checks.expect(
+      "both servers and both workers ran to the end and stopped cleanly on SIGTERM",
+      exits.every((code) => code === 0),
+      `exit codes ${JSON.stringify(exits)}`,
+    );
+    const batchesBy = workerKeys.map(
+      (resendKey) => fake.requests.filter((request) => request.apiKey === resendKey).length,
+    );
+    // With a few dozen events one worker may, by chance, claim every batch: the quick variant
+    // only reports the split; a full run (100 events or more) requires both.
+    checks.expect(
+      "both workers sent batches",
+      first < 100 || batchesBy.every((count) => count > 0),
+      `batches per worker ${JSON.stringify(batchesBy)}`,
+    );
 
     const failed = answers.filter((a) => a.status < 200 || a.status >= 300);
     checks.expect(

@@ -79,13 +79,17 @@ export function startRapport(
   });
 }
 
-/** Stops every process still running, politely, then for good after a grace period. */
-export async function stopAll(processes: RapportProcess[]): Promise<void> {
-  await Promise.all(
+/**
+ * Stops every process still running, politely, then for good after a grace period; answers each
+ * one's exit code (null when it had to be killed, or died of a signal).
+ */
+export async function stopAll(processes: RapportProcess[]): Promise<Array<number | null>> {
+  return Promise.all(
     processes.map(async (proc) => {
       const timer = setTimeout(() => proc.child.kill("SIGKILL"), 15_000);
-      await proc.stop("SIGTERM");
+      const code = await proc.stop("SIGTERM");
       clearTimeout(timer);
+      return code;
     }),
   );
 }

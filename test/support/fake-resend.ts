@@ -34,6 +34,8 @@ export interface SentEmail {
 /** One `POST /emails/batch` as the fake saw it. */
 export interface BatchRequest {
   at: number;
+  /** The API key it came with: tells apart workers given keys of their own. */
+  apiKey: string;
   idempotencyKey: string | null;
   behaviour: FakeBehaviour;
   size: number;
@@ -172,6 +174,7 @@ export class FakeResend {
     const emails = JSON.parse(body) as ApiEmail[];
     const request: BatchRequest = {
       at: Date.now(),
+      apiKey: (req.headers.authorization ?? "").replace(/^Bearer /, ""),
       idempotencyKey: key,
       behaviour,
       size: emails.length,
