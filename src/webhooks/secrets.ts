@@ -1,9 +1,9 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import type { ServiceContext } from "../context.ts";
 import { appSecret, derivedKey } from "../security/app-secret.ts";
+import { open, seal } from "../security/sealed.ts";
 
 const SECRET_PREFIX = "whsec_";
-const FORMAT = "v1";
 
 /** A signing secret as the Standard Webhooks specification writes it: `whsec_` + base64. */
 export function newSigningSecret(): string {
@@ -14,39 +14,19 @@ async function encryptionKey(ctx: Pick<ServiceContext, "db" | "config">): Promis
   return derivedKey(await appSecret(ctx), "webhook-secrets");
 }
 
-/** AES-256-GCM: `v1.<iv>.<tag>.<ciphertext>`, each part base64url. */
+/** Sealed as `sealed.ts` writes it. */
 export async function encryptSecret(
   ctx: Pick<ServiceContext, "db" | "config">,
   secret: string,
 ): Promise<string> {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", await encryptionKey(ctx), iv);
-  const ciphertext = Buffer.concat([cipher.update(secret, "utf8"), cipher.final()]);
-  return [FORMAT, iv, cipher.getAuthTag(), ciphertext]
-    .map((part) => (typeof part === "string" ? part : part.toString("base64url")))
-    .join(".");
+  return seal(await encryptionKey(ctx), secret);
 }
 
 export async function decryptSecret(
   ctx: Pick<ServiceContext, "db" | "config">,
   stored: string,
 ): Promise<string> {
-  const [format, iv, tag, ciphertext] = stored.split(".");
-  if (format !== FORMAT || !iv || !tag || ciphertext === undefined) {
-    throw new Error("unreadable webhook secret");
-  }
-  // A tag shorter than the one written would authenticate less: only the full 16 bytes pass.
-  const decipher = createDecipheriv(
-    "aes-256-gcm",
-    await encryptionKey(ctx),
-    Buffer.from(iv, "base64url"),
-    { authTagLength: 16 },
-  );
-  decipher.setAuthTag(Buffer.from(tag, "base64url"));
-  return Buffer.concat([
-    decipher.update(Buffer.from(ciphertext, "base64url")),
-    decipher.final(),
-  ]).toString("utf8");
+  return open(await encryptionKey(ctx), stored);
 }
 
 /** `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, keyed by the secret's decoded bytes. */
