@@ -2,11 +2,10 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
-import { within } from "./deadline.ts";
 import { InFlightRequests } from "./http/in-flight.ts";
 import type { Logger } from "./logger.ts";
 import { createServices, describeDatabase } from "./runtime.ts";
-import { startWorker } from "./worker/runner.ts";
+import { type RunningWorker, startWorker } from "./worker/runner.ts";
 
 /**
  * Runs the HTTP server until SIGTERM or SIGINT, then stops accepting connections, lets
@@ -17,7 +16,7 @@ export async function runServer(config: Config, logger: Logger): Promise<void> {
   const services = await createServices(config, logger);
   const inFlight = new InFlightRequests();
   const app = createApp(services, { inFlight });
-  const background: Array<{ stop(): Promise<void> }> = [];
+  const background: RunningWorker[] = [];
   if (config.WORKER_ENABLED) {
     // Loaded only here: a server that leaves the jobs to worker processes never loads the email
     // renderer (React and jsx-email, some 40 MB of memory).
@@ -63,12 +62,10 @@ export async function runServer(config: Config, logger: Logger): Promise<void> {
       // A job blocked in the database (a lock held by a migration, a server that stopped
       // answering) must not hold the process: after the same time, the database is closed
       // under it. Its work is claimed under a lease, and is taken up again after a restart.
-      const stopped = await within(
-        Promise.all(background.map((task) => task.stop())).then(() => true),
-        config.SHUTDOWN_TIMEOUT_MS,
-        () => false,
+      const stopped = await Promise.all(
+        background.map((task) => task.stop(config.SHUTDOWN_TIMEOUT_MS)),
       );
-      if (!stopped) logger.warn("shutting down with a background job still running");
+      if (stopped.includes(false)) logger.warn("shutting down with a background job still running");
       await services.database.close();
       logger.info("stopped");
       // Whatever still holds the process open now (a connection of a request that outlived

@@ -1,5 +1,4 @@
 import type { Config } from "../config.ts";
-import { within } from "../deadline.ts";
 import type { Logger } from "../logger.ts";
 import { createServices, describeDatabase } from "../runtime.ts";
 import { jobs } from "./jobs.ts";
@@ -21,12 +20,9 @@ export async function runWorker(config: Config, logger: Logger): Promise<void> {
   logger.info("worker stopping: finishing the current batch");
   // A job blocked in the database does not hold the process past the shutdown timeout: its work
   // is claimed under a lease, and is taken up again after a restart.
-  const stopped = await within(
-    worker.stop().then(() => true),
-    config.SHUTDOWN_TIMEOUT_MS,
-    () => false,
-  );
-  if (!stopped) logger.warn("stopping with a job still running");
+  if (!(await worker.stop(config.SHUTDOWN_TIMEOUT_MS))) {
+    logger.warn("stopping with a job still running");
+  }
   await services.database.close();
   logger.info("stopped");
 }

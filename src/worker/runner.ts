@@ -1,4 +1,5 @@
 import type { ServiceContext } from "../context.ts";
+import { within } from "../deadline.ts";
 
 /** One kind of background work; `runOnce` handles a batch and answers how many items it did. */
 export interface Job {
@@ -7,7 +8,11 @@ export interface Job {
 }
 
 export interface RunningWorker {
-  stop(): Promise<void>;
+  /**
+   * Stops after the job under way; with `withinMs`, waits for it that long at most (a job
+   * blocked in the database is left to the lease of its work). True when it had finished.
+   */
+  stop(withinMs?: number): Promise<boolean>;
 }
 
 /**
@@ -49,10 +54,11 @@ export function startWorker(ctx: ServiceContext, jobs: Job[], intervalMs: number
   })();
 
   return {
-    stop: async () => {
+    stop: async (withinMs) => {
       stopped = true;
       wake?.();
-      await loop;
+      const finished = loop.then(() => true);
+      return withinMs === undefined ? finished : within(finished, withinMs, () => false);
     },
   };
 }
