@@ -121,14 +121,12 @@ export async function ingestEvent({
     if (trigger && !invitation) {
       // The item as it now is: its board, and every team that touched it, in this event or
       // before (a close often names only the last owner). Read in a statement of its own, once
-      // the item's row lock is held, and only when a candidate survey filters by team.
+      // the item's row lock is held (this event's touches are stored by then), and only when a
+      // candidate survey filters by team: the others do not look at teams.
       const teamKeys = work.candidates.some((survey) => survey.teams.length > 0)
         ? await teamsOf(db, work.workItemId)
         : [];
-      const choice = chooseSurvey(work.candidates, {
-        board: work.board,
-        teamKeys: [...new Set([...teamKeys, ...event.touches.map((touch) => touch.team)])],
-      });
+      const choice = chooseSurvey(work.candidates, { board: work.board, teamKeys });
       // Scheduling is the last statement, and records the outcome itself.
       invitation =
         "skip" in choice

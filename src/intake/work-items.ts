@@ -7,8 +7,9 @@ const closingTypes = new Set(["ticket.closed", "project.completed"]);
 /**
  * CTE `work_item (id, board, contact_id, status, event_at, existed)`, after the CTE named
  * `previous`, and only when `resolved` says every party was found or created: records the work
- * item as the event describes it (`event_at` is then the newest event's applied to it). A closing event closes it (its `closedAt`, or the moment of the event), a
- * reopen reopens it, an update keeps the status it had. An event older than one already applied
+ * item as the event describes it (`event_at` is then the newest event's applied to it). A
+ * closing event closes it (its `closedAt`, or the moment of the event), a reopen reopens it, an
+ * update keeps the status it had. An event older than one already applied
  * (PSAs retry out of order) only fills in what is still unknown.
  */
 export function workItemCte(

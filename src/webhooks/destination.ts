@@ -4,9 +4,9 @@ import { BlockList, isIP, type LookupFunction } from "node:net";
 
 /**
  * Outbound requests must not reach the instance's own network (SSRF): loopback, link-local,
- * private, unique-local, carrier-grade NAT, multicast, documentation and reserved ranges are refused, IPv4 and
- * IPv6 alike (IPv4-mapped IPv6 addresses are judged by their IPv4 address; IPv4-compatible
- * ones and IPv6 ranges that translate or tunnel to IPv4 are refused whole).
+ * private, unique-local, carrier-grade NAT, multicast, documentation and reserved ranges are
+ * refused, IPv4 and IPv6 alike (IPv4-mapped IPv6 addresses are judged by their IPv4 address;
+ * IPv4-compatible ones and IPv6 ranges that translate or tunnel to IPv4 are refused whole).
  */
 const blocked = new BlockList();
 for (const [network, prefix] of [
