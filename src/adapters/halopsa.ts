@@ -29,8 +29,9 @@ const CLOSING_OUTCOMES = ["Closed", "Resolved"];
  * is closed when the action's outcome is one of the integration's `closingOutcomes` (default
  * Closed and Resolved; the whole outcome, in any case: "Not Resolved" closes nothing), when
  * `status_id` is one of the integration's `closedStatuses` (default 9), or when statusMap says
- * so; otherwise it is an update. The ticket's team (`team`/`team_id`) picks our team through boardTeams; the agent
- * is the owner and the action's agent a time entry with its `timetaken` hours.
+ * so; otherwise it is an update. The ticket's team (`team`/`team_id`) picks our team through
+ * boardTeams; the agent is the owner and the action's agent a time entry with its `timetaken`
+ * hours.
  */
 export function translateHalopsa(integration: IntegrationConfig, payload: unknown): Translation {
   if (!isRecord(payload)) throw new MappingError("(body)", "The body is not a JSON object.");

@@ -80,6 +80,7 @@ export function Layout(props: {
   children: Child;
 }) {
   const { branding } = props;
+  const logo = shownLogo(branding.logoUrl);
   return (
     <html lang={props.lang}>
       <head>
@@ -93,8 +94,8 @@ export function Layout(props: {
       <body>
         <main>
           <header>
-            {shownLogo(branding.logoUrl) ? (
-              <img src={shownLogo(branding.logoUrl)!} alt={branding.companyName} />
+            {logo ? (
+              <img src={logo} alt={branding.companyName} />
             ) : (
               <span class="brand">{branding.companyName}</span>
             )}

@@ -12,6 +12,15 @@ import { writeResponse } from "./write-response.ts";
 
 export const COMMENT_MAX_LENGTH = 2000;
 
+/**
+ * A comment as stored, however it came (the page's form, the API): line breaks as LF. Browsers
+ * submit a textarea's line breaks as CRLF but count each as one character against its
+ * maxlength; one stored form keeps the limit the page shows the one enforced.
+ */
+export function commentText(text: string): string {
+  return text.replace(/\r\n?/g, "\n");
+}
+
 export type CommentOutcome =
   | { kind: "unknown" }
   | { kind: "expired"; target: TokenTarget }

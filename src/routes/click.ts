@@ -7,7 +7,7 @@ import { sendPage, sendShapedPage } from "../pages/send-page.ts";
 import { ThankYouPage } from "../pages/thank-you.tsx";
 import type { ClickTarget } from "../responses/click-statements.ts";
 import { formToken, isSameSitePost, isValidFormToken } from "../responses/form-token.ts";
-import { COMMENT_MAX_LENGTH, postComment } from "../responses/post-comment.ts";
+import { COMMENT_MAX_LENGTH, commentText, postComment } from "../responses/post-comment.ts";
 import { recordClick } from "../responses/record-click.ts";
 import { type ClickEvidence, isLookAhead } from "../responses/request-evidence.ts";
 import { isUnhappy, parseScore, scoresOf } from "../responses/scale.ts";
@@ -124,9 +124,7 @@ clickRoutes.post("/r/:token/comment", async (c) => {
   ) {
     return sendMessage(c, 403, (m) => ({ title: m.forbiddenTitle, body: m.forbiddenBody }));
   }
-  // Browsers submit a textarea's line breaks as CRLF but count each as one character against
-  // its maxlength; one stored form (LF) keeps the limit the page shows the one enforced here.
-  const comment = typeof form.comment === "string" ? form.comment.replace(/\r\n?/g, "\n") : "";
+  const comment = typeof form.comment === "string" ? commentText(form.comment) : "";
   if (comment.length > COMMENT_MAX_LENGTH) {
     return sendMessage(c, 400, (m) => ({
       title: m.tooLongTitle,

@@ -150,8 +150,8 @@ figures are frozen (\`final: true\`) with the goal's settings of that moment; la
 late touches and goal edits never change a frozen period: it is answered with the metric and
 settings it was frozen with, also after the goal changed kind or was deactivated, and under the
 team (and member) it was frozen with, also after the goal moved to another: \`team=\` selects
-frozen periods by that team. A goal
-deactivated after a period ended still answers (and freezes) that period. ${METRIC_UNITS}`,
+frozen periods by that team. A goal deactivated after a period ended still answers (and
+freezes) that period. ${METRIC_UNITS}`,
   security: bearerSecurity,
   middleware: [read] as const,
   request: {

@@ -6,6 +6,7 @@ import { errorResponses, jsonContent } from "../http/openapi.ts";
 import { instantInput } from "../instant.ts";
 import { getResponse, recordExternalResponse } from "../responses/api-response.ts";
 import type { ResponseRow } from "../responses/invitation-access.ts";
+import { COMMENT_MAX_LENGTH, commentText } from "../responses/post-comment.ts";
 
 const externalId = z.string().trim().min(1).max(200);
 
@@ -54,9 +55,9 @@ const CreateResponse = z
       .openapi({ description: "Valid for the survey's scale: csat3 1-3, csat5 1-5, nps 0-10." }),
     comment: z
       .string()
-      // Stored as the comment box stores it: line breaks as LF, each one character of the 2,000.
-      .overwrite((text) => text.replace(/\r\n?/g, "\n"))
-      .max(2000)
+      // Stored as the comment box stores it: line breaks as LF, each one character of the limit.
+      .overwrite(commentText)
+      .max(COMMENT_MAX_LENGTH)
       .nullish(),
     respondedAt: instantInput(),
     idempotencyKey: z.string().trim().min(1).max(200).openapi({
