@@ -6,28 +6,19 @@ import { clients, contacts, invitations, surveys } from "../src/db/schema/index.
 import { hashToken, newTokenNonce, tokenFor } from "../src/surveys/tokens.ts";
 import {
   type ChildServer,
-  cpuMsOf,
-  cpuMsPerRequest,
   freshDatabase,
   memoryOf,
   ROOT,
+  type Round,
+  type SideFigures,
   START_FLAGS,
   startChild,
+  takeTurns,
 } from "./support.ts";
 
-export interface ClickBenchFigures {
-  requestsPerSecond: number;
-  p99Ms: number;
-  non2xx: number;
-  /** Connection errors and time-outs. */
-  errors: number;
-  /** The server process's CPU time per request, user and system, in milliseconds. */
-  cpuMsPerRequest: number;
-}
-
 export interface ClickBench {
-  rapport: ClickBenchFigures;
-  baseline: ClickBenchFigures;
+  rapport: SideFigures;
+  baseline: SideFigures;
   /** rapport's req/s over the baseline's. */
   ratio: number;
   /** Highest resident memory (VmRSS, sampled every 200 ms) of the rapport server under the load. */
@@ -42,7 +33,7 @@ export interface ClickBench {
 const INVITATIONS = 5_000;
 
 /** Turns each side takes; `durationSeconds` is split between a side's turns. */
-const ROUNDS = 4;
+const TURNS = 4;
 
 const PERSON = {
   "user-agent":
@@ -97,44 +88,34 @@ export async function benchClick(options: {
     await prime(server.baseUrl, ours, options.connections);
     await prime(bare.baseUrl, theirs, options.connections);
 
-    // The two sides take turns (rapport, baseline, baseline, rapport, ...), so a slow spell of
-    // a shared machine falls on both rather than on whichever side it happens to meet.
     // Resident memory is sampled while rapport's load runs (start-up's peak is not load).
-    const roundSeconds = options.durationSeconds / ROUNDS;
-    const rounds = { rapport: [] as Round[], baseline: [] as Round[] };
-    const cpuMs = { rapport: 0, baseline: 0 };
     let peakMb = memoryOf(server.child.pid!).rssMb;
-    for (let round = 0; round < ROUNDS; round++) {
-      const order =
-        round % 2 === 0 ? (["rapport", "baseline"] as const) : (["baseline", "rapport"] as const);
-      for (const side of order) {
-        const { child, baseUrl } = side === "rapport" ? server : bare;
+    const turnSeconds = options.durationSeconds / TURNS;
+    const { rapport, baseline } = await takeTurns(
+      { rapport: server, baseline: bare },
+      ["rapport", "baseline"],
+      { turns: TURNS, connections: options.connections },
+      async (side) => {
         const sampler =
           side === "rapport"
             ? setInterval(() => {
-                peakMb = Math.max(peakMb, memoryOf(child.pid!).rssMb);
+                peakMb = Math.max(peakMb, memoryOf(server.child.pid!).rssMb);
               }, 200)
             : undefined;
-        const cpuBefore = cpuMsOf(child.pid!);
         try {
-          rounds[side].push(
-            await drive(
-              baseUrl,
-              side === "rapport" ? ours : theirs,
-              options.connections,
-              roundSeconds,
-            ),
+          return await drive(
+            (side === "rapport" ? server : bare).baseUrl,
+            side === "rapport" ? ours : theirs,
+            options.connections,
+            turnSeconds,
           );
         } finally {
           clearInterval(sampler);
         }
-        cpuMs[side] += cpuMsOf(child.pid!) - cpuBefore;
-      }
-    }
+      },
+    );
     await server.stop();
     await bare.stop();
-    const rapport = combined(server.baseUrl, options.connections, rounds.rapport, cpuMs.rapport);
-    const baseline = combined(bare.baseUrl, options.connections, rounds.baseline, cpuMs.baseline);
     return {
       rapport,
       baseline,
@@ -229,24 +210,6 @@ async function prime(baseUrl: string, tokens: string[], connections: number) {
   if (result.non2xx > 0 || result.errors > 0) throw new Error("click bench: priming clicks failed");
 }
 
-/**
- * One round's raw result (`skipAggregateResult`): its latency histogram stays encoded until the
- * side's rounds are merged.
- */
-interface Round {
-  totalCompletedRequests: number;
-  duration: number;
-  non2xx: number;
-}
-
-/** autocannon's merge of raw results, which its type declarations leave out. */
-const { aggregateResult } = autocannon as unknown as {
-  aggregateResult(
-    results: Round[],
-    options: { url: string; connections: number },
-  ): autocannon.Result;
-};
-
 async function drive(
   baseUrl: string,
   tokens: string[],
@@ -259,27 +222,4 @@ async function drive(
     skipAggregateResult: true,
   });
   return result as unknown as Round;
-}
-
-/**
- * A side's rounds as one figure: all its requests over all its time, the p99 of all its
- * requests (autocannon merges the rounds' latency histograms), and its server's CPU time over
- * its requests.
- */
-function combined(
-  baseUrl: string,
-  connections: number,
-  rounds: Round[],
-  cpuMs: number,
-): ClickBenchFigures {
-  const requests = rounds.reduce((sum, round) => sum + round.totalCompletedRequests, 0);
-  const seconds = rounds.reduce((sum, round) => sum + round.duration, 0);
-  const merged = aggregateResult(rounds, { url: baseUrl, connections });
-  return {
-    requestsPerSecond: Math.round(requests / seconds),
-    p99Ms: merged.latency.p99,
-    non2xx: merged.non2xx,
-    errors: merged.errors + merged.timeouts,
-    cpuMsPerRequest: cpuMsPerRequest(cpuMs, requests),
-  };
 }

@@ -1,16 +1,16 @@
 import { execFileSync } from "node:child_process";
+import autocannon from "autocannon";
 import postgres from "postgres";
 import { defaultPoolSize } from "../src/config.ts";
 import {
   type ChildServer,
-  cpuMsOf,
-  cpuMsPerRequest,
   freshDatabase,
-  type LoadResult,
-  load,
   ROOT,
+  type Round,
+  type SideFigures,
   START_FLAGS,
   startChild,
+  takeTurns,
 } from "./support.ts";
 
 const teams = ["help-desk", "projects", "centralized-services", "technical-alignment"];
@@ -58,74 +58,73 @@ export function intakeEvent(n: number, runId: string) {
   };
 }
 
-/** The measured load's figures, with the server process's CPU time per event in milliseconds. */
-export type IntakeFigures = LoadResult & { runId: string; cpuMsPerRequest: number };
+/** Turns each side takes; the bench's seconds are split between a side's turns. */
+const TURNS = 4;
 
+/** A turn's events are those whose ids carry its `runId`. */
+interface Turn {
+  runId: string;
+  round: Round;
+}
+
+/** One turn of events to a server, each event unique to the turn's `runId`. */
 async function drive(
   server: ChildServer,
   key: string | null,
-  seconds: number,
-  connections: number,
-): Promise<IntakeFigures> {
-  const { baseUrl, child } = server;
-  const send = (runId: string, duration: number) => {
-    let n = 0;
-    return load({
-      url: `${baseUrl}/v1/events`,
-      connections,
-      duration,
-      requests: [
-        {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            ...(key ? { authorization: `Bearer ${key}` } : {}),
-          },
-          setupRequest: (request) => ({
-            ...request,
-            body: JSON.stringify(intakeEvent(n++, runId)),
-          }),
+  runId: string,
+  options: { seconds: number; connections: number },
+): Promise<Round> {
+  let n = 0;
+  const result = await autocannon({
+    url: `${server.baseUrl}/v1/events`,
+    connections: options.connections,
+    duration: options.seconds,
+    skipAggregateResult: true,
+    requests: [
+      {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
         },
-      ],
-    });
-  };
-  const runId = Math.random().toString(36).slice(2, 8);
-  // One uncounted second first, for both servers alike: JIT, pool connections, first parties.
-  await send(`${runId}w`, 1);
-  const cpuBefore = cpuMsOf(child.pid!);
-  const result = await send(runId, seconds);
-  const cpuMs = cpuMsOf(child.pid!) - cpuBefore;
-  return {
-    ...result,
-    runId,
-    cpuMsPerRequest: cpuMsPerRequest(cpuMs, result.total),
-  };
+        setupRequest: (request) => ({
+          ...request,
+          body: JSON.stringify(intakeEvent(n++, runId)),
+        }),
+      },
+    ],
+  });
+  return result as unknown as Round;
 }
 
 /**
- * Both sides did the work they are compared on: every measured event answered 2xx and left one
- * invitation in its database (requests cut off at the end of the load may still have been
- * recorded: up to one per connection more).
+ * A side did the work it is compared on: every event of each of its turns left one invitation
+ * in its database (requests cut off at the end of a turn may still have been recorded: up to one
+ * per connection more), and every one answered 2xx.
  */
 async function checkWork(
   side: string,
   databaseUrl: string,
-  figures: IntakeFigures,
+  figures: SideFigures,
+  turns: Turn[],
   connections: number,
 ) {
-  if (figures.errors > 0 || figures.non2xx > 0 || figures.total === 0) {
+  if (figures.errors > 0 || figures.non2xx > 0 || turns.length === 0) {
     throw new Error(
-      `intake bench: ${side} answered ${figures.non2xx} non-2xx and ${figures.errors} errors of ${figures.total}`,
+      `intake bench: ${side} answered ${figures.non2xx} non-2xx and ${figures.errors} errors`,
     );
   }
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   try {
-    const [row] = await sql`select count(*)::int as n from invitations i
-      join work_items w on w.id = i.work_item_id where w.external_id like ${`${figures.runId}-%`}`;
-    if (row!.n < figures.total || row!.n > figures.total + connections) {
-      throw new Error(
-        `intake bench: ${side} answered ${figures.total} events but scheduled ${row!.n} invitations`,
-      );
+    for (const { runId, round } of turns) {
+      const [row] = await sql`select count(*)::int as n from invitations i
+        join work_items w on w.id = i.work_item_id where w.external_id like ${`${runId}-%`}`;
+      const answered = round.totalCompletedRequests;
+      if (answered === 0 || row!.n < answered || row!.n > answered + connections) {
+        throw new Error(
+          `intake bench: ${side} answered ${answered} events but scheduled ${row!.n} invitations`,
+        );
+      }
     }
   } finally {
     await sql.end();
@@ -133,11 +132,14 @@ async function checkWork(
 }
 
 export interface IntakeBench {
-  rapport: IntakeFigures;
-  baseline: IntakeFigures;
+  rapport: SideFigures;
+  baseline: SideFigures;
 }
 
-/** `POST /v1/events` on a rapport server process vs the bare baseline, each on a fresh database. */
+/**
+ * `POST /v1/events` on a rapport server process vs the bare baseline, each on a fresh database,
+ * in alternating turns like the click bench's.
+ */
 export async function benchIntake(options: {
   serverUrl: string;
   seconds: number;
@@ -146,6 +148,7 @@ export async function benchIntake(options: {
   const cli = `${ROOT}/bin/rapport.js`;
   const ours = await freshDatabase(options.serverUrl, "intake");
   const theirs = await freshDatabase(options.serverUrl, "intake_base");
+  const children: ChildServer[] = [];
   try {
     // Both servers get the pool size rapport ships with on this machine.
     const poolSize = String(defaultPoolSize());
@@ -162,25 +165,53 @@ export async function benchIntake(options: {
       env: { ...process.env, DATABASE_URL: theirs.url },
       stdio: "ignore",
     });
-
     const server = await startChild([...START_FLAGS, cli, "serve"], {
       ...env,
       PORT: "0",
       HOST: "127.0.0.1",
     });
-    const rapport = await drive(server, key, options.seconds, options.connections);
-    await server.stop();
-    await checkWork("rapport", ours.url, rapport, options.connections);
-
+    children.push(server);
     const bare = await startChild(["--import", "tsx", `${ROOT}/bench/baselines/intake-server.ts`], {
       DATABASE_URL: theirs.url,
       DATABASE_POOL_SIZE: poolSize,
     });
-    const baseline = await drive(bare, null, options.seconds, options.connections);
-    await bare.stop();
-    await checkWork("the baseline", theirs.url, baseline, options.connections);
-    return { rapport, baseline };
+    children.push(bare);
+
+    const runId = Math.random().toString(36).slice(2, 8);
+    const keys = { rapport: key, baseline: null };
+    const servers = { rapport: server, baseline: bare };
+    // One uncounted second first, for both servers alike: JIT, pool connections, first parties.
+    for (const side of ["rapport", "baseline"] as const) {
+      await drive(servers[side], keys[side], `${runId}w`, { ...options, seconds: 1 });
+    }
+    const turns: Record<"rapport" | "baseline", Turn[]> = { rapport: [], baseline: [] };
+    const figures = await takeTurns(
+      servers,
+      ["rapport", "baseline"],
+      { turns: TURNS, connections: options.connections },
+      async (side, index) => {
+        const turnId = `${runId}t${index}`;
+        const round = await drive(servers[side], keys[side], turnId, {
+          seconds: options.seconds / TURNS,
+          connections: options.connections,
+        });
+        turns[side].push({ runId: turnId, round });
+        return round;
+      },
+    );
+    await checkWork("rapport", ours.url, figures.rapport, turns.rapport, options.connections);
+    await checkWork(
+      "the baseline",
+      theirs.url,
+      figures.baseline,
+      turns.baseline,
+      options.connections,
+    );
+    return figures;
   } finally {
+    for (const { child, stop } of children) {
+      if (child.exitCode === null && child.signalCode === null) await stop();
+    }
     await ours.drop();
     await theirs.drop();
   }

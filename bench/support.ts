@@ -93,26 +93,76 @@ export function memoryOf(pid: number): { rssMb: number; peakMb: number } {
   return { rssMb: Math.round(field("VmRSS")), peakMb: Math.round(field("VmHWM")) };
 }
 
-export interface LoadResult {
-  requestsPerSecond: number;
-  p50: number;
-  p99: number;
-  errors: number;
+/**
+ * One turn's raw autocannon result (`skipAggregateResult`): its latency histogram stays encoded
+ * until a side's turns are merged.
+ */
+export interface Round {
+  totalCompletedRequests: number;
+  duration: number;
   non2xx: number;
-  total: number;
 }
 
-/** Runs autocannon and keeps the figures the benches report. */
-export async function load(options: autocannon.Options): Promise<LoadResult> {
-  const result = await autocannon({ ...options });
-  return {
-    requestsPerSecond: Math.round(result.requests.average),
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-    total: result.requests.total,
-  };
+/** A side's figures over all its turns. */
+export interface SideFigures {
+  requestsPerSecond: number;
+  p99Ms: number;
+  non2xx: number;
+  /** Connection errors and time-outs. */
+  errors: number;
+  /** The server process's CPU time per request, user and system, in milliseconds. */
+  cpuMsPerRequest: number;
+}
+
+/** autocannon's merge of raw results, which its type declarations leave out. */
+const { aggregateResult } = autocannon as unknown as {
+  aggregateResult(
+    results: Round[],
+    options: { url: string; connections: number },
+  ): autocannon.Result;
+};
+
+/**
+ * Runs two servers' loads in turns (a, b, b, a, a, b, ...), so a slow spell of a shared machine
+ * falls on both rather than on whichever side it happens to meet. `turn` drives one side for one
+ * turn; each side's figure is all its requests over all its time, the p99 of all its requests
+ * (the turns' latency histograms merged), and its server's CPU time over its requests.
+ */
+export async function takeTurns<Side extends string>(
+  servers: Record<Side, ChildServer>,
+  order: readonly [Side, Side],
+  options: { turns: number; connections: number },
+  turn: (side: Side, index: number) => Promise<Round>,
+): Promise<Record<Side, SideFigures>> {
+  const rounds = new Map<Side, Round[]>(order.map((side) => [side, []]));
+  const cpuMs = new Map<Side, number>(order.map((side) => [side, 0]));
+  for (let index = 0; index < options.turns; index++) {
+    const [first, second] = index % 2 === 0 ? order : ([order[1], order[0]] as const);
+    for (const side of [first, second]) {
+      const pid = servers[side].child.pid!;
+      const cpuBefore = cpuMsOf(pid);
+      rounds.get(side)!.push(await turn(side, index));
+      cpuMs.set(side, cpuMs.get(side)! + cpuMsOf(pid) - cpuBefore);
+    }
+  }
+  const figures = {} as Record<Side, SideFigures>;
+  for (const side of order) {
+    const sideRounds = rounds.get(side)!;
+    const requests = sideRounds.reduce((sum, round) => sum + round.totalCompletedRequests, 0);
+    const seconds = sideRounds.reduce((sum, round) => sum + round.duration, 0);
+    const merged = aggregateResult(sideRounds, {
+      url: servers[side].baseUrl,
+      connections: options.connections,
+    });
+    figures[side] = {
+      requestsPerSecond: Math.round(requests / seconds),
+      p99Ms: merged.latency.p99,
+      non2xx: merged.non2xx,
+      errors: merged.errors + merged.timeouts,
+      cpuMsPerRequest: cpuMsPerRequest(cpuMs.get(side)!, requests),
+    };
+  }
+  return figures;
 }
 
 export function percentile(sorted: number[], p: number): number {
