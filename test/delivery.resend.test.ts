@@ -1,6 +1,6 @@
 import { and, asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { contacts, invitationEvents, invitations } from "../src/db/schema/index.ts";
+import { contacts, invitationEvents, invitations, surveys } from "../src/db/schema/index.ts";
 import { claimBatch } from "../src/delivery/claim.ts";
 import { composeEmails } from "../src/delivery/compose.ts";
 import { sendDueInvitations } from "../src/delivery/jobs.ts";
@@ -420,6 +420,40 @@ describe("a batch waiting for its retry", () => {
       providerMessageId: email.id,
       reminderStatus: "none",
     });
+  });
+
+  it("a complaint about its email after the retry cancelled it still suppresses the contact", async () => {
+    const [row] = await due(1);
+    fake.script("hang");
+    expect(await sendDueInvitations.runOnce(t.ctx)).toBe(1);
+    const email = fake.sent.find((sent) => sent.invitationId === row!.id)!;
+    // The survey is paused before the retry, which cancels the invitation: the email the person
+    // got is the one Resend sent on the first attempt.
+    await t.ctx.db.update(surveys).set({ active: false }).where(eq(surveys.id, row!.surveyId));
+    await sendEverything();
+    expect((await stateOf(row!.id)).row.status).toBe("cancelled");
+    const outcome = await applyResendEvent({
+      ctx: t.ctx,
+      input: {
+        deliveryId: `msg_${email.id}`,
+        event: {
+          type: "email.complained",
+          created_at: t.clock.now().toISOString(),
+          data: {
+            email_id: email.id,
+            to: [email.to],
+            tags: [
+              { name: "invitation_id", value: row!.id },
+              { name: "email_kind", value: "survey" },
+            ],
+          },
+        },
+      },
+    });
+    expect(outcome).toBe("recorded");
+    const [contact] = await t.ctx.db.select().from(contacts).where(eq(contacts.id, row!.contactId));
+    expect(contact!.complainedAt).not.toBeNull();
+    expect((await stateOf(row!.id)).row.providerMessageId).toBe(email.id);
   });
 
   it("leaves out a member whose contact was erased, and sends the others", async () => {

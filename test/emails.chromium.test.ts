@@ -104,4 +104,39 @@ describe.skipIf(skipWithoutChromium)("survey emails in a real browser", () => {
       await context.close();
     }
   });
+
+  it("in dark mode a blocked logo's alt text stays light, and the card keeps its accent bar", async () => {
+    const input = sampleEmail("csat3", {
+      branding: {
+        ...sampleEmail("csat3").branding,
+        companyName: "Northwind IT",
+        logoUrl: "https://logo.example/northwind.png",
+        accentColor: "#0a7d4f",
+      },
+    });
+    const email = await renderSurveyEmail(input);
+    const context = await browser.newContext({
+      viewport: { width: 320, height: 900 },
+      colorScheme: "dark",
+    });
+    try {
+      const page = await context.newPage();
+      // Most mail apps block images until asked: the company name is the alt text.
+      await page.route("**/*", (route) => route.abort());
+      await page.setContent(email.html, { waitUntil: "load" });
+      const colors = await page.evaluate(() => {
+        const card = getComputedStyle(document.querySelector(".rp-card") as HTMLElement);
+        return {
+          alt: getComputedStyle(document.querySelector("img") as HTMLElement).color,
+          top: card.borderTopColor,
+          side: card.borderLeftColor,
+        };
+      });
+      expect(colors.alt).toBe("rgb(243, 244, 246)");
+      expect(colors.top).toBe("rgb(10, 125, 79)");
+      expect(colors.side).toBe("rgb(55, 65, 81)");
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -212,12 +212,16 @@ async function emailOf(
       and(
         eq(invitations.id, invitationId),
         isNull(column),
-        // Only an email rapport sent: a survey email, or a reminder, recorded as sent, or still
+        // Only an email rapport sent: a survey email, or a reminder, recorded as sent, still
         // being sent (Resend's answer was lost and the batch waits for its retry: the event
-        // proves the email went out, and a bounce must not wait for the retry to count).
-        kind === "survey"
-          ? inArray(invitations.status, ["sending", "sent"])
-          : inArray(invitations.reminderStatus, ["sending", "sent"]),
+        // proves the email went out, and a bounce must not wait for the retry to count), or
+        // cancelled before that retry (the survey paused, the invitation expired): the email
+        // had gone out all the same, and its bounce or complaint still suppresses the contact.
+        inArray(kind === "survey" ? invitations.status : invitations.reminderStatus, [
+          "sending",
+          "sent",
+          "cancelled",
+        ]),
       ),
     )
     .returning({ id: invitations.id, contactId: invitations.contactId });

@@ -12,11 +12,14 @@ export const palette = {
   font: "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif",
 } as const;
 
-/** Overrides for clients that support dark mode media queries; the inline styles stay the base. */
+/**
+ * Overrides for clients that support dark mode media queries; the inline styles stay the base.
+ * The card's top border keeps the accent colour: only its other sides darken.
+ */
 export const darkModeStyle = `:root{color-scheme:light dark;supported-color-schemes:light dark}
 @media (prefers-color-scheme: dark){
 .rp-page{background-color:#111827 !important}
-.rp-card{background-color:#1f2937 !important;border-color:#374151 !important}
+.rp-card{background-color:#1f2937 !important;border-right-color:#374151 !important;border-bottom-color:#374151 !important;border-left-color:#374151 !important}
 .rp-text{color:#f3f4f6 !important}
 .rp-muted,.rp-muted a{color:#d1d5db !important}
 }

@@ -100,6 +100,8 @@ function Header({ content }: { content: EmailContent }) {
           <Img
             src={content.logoUrl}
             alt={content.companyName}
+            // The alt text follows the text colour in dark mode too.
+            className="rp-text"
             height={40}
             style={{
               border: 0,
