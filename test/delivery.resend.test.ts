@@ -333,6 +333,34 @@ describe("who the survey email says worked on the ticket", () => {
   });
 });
 
+/** Resend's event about a survey email, found by the tags it was sent with. */
+function reportByTags(
+  type: string,
+  email: { id: string; to: string },
+  invitationId: string,
+  extra: Record<string, unknown> = {},
+) {
+  return applyResendEvent({
+    ctx: t.ctx,
+    input: {
+      deliveryId: `msg_${email.id}`,
+      event: {
+        type,
+        created_at: t.clock.now().toISOString(),
+        data: {
+          email_id: email.id,
+          to: [email.to],
+          ...extra,
+          tags: [
+            { name: "invitation_id", value: invitationId },
+            { name: "email_kind", value: "survey" },
+          ],
+        },
+      },
+    },
+  });
+}
+
 describe("a batch waiting for its retry", () => {
   it("counts as sent when its emails changed after the lost answer of a request that went through", async () => {
     const rows = await due(2);
@@ -389,24 +417,8 @@ describe("a batch waiting for its retry", () => {
     expect((await stateOf(row!.id)).row.status).toBe("sending");
     const email = fake.sent.find((sent) => sent.invitationId === row!.id)!;
     // Resend reports the bounce before the batch's retry: the email is found by its tags.
-    const outcome = await applyResendEvent({
-      ctx: t.ctx,
-      input: {
-        deliveryId: `msg_${email.id}`,
-        event: {
-          type: "email.bounced",
-          created_at: t.clock.now().toISOString(),
-          data: {
-            email_id: email.id,
-            to: [email.to],
-            bounce: { type: "Permanent" },
-            tags: [
-              { name: "invitation_id", value: row!.id },
-              { name: "email_kind", value: "survey" },
-            ],
-          },
-        },
-      },
+    const outcome = await reportByTags("email.bounced", email, row!.id, {
+      bounce: { type: "Permanent" },
     });
     expect(outcome).toBe("recorded");
     const [contact] = await t.ctx.db.select().from(contacts).where(eq(contacts.id, row!.contactId));
@@ -432,24 +444,7 @@ describe("a batch waiting for its retry", () => {
     await t.ctx.db.update(surveys).set({ active: false }).where(eq(surveys.id, row!.surveyId));
     await sendEverything();
     expect((await stateOf(row!.id)).row.status).toBe("cancelled");
-    const outcome = await applyResendEvent({
-      ctx: t.ctx,
-      input: {
-        deliveryId: `msg_${email.id}`,
-        event: {
-          type: "email.complained",
-          created_at: t.clock.now().toISOString(),
-          data: {
-            email_id: email.id,
-            to: [email.to],
-            tags: [
-              { name: "invitation_id", value: row!.id },
-              { name: "email_kind", value: "survey" },
-            ],
-          },
-        },
-      },
-    });
+    const outcome = await reportByTags("email.complained", email, row!.id);
     expect(outcome).toBe("recorded");
     const [contact] = await t.ctx.db.select().from(contacts).where(eq(contacts.id, row!.contactId));
     expect(contact!.complainedAt).not.toBeNull();
