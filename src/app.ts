@@ -71,9 +71,16 @@ export function createApp(services: Services, options: { inFlight?: InFlightRequ
     },
   });
   // No GET or HEAD handler reads a body; checking for one would build a full Request for nothing.
-  app.use((c, next) =>
-    c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next),
-  );
+  app.use((c, next) => {
+    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+    // `application/json ; charset=utf-8` is JSON (RFC 9110 allows space around `;`): the
+    // routes' media type check does not, so the type reaches it without that space.
+    const type = c.req.header("content-type");
+    if (type && /\s;/.test(type)) {
+      c.req.raw.headers.set("content-type", type.trim().replace(/\s*;\s*/g, "; "));
+    }
+    return limitBody(c, next);
+  });
 
   // Routers may extend the app's variables (the dashboard adds its session): mount them as is.
   for (const router of routers) app.route("/", router as unknown as typeof app);

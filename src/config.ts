@@ -57,7 +57,7 @@ const postgresUrl = z
   .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
   .refine(
     (value) => postgresHosts(value) !== undefined,
-    "is not a URL the driver can read (percent-encode `/`, `#`, `?` and `@` in the password)",
+    "is not a URL the driver can read (percent-encode `/`, `#`, `?`, `@` and `%` in the user and password)",
   );
 
 /**
@@ -78,6 +78,9 @@ export function postgresHosts(value: string): { hosts: string[]; database: strin
     // No host (`postgresql:///rapport`): the driver's default (PGHOST, else localhost).
     const url = new URL(hosts.length === 0 ? value : value.replace(hostList, hosts[0]!));
     if (hosts.length > 0 && !url.hostname) return undefined;
+    // The driver decodes the user and password too: a lone `%` would stop it at start-up.
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
     return { hosts, database: url.pathname.replace(/^\//, "") };
   } catch {
     return undefined;
@@ -170,7 +173,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const issue = parsed.error.issues[0];
     const name = String(issue?.path[0] ?? "environment");
     const got = present[name];
-    const shown = got === undefined || /SECRET|KEY|URL/.test(name) ? "" : ` (got "${got}")`;
+    // Quoted as JSON: a line break in the value stays on the message's one line.
+    const shown =
+      got === undefined || /SECRET|KEY|URL/.test(name) ? "" : ` (got ${JSON.stringify(got)})`;
     throw new ConfigError(
       `Invalid configuration: ${name} ${issue?.message ?? "is invalid"}${shown}`,
     );

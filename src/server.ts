@@ -1,7 +1,7 @@
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Server } from "node:net";
 import { serve } from "@hono/node-server";
 import { createApp } from "./app.ts";
-import type { Config } from "./config.ts";
+import { type Config, ConfigError } from "./config.ts";
 import { InFlightRequests } from "./http/in-flight.ts";
 import type { Logger } from "./logger.ts";
 import { createServices, describeDatabase } from "./runtime.ts";
@@ -16,15 +16,6 @@ export async function runServer(config: Config, logger: Logger): Promise<void> {
   const services = await createServices(config, logger);
   const inFlight = new InFlightRequests();
   const app = createApp(services, { inFlight });
-  const background: RunningWorker[] = [];
-  if (config.WORKER_ENABLED) {
-    // Loaded only here: a server that leaves the jobs to worker processes never loads the email
-    // renderer (React and jsx-email, some 40 MB of memory).
-    const { jobs } = await import("./worker/jobs.ts");
-    const ctx = { db: services.database.db, clock: services.clock, config, logger };
-    background.push(startWorker(ctx, jobs, config.WORKER_INTERVAL_MS));
-  }
-
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     logger.info(
       {
@@ -35,6 +26,22 @@ export async function runServer(config: Config, logger: Logger): Promise<void> {
       `rapport listening on http://${hostForUrl(info)}:${info.port}`,
     );
   });
+  const listenError = await listening(server);
+  if (listenError) {
+    await services.database.close();
+    throw new ConfigError(
+      `Invalid configuration: cannot listen on HOST ${JSON.stringify(config.HOST)} and PORT ${config.PORT} (${listenError.code ?? listenError.message})`,
+    );
+  }
+
+  const background: RunningWorker[] = [];
+  if (config.WORKER_ENABLED) {
+    // Loaded only here: a server that leaves the jobs to worker processes never loads the email
+    // renderer (React and jsx-email, some 40 MB of memory).
+    const { jobs } = await import("./worker/jobs.ts");
+    const ctx = { db: services.database.db, clock: services.clock, config, logger };
+    background.push(startWorker(ctx, jobs, config.WORKER_INTERVAL_MS));
+  }
 
   let stopping: Promise<void> | undefined;
   const shutdown = (signal: string) => {
@@ -83,6 +90,22 @@ export async function runServer(config: Config, logger: Logger): Promise<void> {
         void shutdown(signal).then(resolve);
       });
     }
+  });
+}
+
+/** Undefined once the server listens; the error when it cannot (an unknown host, a port in use). */
+function listening(server: Server): Promise<NodeJS.ErrnoException | undefined> {
+  return new Promise((resolve) => {
+    const failed = (error: NodeJS.ErrnoException) => {
+      server.off("listening", listened);
+      resolve(error);
+    };
+    const listened = () => {
+      server.off("error", failed);
+      resolve(undefined);
+    };
+    server.once("error", failed);
+    server.once("listening", listened);
   });
 }
 

@@ -95,6 +95,25 @@ describe("configuration", () => {
     expect(describeDatabase(config)).toBe("PostgreSQL at db.internal:5432/rapport");
   });
 
+  it("refuses a DATABASE_URL whose user or password the driver cannot decode", () => {
+    // The driver decodes both: a lone `%` would stop start-up with a stack trace naming nothing.
+    for (const url of [
+      "postgres://rapport:50%@127.0.0.1:5432/rapport",
+      "postgres://rap%zz:secret@127.0.0.1:5432/rapport",
+    ]) {
+      expect(() => loadConfig({ DATABASE_URL: url })).toThrow(/DATABASE_URL/);
+    }
+    expect(loadConfig({ DATABASE_URL: "postgres://rapport:50%25@db/r" }).DATABASE_URL).toBe(
+      "postgres://rapport:50%25@db/r",
+    );
+  });
+
+  it("shows a refused value quoted, its line breaks kept on the message's one line", () => {
+    expect(() => loadConfig({ LOG_LEVEL: "info\nsecond line" })).toThrow(
+      'LOG_LEVEL Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent" (got "info\\nsecond line")',
+    );
+  });
+
   it("never echoes a secret-looking value", () => {
     expect(() => loadConfig({ APP_SECRET: "hunter2" })).toThrow(/APP_SECRET/);
     try {

@@ -115,6 +115,8 @@ describe("directory input is checked", () => {
       "0000-01-01 00:00:00+00",
       "2026-01-01 00:00:00+99",
       "2026-01-01 00:00:00+16",
+      // Past microseconds: PostgreSQL refuses a date/time text over 128 characters.
+      `2026-11-18 17:00:00.${"1".repeat(200)}+00`,
     ]) {
       const cursor = Buffer.from(JSON.stringify([at, id])).toString("base64url");
       for (const list of ["clients", "contacts", "teams", "members"]) {

@@ -50,6 +50,30 @@ describe("errors are RFC 9457 problem details", () => {
     expect(Object.keys(document.paths["/v1/api-keys"]!.post!.responses)).toContain("415");
   });
 
+  it("a JSON type with a space before its parameters is JSON (RFC 9110)", async () => {
+    const response = await t.request("/v1/api-keys", {
+      key: admin,
+      method: "POST",
+      body: JSON.stringify({ name: "spaced", scopes: ["metrics:read"] }),
+      headers: { "content-type": "application/json ; charset=utf-8" },
+    });
+    expect(response.status).toBe(201);
+  });
+
+  it("a route that requires a body refuses a request without one, and writes nothing", async () => {
+    const response = await t.request("/v1/teams/bodiless", { key: admin, method: "PUT" });
+    expect(response.status).toBe(400);
+    expect((await problemOf(response)).errors?.[0]).toMatchObject({ path: "", in: "body" });
+    expect((await t.request("/v1/teams/bodiless", { key: admin })).status).toBe(404);
+    // A body without a content type is still a 415.
+    const untyped = await t.request("/v1/teams/bodiless", {
+      key: admin,
+      method: "PUT",
+      body: new Uint8Array([123, 125]),
+    });
+    expect(untyped.status).toBe(415);
+  });
+
   it("an unknown route is a 404 problem with the request id", async () => {
     const response = await t.request("/no/such/thing");
     expect(response.status).toBe(404);

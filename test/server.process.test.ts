@@ -1,4 +1,6 @@
-import { request as httpRequest } from "node:http";
+import { writeFileSync } from "node:fs";
+import { createServer, request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { createEmptyServerDatabase } from "./support/database.ts";
@@ -175,6 +177,38 @@ describe("the real server process on the embedded database", { timeout: 180_000 
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
     expect(result.stderr).toContain("PORT");
+  });
+
+  it("stops with one line naming HOST and PORT when it cannot listen, and DATA_DIR when unusable", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const quiet = { WORKER_ENABLED: "false", LOG_LEVEL: "error" };
+      const file = `${tempDataDir()}.file`;
+      writeFileSync(file, "not a directory");
+      const [inUse, typo, notADirectory] = await Promise.all([
+        runCli(["serve"], {
+          ...quiet,
+          DATA_DIR: await migratedDataDir(),
+          HOST: "127.0.0.1",
+          PORT: String(port),
+        }),
+        runCli(["serve"], { ...quiet, DATA_DIR: await migratedDataDir(), HOST: "localhost:3000" }),
+        runCli(["keys", "list"], { DATA_DIR: file }),
+      ]);
+      for (const [result, names] of [
+        [inUse, ["HOST", "PORT", "EADDRINUSE"]],
+        [typo, ["HOST", "localhost:3000"]],
+        [notADirectory, ["DATA_DIR", "EEXIST"]],
+      ] as const) {
+        expect(result.code).toBe(1);
+        expect(result.stderr.trim().split("\n")).toHaveLength(1);
+        for (const name of names) expect(result.stderr).toContain(name);
+      }
+    } finally {
+      taken.close();
+    }
   });
 });
 

@@ -11,9 +11,18 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
+import { ConfigError } from "../config.ts";
 
 export class DataDirBusyError extends Error {
   override name = "DataDirBusyError";
+}
+
+/** A data directory that cannot be made or written (a file, no permission): one line naming it. */
+function unusableDataDir(dir: string, error: unknown): ConfigError {
+  const code = (error as NodeJS.ErrnoException).code ?? String(error);
+  return new ConfigError(
+    `Invalid configuration: DATA_DIR ${JSON.stringify(dir)} cannot be used as a writable directory (${code})`,
+  );
 }
 
 export interface DataDirLock {
@@ -47,7 +56,11 @@ interface LockRecord {
  */
 export async function acquireDataDirLock(dataDir: string): Promise<DataDirLock> {
   const dir = resolve(dataDir);
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw unusableDataDir(dir, error);
+  }
   const path = join(dir, "rapport.lock");
   const mine: LockRecord = {
     pid: process.pid,
@@ -62,7 +75,7 @@ export async function acquireDataDirLock(dataDir: string): Promise<DataDirLock> 
       closeSync(fd);
       return holdLock(path, mine.nonce!);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw unusableDataDir(dir, error);
       const text = readText(path);
       const holder = text === undefined ? undefined : parseRecord(text);
       if (holder && !isStale(path, holder, mine.ns)) {

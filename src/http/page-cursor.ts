@@ -17,9 +17,12 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 /** `Date.toISOString()` of a four-digit year: what `encodeCursor` writes. */
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-/** PostgreSQL's text of a timestamptz (`2026-11-18 17:00:00.123456+00`), or an ISO instant. */
+/**
+ * PostgreSQL's text of a timestamptz (`2026-11-18 17:00:00.123456+00`), or an instant as the API
+ * takes one (at most nanoseconds, see `instantInput`).
+ */
 const DATABASE_INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-](\d{2})(?::?(\d{2}))?)$/;
+  /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2})(?::?(\d{2}))?)$/;
 
 /** True when `text` is an instant both the clock and the database read the same way. */
 export function isDatabaseInstant(text: string): boolean {

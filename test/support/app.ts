@@ -34,7 +34,8 @@ export interface TestApp {
     init?: {
       method?: string;
       json?: unknown;
-      body?: string;
+      /** Bytes go without a content type (a string body would be sent as text/plain). */
+      body?: string | Uint8Array<ArrayBuffer>;
       key?: string;
       headers?: Record<string, string>;
     },
