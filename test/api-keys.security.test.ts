@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashKey } from "../src/apikeys/keys.ts";
+import { keysCommand } from "../src/cli/keys.ts";
+import { parseKeyArgs, UsageError } from "../src/cli/main.ts";
+import { loadConfig } from "../src/config.ts";
 import { apiKeys } from "../src/db/schema/index.ts";
+import { createLogger } from "../src/logger.ts";
 import { createTestApp, problemOf, type TestApp } from "./support/app.ts";
 
 let t: TestApp;
@@ -79,5 +83,59 @@ describe("API keys guard the API", () => {
     expect((await lastUsed()).admin).toBe(first);
     t.clock.advance(30_000);
     expect((await lastUsed()).admin).toBe(t.clock.now().toISOString());
+  });
+});
+
+describe("key names and the CLI's arguments", () => {
+  it("a new key's answer is never cached; a name is one line, without control characters", async () => {
+    const admin = await t.key("admin");
+    const created = await t.request("/v1/api-keys", {
+      key: admin,
+      json: { name: "ci bot", scopes: ["metrics:read"] },
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get("cache-control")).toBe("no-store");
+    const response = await t.request("/v1/api-keys", {
+      key: admin,
+      json: { name: "ci\tbot", scopes: ["metrics:read"] },
+    });
+    expect(response.status).toBe(400);
+    expect((await problemOf(response)).errors?.[0]?.path).toBe("name");
+  });
+
+  it("keys create takes repeated --scopes together, and refuses a stray word or a bad name", async () => {
+    expect(parseKeyArgs(["create", "--name", " ci ", "--scopes", "admin"])).toEqual({
+      positionals: ["create"],
+      name: "ci",
+      scopes: ["admin"],
+    });
+    expect(
+      parseKeyArgs([
+        "create",
+        "--name",
+        "ci",
+        "--scopes",
+        "metrics:read",
+        "--scopes",
+        "events:write,metrics:read",
+      ]),
+    ).toMatchObject({ scopes: ["metrics:read", "events:write"] });
+    expect(() => parseKeyArgs(["create", "--name", "a\nb", "--scopes", "admin"])).toThrow(
+      UsageError,
+    );
+    expect(() => parseKeyArgs(["create", "--name", "x".repeat(201), "--scopes", "admin"])).toThrow(
+      UsageError,
+    );
+    // The database is never opened for a usage error: the config points nowhere usable.
+    const config = loadConfig({ DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" });
+    const logger = createLogger("silent");
+    const keys = (args: string[]) => keysCommand(config, logger, args, parseKeyArgs);
+    await expect(keys(["create", "--name", "my", "key", "--scopes", "admin"])).rejects.toThrow(
+      /Unexpected "key"/,
+    );
+    await expect(keys(["list", "all"])).rejects.toThrow(UsageError);
+    await expect(keys(["revoke", "00000000-0000-4000-8000-000000000000", "extra"])).rejects.toThrow(
+      UsageError,
+    );
   });
 });

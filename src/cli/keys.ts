@@ -15,9 +15,16 @@ export async function keysCommand(
   parse: (args: string[]) => KeyArgs,
 ): Promise<number> {
   const { positionals, name, scopes } = parse(args);
-  const [action, id] = positionals;
-  if (action === "create" && (!name?.trim() || !scopes?.length)) {
+  const [action, id, ...extra] = positionals;
+  if (action === "create" && (!name || !scopes?.length)) {
     throw new UsageError("keys create needs --name NAME and --scopes scope1,scope2.");
+  }
+  // A name with a space given unquoted (`--name my key`) leaves a word behind: say so.
+  const stray = action === "revoke" ? extra : positionals.slice(1);
+  if (stray.length > 0) {
+    throw new UsageError(
+      `Unexpected ${stray.map((word) => `"${word}"`).join(", ")} (quote a name with spaces).`,
+    );
   }
   if (action === "revoke" && !id) throw new UsageError("keys revoke needs the key's ID.");
   // Before the database is opened: a usage error, also while a server holds the data directory.
@@ -31,7 +38,7 @@ export async function keysCommand(
     if (action === "create") {
       const { key, apiKey } = await createApiKey({
         ctx,
-        input: { name: name!.trim(), scopes: scopes as Scope[] },
+        input: { name: name!, scopes: scopes as Scope[] },
       });
       logger.info({ id: apiKey.id, name: apiKey.name, scopes: apiKey.scopes }, "API key created");
       process.stdout.write(`${key}\n`);

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import pino from "pino";
-import { isScope } from "../apikeys/scopes.ts";
+import { isScope, keyName } from "../apikeys/scopes.ts";
 import { type Config, ConfigError, loadConfig } from "../config.ts";
 import { DataDirBusyError } from "../db/data-dir-lock.ts";
 import { createLogger } from "../logger.ts";
@@ -89,23 +89,32 @@ export interface KeyArgs {
   scopes?: string[];
 }
 
-function parseKeyArgs(args: string[]): KeyArgs {
+export function parseKeyArgs(args: string[]): KeyArgs {
   try {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { name: { type: "string" }, scopes: { type: "string" } },
+      // `--scopes a --scopes b` is `--scopes a,b`, not the last one alone.
+      options: { name: { type: "string" }, scopes: { type: "string", multiple: true } },
     });
     const scopes = values.scopes
-      ?.split(",")
+      ?.flatMap((list) => list.split(","))
       .map((scope) => scope.trim())
       .filter(Boolean);
     const unknown = scopes?.filter((scope) => !isScope(scope));
     if (unknown?.length) throw new UsageError(`Unknown scope(s): ${unknown.join(", ")}.`);
+    let name: string | undefined;
+    if (values.name !== undefined) {
+      const parsed = keyName.safeParse(values.name);
+      if (!parsed.success) {
+        throw new UsageError(`--name ${parsed.error.issues[0]?.message ?? "is invalid"}.`);
+      }
+      name = parsed.data;
+    }
     return {
       positionals,
-      ...(values.name !== undefined ? { name: values.name } : {}),
-      ...(scopes ? { scopes } : {}),
+      ...(name !== undefined ? { name } : {}),
+      ...(scopes ? { scopes: [...new Set(scopes)] } : {}),
     };
   } catch (error) {
     if (error instanceof UsageError) throw error;

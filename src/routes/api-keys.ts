@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createApiKey, listApiKeys, revokeApiKey } from "../apikeys/keys.ts";
-import { scopes } from "../apikeys/scopes.ts";
+import { keyName, scopes } from "../apikeys/scopes.ts";
 import { bearerSecurity, requireScope } from "../http/auth.ts";
 import { createRouter, serviceContext } from "../http/env.ts";
 import { ApiError } from "../http/errors.ts";
@@ -20,7 +20,7 @@ const ApiKey = z
 
 const CreateApiKey = z
   .object({
-    name: z.string().trim().min(1).max(200),
+    name: keyName,
     scopes: z.array(z.enum(scopes)).min(1),
   })
   .openapi("CreateApiKey");
@@ -90,7 +90,8 @@ export const apiKeyRoutes = createRouter()
       ctx: serviceContext(c.get("services")),
       input: c.req.valid("json"),
     });
-    return c.json({ ...toJson(apiKey), key }, 201);
+    // The only answer that holds a secret: no cache keeps it.
+    return c.json({ ...toJson(apiKey), key }, 201, { "Cache-Control": "no-store" });
   })
   .openapi(revoke, async (c) => {
     const revoked = await revokeApiKey({
