@@ -5,7 +5,7 @@ import { responses } from "../src/db/schema/index.ts";
 import { createLogger } from "../src/logger.ts";
 import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
-import { createInvitation } from "./support/factories.ts";
+import { createContact, createInvitation } from "./support/factories.ts";
 
 const PERSON = {
   "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:145.0) Gecko/20100101 Firefox/145.0",
@@ -293,5 +293,25 @@ describe("request log", () => {
       "/r/~/3",
       "/U/~",
     ]);
+  });
+});
+
+describe("the comment form's refusals", () => {
+  it("speak the contact's language, as the page that held the form did", async () => {
+    const contact = await createContact(t.ctx.db, { locale: "de" });
+    const { token } = await createInvitation(t.ctx.db, secret, {
+      contactId: contact.id,
+      clientId: contact.clientId,
+    });
+    const { html, csrf } = await openPage(token);
+    expect(html).toContain('lang="de"');
+    const heading = async (response: Response) =>
+      /<h1>(.*?)<\/h1>/.exec(await response.text())?.[1];
+    const refused = await postComment(token, { csrf: `${csrf.slice(0, -1)}x`, score: "3" });
+    expect(refused.status).toBe(403);
+    expect(await heading(refused)).toBe("Dieses Formular konnten wir nicht annehmen");
+    const tooLong = await postComment(token, { csrf, score: "3", comment: "x".repeat(2001) });
+    expect(tooLong.status).toBe(400);
+    expect(await heading(tooLong)).toBe("Ihr Kommentar ist zu lang");
   });
 });

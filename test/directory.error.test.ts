@@ -167,3 +167,19 @@ describe("directory input is checked", () => {
     expect((await t.request("/v1/members")).status).toBe(401);
   });
 });
+
+describe("directory bodies name only known fields", () => {
+  it("a misspelt field is a 400 naming it, and changes nothing", async () => {
+    expect((await put("/v1/clients/typo-client", { name: "Typo" })).status).toBe(201);
+    const typo = await put("/v1/clients/typo-client", { excludeFromSurvey: true });
+    expect(await firstError(typo)).toMatchObject({ path: "excludeFromSurvey", in: "body" });
+    const contact = await put("/v1/contacts/typo-contact", {
+      clientExternalId: "typo-client",
+      optedOUt: true,
+    });
+    expect(await firstError(contact)).toMatchObject({ path: "optedOUt", in: "body" });
+    const client = await t.request("/v1/clients/typo-client", { key: reader });
+    expect(await client.json()).toMatchObject({ excludeFromSurveys: false });
+    expect((await t.request("/v1/contacts/typo-contact", { key: reader })).status).toBe(404);
+  });
+});

@@ -101,3 +101,29 @@ describe("erasure and the history of a contact's emails", () => {
     expect(JSON.stringify(history)).not.toContain(EMAIL);
   });
 });
+
+describe("erasing a contact again", () => {
+  it("keeps what identifies the PSA's id: its next event still brings no one back", async () => {
+    const first = canonicalEvent();
+    expect((await t.request("/v1/events", { key: events, json: first })).status).toBe(202);
+    const erase = (externalId: string) =>
+      t.request(`/v1/contacts/${externalId}`, { method: "DELETE", key: writer });
+    const erased = await erase(first.contact!.externalId);
+    expect(erased.status).toBe(200);
+    const { externalId: erasedId } = (await erased.json()) as { externalId: string };
+    // A retried request, or the id the contact list shows.
+    const again = await erase(erasedId);
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { externalId: string }).externalId).toBe(erasedId);
+
+    const later = canonicalEvent({ client: first.client, contact: first.contact });
+    const answer = await t.request("/v1/events", { key: events, json: later });
+    expect(((await answer.json()) as { invitation: unknown }).invitation).toMatchObject({
+      status: "skipped",
+      reason: "contact_erased",
+    });
+    expect(JSON.stringify(await t.ctx.db.select().from(contacts))).not.toContain(
+      first.contact!.email!,
+    );
+  });
+});

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { touches, workItems } from "../src/db/schema/index.ts";
+import { contacts, touches, workItems } from "../src/db/schema/index.ts";
 import type { CanonicalEventInput } from "../src/intake/event.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import { canonicalEvent } from "./support/factories.ts";
@@ -160,5 +160,34 @@ describe("a close naming only the last owner, recorded while an earlier update c
       .from(touches)
       .where(eq(touches.workItemId, first.workItemId));
     expect(rows.map((row) => row.minutes)).toEqual([45]);
+  });
+});
+
+describe("a directory write that is not about the details", () => {
+  it("an opt-out alone leaves an event's newer email to be taken", async () => {
+    const first = canonicalEvent({ type: "ticket.updated", occurredAt: "2026-11-18T16:00:00Z" });
+    await post(first);
+    const directory = await t.key("directory:write");
+    const optOut = await t.request(`/v1/contacts/${first.contact!.externalId}`, {
+      method: "PUT",
+      key: directory,
+      json: { optedOut: true },
+    });
+    expect(optOut.status).toBe(200);
+    // Occurred after the first event, delivered after the opt-out.
+    await post(
+      canonicalEvent({
+        type: "ticket.updated",
+        occurredAt: "2026-11-18T16:30:00Z",
+        client: first.client,
+        contact: { ...first.contact!, email: "new-address@client.example" },
+      }),
+    );
+    const [row] = await t.ctx.db
+      .select({ email: contacts.email, optedOutAt: contacts.optedOutAt })
+      .from(contacts)
+      .where(eq(contacts.externalId, first.contact!.externalId));
+    expect(row!.email).toBe("new-address@client.example");
+    expect(row!.optedOutAt).not.toBeNull();
   });
 });

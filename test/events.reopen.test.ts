@@ -266,3 +266,27 @@ describe("a reopen and the close that ends it, recorded at the same time (Postgr
     expect(state.types.filter((type) => type === "rescheduled")).toHaveLength(1);
   });
 });
+
+describe("a ticket closed again after its contact opted out", () => {
+  it("answers why no survey goes out, as a first close would, and cancels the held one", async () => {
+    const item = ticket();
+    const first = await item.close();
+    expect(first).toMatchObject({ status: "scheduled" });
+    t.clock.advance(10 * MINUTE);
+    await item.reopen();
+    const directory = await t.key("directory:write");
+    const optOut = await t.request(`/v1/contacts/ro-contact-${tickets}`, {
+      method: "PUT",
+      key: directory,
+      json: { optedOut: true },
+    });
+    expect(optOut.status).toBe(200);
+    t.clock.advance(10 * MINUTE);
+    expect(await item.close()).toEqual({
+      status: "skipped",
+      reason: "opted_out",
+      surveyKey: "reopen-csat",
+    });
+    expect(await stateOf(first.id)).toMatchObject({ status: "cancelled", emails: [] });
+  });
+});

@@ -146,3 +146,28 @@ describe("invalid survey definitions", () => {
     expect((await t.request("/v1/surveys")).status).toBe(401);
   });
 });
+
+describe("survey bodies name only known fields", () => {
+  it("a misspelt field is a 400 naming it, rather than its default taken silently", async () => {
+    const response = await t.request("/v1/surveys/typo-csat", {
+      method: "PUT",
+      key: writer,
+      json: {
+        scale: "csat5",
+        trigger: "manual",
+        questions: { en: "How did we do?" },
+        throttleDay: 14,
+      },
+    });
+    expect(await pathsOf(response)).toEqual(["throttleDay"]);
+  });
+
+  it("two keys naming one locale in another case are refused", async () => {
+    const response = await t.request("/v1/surveys/twice-en", {
+      method: "PUT",
+      key: writer,
+      json: { scale: "csat5", trigger: "manual", questions: { en: "One", EN: "Two" } },
+    });
+    expect(await pathsOf(response)).toEqual(["questions.EN"]);
+  });
+});

@@ -124,3 +124,20 @@ describe("survey definitions are data", () => {
     expect((await t.request("/v1/surveys/nope", { key: reader })).status).toBe(404);
   });
 });
+
+describe("locale tags", () => {
+  it("are read in any case and kept as BCP 47 writes them", async () => {
+    const response = await t.request("/v1/surveys/upper-en", {
+      method: "PUT",
+      key: writer,
+      json: {
+        scale: "csat5",
+        trigger: "manual",
+        questions: { EN: "How did we do?", "de-at": "Wie war's?" },
+      },
+    });
+    expect(response.status).toBe(201);
+    const survey = (await response.json()) as { questions: Record<string, string> };
+    expect(survey.questions).toEqual({ en: "How did we do?", "de-AT": "Wie war's?" });
+  });
+});

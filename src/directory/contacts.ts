@@ -83,8 +83,14 @@ export async function putContact({
       (input.email ?? "").toLowerCase() !== (existing?.email ?? "").toLowerCase();
     const changes = {
       ...(clientId !== undefined ? { clientId } : {}),
-      // The newest word on the contact's details: older events do not set them back.
-      detailsAt: now,
+      // The newest word on the contact's details: older events do not set them back. Only a
+      // write of the details themselves is one (an opt-out alone says nothing of the email).
+      ...(input.email !== undefined ||
+      input.name !== undefined ||
+      input.locale !== undefined ||
+      !existing
+        ? { detailsAt: now }
+        : {}),
       ...(input.email !== undefined ? { email: input.email } : {}),
       ...(input.name !== undefined ? { name: input.name } : {}),
       ...(input.locale !== undefined ? { locale: input.locale } : {}),
@@ -179,15 +185,18 @@ export async function eraseContact({
       .from(contacts)
       .where(eq(contacts.externalId, input.externalId))
       .for("update");
+    // Erasing again (a retried request, or the `erased-<uuid>` id the list shows) scrubs again
+    // but keeps the erasure's id, time and the hash of the PSA's id: replacing that hash with
+    // one of `erased-<uuid>` would let the PSA's next event bring the person back.
     const [erased] = await db
       .update(contacts)
       .set({
-        externalId: `erased-${randomUUID()}`,
+        externalId: sql`case when ${contacts.erasedAt} is null then ${`erased-${randomUUID()}`} else ${contacts.externalId} end`,
         email: null,
         name: null,
         locale: null,
-        erasedAt: now,
-        erasedKey: erasedContactKey(input.externalId),
+        erasedAt: sql`coalesce(${contacts.erasedAt}, ${now.toISOString()}::timestamptz)`,
+        erasedKey: sql`case when ${contacts.erasedAt} is null then ${erasedContactKey(input.externalId)} else ${contacts.erasedKey} end`,
         updatedAt: now,
       })
       .where(eq(contacts.externalId, input.externalId))

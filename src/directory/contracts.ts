@@ -55,7 +55,7 @@ export const ContactsQuery = PageQuery.extend({
 });
 
 export const PutClient = z
-  .object({
+  .strictObject({
     name: z
       .string()
       .trim()
@@ -81,7 +81,7 @@ export const PutClient = z
   .openapi("PutClient", { description: "Fields left out keep their value." });
 
 export const PutContact = z
-  .object({
+  .strictObject({
     clientExternalId: externalId.optional().openapi({
       description: "The client the contact belongs to; needed to create the contact.",
     }),
@@ -95,7 +95,7 @@ export const PutContact = z
   .openapi("PutContact", { description: "Fields left out keep their value." });
 
 export const PutTeam = z
-  .object({
+  .strictObject({
     name: z.string().trim().min(1).max(300).optional().openapi({
       description: "A new team without one is named after its key (`help-desk`: Help Desk).",
     }),
@@ -104,7 +104,7 @@ export const PutTeam = z
   .openapi("PutTeam", { description: "Fields left out keep their value." });
 
 export const PutMember = z
-  .object({
+  .strictObject({
     name: z.string().trim().min(1).max(300).optional().openapi({
       description: "A new member without one is known by their id.",
     }),

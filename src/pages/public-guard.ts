@@ -4,6 +4,7 @@ import type { Services } from "../context.ts";
 import { pageBrandingWithin } from "../emails/branding.ts";
 import type { AppEnv } from "../http/env.ts";
 import { toApiError } from "../http/errors.ts";
+import { contactLocaleOf } from "../responses/invitation-access.ts";
 import { FixedWindowLimiter, limitedNetwork } from "../responses/rate-limit.ts";
 import { hashIp } from "../responses/request-evidence.ts";
 import { appSecret } from "../security/app-secret.ts";
@@ -68,6 +69,20 @@ export async function sendMessage(
     () => MessagePage({ branding, lang: messages.lang, ...text }),
     options.headers,
   );
+}
+
+/**
+ * A friendly page about a link's form (refused, too long...): in the language of the contact the
+ * link reaches, as the page that held the form was, else the visitor's.
+ */
+export async function sendLinkMessage(
+  c: Context<AppEnv>,
+  token: string,
+  status: 400 | 403,
+  pick: (m: ReturnType<typeof pageMessages>) => { title: string; body: string; hint?: string },
+): Promise<Response> {
+  const contactLocale = await contactLocaleOf(c.get("services").database.db, token);
+  return sendMessage(c, status, pick, { contactLocale });
 }
 
 /**

@@ -23,6 +23,9 @@ export async function getResponse({ ctx, input }: { ctx: ServiceContext; input: 
   return row;
 }
 
+/** How far ahead of this server's clock another system's may be. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
 /** The request's fingerprint: the same key with another body is a conflict, not a replay. */
 function requestHash(input: ExternalResponseInput): string {
   const canonical = JSON.stringify([
@@ -125,6 +128,11 @@ export async function recordExternalResponse({
           in: "body",
         });
       } else contactId = contact.id;
+    }
+    // A score collected elsewhere was given already; a few minutes allow for the other
+    // system's clock.
+    if (Date.parse(input.respondedAt) > ctx.clock.now().getTime() + CLOCK_SKEW_MS) {
+      errors.push({ path: "respondedAt", message: "must not be in the future.", in: "body" });
     }
     const first = errors[0];
     if (first || !survey || !clientId) {

@@ -2,7 +2,12 @@ import type { Context } from "hono";
 import { pageBranding } from "../emails/branding.ts";
 import { type AppEnv, createRouter, serviceContext } from "../http/env.ts";
 import { pageMessages } from "../pages/messages.ts";
-import { clientIpHash, publicPageGuard, sendMessage } from "../pages/public-guard.ts";
+import {
+  clientIpHash,
+  publicPageGuard,
+  sendLinkMessage,
+  sendMessage,
+} from "../pages/public-guard.ts";
 import { sendPage, sendShapedPage } from "../pages/send-page.ts";
 import { ThankYouPage } from "../pages/thank-you.tsx";
 import type { ClickTarget } from "../responses/click-statements.ts";
@@ -24,9 +29,9 @@ const expired = (c: PageContext, target: ClickTarget) =>
     contactLocale: target.contact.locale,
   });
 
-const invalidScore = (c: PageContext, target?: ClickTarget) =>
+const invalidScore = (c: PageContext, target: ClickTarget) =>
   sendMessage(c, 400, (m) => ({ title: m.invalidScoreTitle, body: m.invalidScoreBody }), {
-    contactLocale: target?.contact.locale ?? null,
+    contactLocale: target.contact.locale,
   });
 
 async function thankYou(
@@ -122,21 +127,32 @@ clickRoutes.post("/r/:token/comment", async (c) => {
     !isSameSitePost((name) => c.req.header(name), origins) ||
     !isValidFormToken(secret, "comment", token, form.csrf)
   ) {
-    return sendMessage(c, 403, (m) => ({ title: m.forbiddenTitle, body: m.forbiddenBody }));
+    return sendLinkMessage(c, token, 403, (m) => ({
+      title: m.forbiddenTitle,
+      body: m.forbiddenBody,
+    }));
   }
   const comment = typeof form.comment === "string" ? commentText(form.comment) : "";
   if (comment.length > COMMENT_MAX_LENGTH) {
-    return sendMessage(c, 400, (m) => ({
+    return sendLinkMessage(c, token, 400, (m) => ({
       title: m.tooLongTitle,
       body: m.tooLongBody(COMMENT_MAX_LENGTH),
     }));
   }
   // A NUL cannot be typed, and PostgreSQL cannot store it in text.
   if (comment.includes("\u0000")) {
-    return sendMessage(c, 400, (m) => ({ title: m.unreadableTitle, body: m.unreadableBody }));
+    return sendLinkMessage(c, token, 400, (m) => ({
+      title: m.unreadableTitle,
+      body: m.unreadableBody,
+    }));
   }
   const score = parseScore(typeof form.score === "string" ? form.score : "");
-  if (score === undefined) return invalidScore(c);
+  if (score === undefined) {
+    return sendLinkMessage(c, token, 400, (m) => ({
+      title: m.invalidScoreTitle,
+      body: m.invalidScoreBody,
+    }));
+  }
   const outcome = await postComment({
     ctx: serviceContext(services),
     input: { token, score, comment, evidence: await evidenceOf(c) },

@@ -59,7 +59,11 @@ const CreateResponse = z
       .overwrite(commentText)
       .max(COMMENT_MAX_LENGTH)
       .nullish(),
-    respondedAt: instantInput(),
+    respondedAt: instantInput().openapi({
+      description:
+        "When the person gave the score; not in the future (up to 5 minutes ahead is taken " +
+        "as the other system's clock).",
+    }),
     idempotencyKey: z.string().trim().min(1).max(200).openapi({
       description:
         "A retry with the same key and body answers the same response; another body is a 409.",

@@ -1,7 +1,7 @@
 import { loadBranding } from "../emails/branding.ts";
 import { createRouter, serviceContext } from "../http/env.ts";
 import { pageMessages } from "../pages/messages.ts";
-import { publicPageGuard, sendMessage } from "../pages/public-guard.ts";
+import { publicPageGuard, sendLinkMessage, sendMessage } from "../pages/public-guard.ts";
 import { sendPage } from "../pages/send-page.ts";
 import { UnsubscribePage } from "../pages/unsubscribe-page.tsx";
 import { formToken, isSameSitePost, isValidFormToken } from "../responses/form-token.ts";
@@ -49,7 +49,10 @@ unsubscribeRoutes.post("/u/:token", async (c) => {
       !isSameSitePost((name) => c.req.header(name), origins) ||
       !isValidFormToken(secret, "unsubscribe", token, form.csrf)
     ) {
-      return sendMessage(c, 403, (m) => ({ title: m.forbiddenTitle, body: m.forbiddenBody }));
+      return sendLinkMessage(c, token, 403, (m) => ({
+        title: m.forbiddenTitle,
+        body: m.forbiddenBody,
+      }));
     }
   }
   const target = await unsubscribe({

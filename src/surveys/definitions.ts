@@ -19,11 +19,38 @@ const locale = z
   .max(35)
   .regex(/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/, "must be a BCP 47 tag");
 
-const textPerLocale = z.record(locale, z.string().trim().min(1).max(1000));
+/** A tag as BCP 47 writes it (`EN` is `en`, `de-at` is `de-AT`): tags are case-insensitive. */
+function canonicalTag(tag: string): string {
+  try {
+    return Intl.getCanonicalLocales(tag)[0] ?? tag.toLowerCase();
+  } catch {
+    return tag.toLowerCase();
+  }
+}
+
+/** Texts per locale, keyed by canonical tag; two keys naming one locale are refused. */
+const textPerLocale = z
+  .record(locale, z.string().trim().min(1).max(1000))
+  .transform((texts, context) => {
+    const canonical: Record<string, string> = {};
+    for (const [tag, text] of Object.entries(texts)) {
+      const key = canonicalTag(tag);
+      if (key in canonical) {
+        context.addIssue({
+          code: "custom",
+          path: [tag],
+          message: `names the same locale as another key (${key})`,
+        });
+        return z.NEVER;
+      }
+      canonical[key] = text;
+    }
+    return canonical;
+  });
 
 /** The editable fields of a survey definition (everything but its key). */
 export const SurveyFields = z
-  .object({
+  .strictObject({
     scale: z.enum(scales).openapi({
       description:
         "`csat3` (three faces), `csat5` (1-5) or `nps` (0-10). Fixed once the survey has invitations or responses (409).",

@@ -265,8 +265,10 @@ export async function holdForReopen(
 /**
  * The close that ends a reopen: the item's held invitation goes out its own survey's
  * `delayMinutes` after this close, whichever survey this close would choose (the item is
- * surveyed once), and the event answers it as scheduled. Must run in the transaction that closed
- * the item, which holds the item's row lock.
+ * surveyed once), and the event answers it as scheduled; unless the rules a first close answers
+ * by now refuse it (the contact opted out while the item was reopened, the survey was paused,
+ * the client excluded): it is then cancelled, and the event answers why, as a first close would.
+ * Must run in the transaction that closed the item, which holds the item's row lock.
  */
 export async function releaseHeld(
   { ctx }: { ctx: Pick<ServiceContext, "db" | "clock"> },
@@ -278,18 +280,59 @@ export async function releaseHeld(
     key: string;
     delayMinutes: number;
     expiresAfterDays: number;
+    active: boolean;
+    contactId: string;
+    email: string | null;
+    optedOutAt: string | null;
+    bouncedAt: string | null;
+    complainedAt: string | null;
+    erasedAt: string | null;
+    clientId: string;
+    excludeFromSurveys: boolean;
   }>(
     ctx.db,
     "intake_held",
     stmt`select i.id, s.key, s.delay_minutes as "delayMinutes",
-        s.expires_after_days as "expiresAfterDays"
+        s.expires_after_days as "expiresAfterDays", s.active,
+        c.id as "contactId", c.email, c.opted_out_at as "optedOutAt",
+        c.bounced_at as "bouncedAt", c.complained_at as "complainedAt",
+        c.erased_at as "erasedAt", k.id as "clientId",
+        k.exclude_from_surveys as "excludeFromSurveys"
       from invitations i join surveys s on s.id = i.survey_id
+        join contacts c on c.id = i.contact_id join clients k on k.id = i.client_id
       where i.work_item_id = ${workItemId}::uuid and i.status = 'scheduled'
         and ${isHeld(stmt`i.id`)}
       order by i.created_at, i.id limit 1`,
   );
   if (!held) return null;
   const at = now.toISOString();
+  const date = (value: string | null) => (value === null ? null : new Date(value));
+  const reason = recipientSkip(
+    held,
+    {
+      id: held.contactId,
+      email: held.email,
+      optedOutAt: date(held.optedOutAt),
+      bouncedAt: date(held.bouncedAt),
+      complainedAt: date(held.complainedAt),
+      erasedAt: date(held.erasedAt),
+    },
+    { id: held.clientId, excludeFromSurveys: held.excludeFromSurveys },
+  );
+  if (reason) {
+    await queryStatement(
+      ctx.db,
+      "intake_release_cancel",
+      stmt`with cancelled as (
+          update invitations set status = 'cancelled', updated_at = ${at}::timestamptz
+          where id = ${held.id}::uuid
+          returning id)
+        insert into invitation_events (invitation_id, type, at, detail)
+        select id, 'cancelled', ${at}::timestamptz, ${JSON.stringify({ reason })}::jsonb
+        from cancelled`,
+    );
+    return { status: "skipped", reason, surveyKey: held.key };
+  }
   const sendAt = new Date(now.getTime() + held.delayMinutes * 60_000).toISOString();
   const expiresAt = new Date(Date.parse(sendAt) + held.expiresAfterDays * DAY_MS).toISOString();
   await queryStatement(
