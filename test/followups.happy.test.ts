@@ -117,6 +117,46 @@ describe("a changed score moves the case", () => {
     expect(cases.map((row) => row.state)).toEqual(["open"]);
   });
 
+  it("a score negative again reopens the case rapport resolved: its owner, state and due time", async () => {
+    const { response } = await answer("csat3", 1);
+    const [opened] = await casesOf(response.id);
+    const writer = await t.key("surveys:write");
+    const ack = await t.request(`/v1/followups/${opened!.id}`, {
+      key: writer,
+      method: "PATCH",
+      json: { owner: "dana@msp.example", state: "acknowledged" },
+    });
+    expect(ack.status).toBe(200);
+    // A change to 3, then back to 1: a person changing their mind back, or a scanner's click
+    // that its burst took back.
+    await changeResponse(t.ctx, response.id, { score: 3 });
+    expect((await casesOf(response.id)).map((row) => row.state)).toEqual(["resolved"]);
+    t.clock.advance(60_000);
+    await changeResponse(t.ctx, response.id, { score: 1 });
+    const cases = await casesOf(response.id);
+    expect(cases).toHaveLength(1);
+    expect(cases[0]).toMatchObject({
+      id: opened!.id,
+      state: "acknowledged",
+      owner: "dana@msp.example",
+      resolvedAt: null,
+      dueAt: opened!.dueAt,
+    });
+    const body = await (await t.request(`/v1/followups/${opened!.id}`, { key: reader })).json();
+    expect(body.notes.map((note: { body: string }) => note.body).at(-1)).toContain("open again");
+
+    // A case a person resolved stays resolved: the next negative turn opens a new one.
+    await t.request(`/v1/followups/${opened!.id}`, {
+      key: writer,
+      method: "PATCH",
+      json: { state: "resolved", note: "Called back, all good" },
+    });
+    await changeResponse(t.ctx, response.id, { score: 3 });
+    await changeResponse(t.ctx, response.id, { score: 1 });
+    const after = await casesOf(response.id);
+    expect(after.map((row) => row.state).sort()).toEqual(["open", "resolved"]);
+  });
+
   it("the database refuses a second unresolved case for one response", async () => {
     const { response } = await answer("csat5", 1);
     const [opened] = await casesOf(response.id);

@@ -66,6 +66,19 @@ export async function openCase(
   response: Response,
   notice?: CaseNotice,
 ): Promise<Followup | null> {
+  const reopened = await reopenAutomaticallyResolved(ctx, response);
+  if (reopened) {
+    if (notice?.notify !== false) {
+      await enqueueWebhookEvent({
+        ctx,
+        input: {
+          type: "followup.opened",
+          data: await followupEventData(ctx, reopened, response, REOPENED_NOTE, notice?.subject),
+        },
+      });
+    }
+    return reopened;
+  }
   // The credit is read by the insert itself: one statement.
   const credited = (column: "team_id" | "member_id") =>
     response.workItemId
@@ -102,6 +115,51 @@ export async function openCase(
     },
   });
   return opened;
+}
+
+const REOPENED_NOTE = "The answer is negative again: the case is open again.";
+
+/**
+ * The response's latest case, when rapport itself resolved it (its score had stopped being
+ * negative) and no person has resolved it since: the answer turning negative again (a person
+ * changing their mind back, or a scanner's click undone by its burst) is the same case, which
+ * goes back to its state, owner and due time rather than a new case starting the clock again.
+ */
+async function reopenAutomaticallyResolved(
+  ctx: ServiceContext,
+  response: Response,
+): Promise<Followup | null> {
+  const now = ctx.clock.now();
+  const [reopened] = await ctx.db
+    .update(followups)
+    .set({
+      state: sql`case when ${followups.acknowledgedAt} is null then 'open' else 'acknowledged' end`,
+      resolvedAt: null,
+      updatedAt: now,
+    })
+    .where(
+      sql`${followups.id} = (
+        select f.id from ${followups} f
+        where f.response_id = ${response.id} and f.state = 'resolved'
+          and not exists (select 1 from ${followups} u
+            where u.response_id = f.response_id and u.state <> 'resolved')
+          -- Resolved by rapport: its automatic note (not the one reopening it) bears the
+          -- resolution's instant.
+          and exists (select 1 from ${followupNotes} n
+            where n.followup_id = f.id and n.automatic and n.at = f.resolved_at
+              and n.body <> ${REOPENED_NOTE})
+        order by f.resolved_at desc, f.id desc limit 1)`,
+    )
+    .returning();
+  if (!reopened) return null;
+  await ctx.db.insert(followupNotes).values({
+    followupId: reopened.id,
+    author: SYSTEM_AUTHOR,
+    body: REOPENED_NOTE,
+    automatic: true,
+    at: now,
+  });
+  return reopened;
 }
 
 /** Resolves the response's unresolved case, if any, with a note written by rapport. */
