@@ -67,18 +67,26 @@ export async function openCase(
   notice?: CaseNotice,
 ): Promise<Followup | null> {
   const reopened = await reopenAutomaticallyResolved(ctx, response);
-  if (reopened) {
-    if (notice?.notify !== false) {
-      await enqueueWebhookEvent({
+  const opened = reopened ?? (await insertCase(ctx, response));
+  if (!opened || notice?.notify === false) return opened;
+  await enqueueWebhookEvent({
+    ctx,
+    input: {
+      type: "followup.opened",
+      data: await followupEventData(
         ctx,
-        input: {
-          type: "followup.opened",
-          data: await followupEventData(ctx, reopened, response, REOPENED_NOTE, notice?.subject),
-        },
-      });
-    }
-    return reopened;
-  }
+        opened,
+        response,
+        reopened ? REOPENED_NOTE : undefined,
+        notice?.subject,
+      ),
+    },
+  });
+  return opened;
+}
+
+/** A new case for the response; null when it has an unresolved one already. */
+async function insertCase(ctx: ServiceContext, response: Response): Promise<Followup | null> {
   // The credit is read by the insert itself: one statement.
   const credited = (column: "team_id" | "member_id") =>
     response.workItemId
@@ -105,16 +113,7 @@ export async function openCase(
     })
     .onConflictDoNothing()
     .returning();
-  if (!opened) return null;
-  if (notice?.notify === false) return opened;
-  await enqueueWebhookEvent({
-    ctx,
-    input: {
-      type: "followup.opened",
-      data: await followupEventData(ctx, opened, response, undefined, notice?.subject),
-    },
-  });
-  return opened;
+  return opened ?? null;
 }
 
 const REOPENED_NOTE = "The answer is negative again: the case is open again.";
