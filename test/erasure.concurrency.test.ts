@@ -1,6 +1,8 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clicks, contacts, responses } from "../src/db/schema/index.ts";
+import { openDatabase } from "../src/db/client.ts";
+import { clicks, contacts, invitations, outboxEmails, responses } from "../src/db/schema/index.ts";
+import { sendDueInvitations } from "../src/delivery/jobs.ts";
 import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import { createInvitation } from "./support/factories.ts";
@@ -125,5 +127,49 @@ describe("a comment posted while its contact is being erased (PostgreSQL)", () =
       { userAgent: null, ipHash: null, lang: null },
       { userAgent: null, ipHash: null, lang: null },
     ]);
+  });
+});
+
+describe("an erasure while the worker's batch to its contact is in flight (PostgreSQL)", () => {
+  it("leaves nothing of them in the local outbox, whichever stores last", async (context) => {
+    if (!url) return context.skip();
+    // The worker is another process: its own connections.
+    const workerPool = await openDatabase({ driver: "postgres", url, poolSize: 2 });
+    try {
+      t.clock.set("2026-11-18T17:00:00Z");
+      const { invitation, erase } = await invitationToErase();
+      await t.ctx.db
+        .update(invitations)
+        .set({ status: "scheduled", sentAt: null, nextAttemptAt: t.clock.now() })
+        .where(eq(invitations.id, invitation.id));
+      const [{ email }] = (await t.ctx.db
+        .select({ email: contacts.email })
+        .from(contacts)
+        .where(eq(contacts.id, invitation.contactId))) as [{ email: string }];
+      // The worker has built the email and waits to store it (a row with its key, not yet
+      // committed), while the erasure runs and answers; then the worker stores it.
+      const [, erased] = await withRowLocked<unknown>(
+        url,
+        (locker) => locker`insert into outbox_emails (invitation_id, "to", "from", subject, html,
+            text, idempotency_key)
+          values (null, 'x@example.com', 'x@example.com', 's', 'h', 't', ${`invitation/${invitation.id}`})`,
+        [
+          {
+            start: () => sendDueInvitations.runOnce({ ...t.ctx, db: workerPool.db }),
+            waiters: 1,
+          },
+          { start: erase, finishes: true },
+        ],
+        { release: "rollback" },
+      );
+      expect((erased as Response).status).toBe(200);
+      const kept = await t.ctx.db
+        .select({ id: outboxEmails.id })
+        .from(outboxEmails)
+        .where(sql`${outboxEmails.to} = ${email} or ${outboxEmails.html} like ${`%${email}%`}`);
+      expect(kept).toEqual([]);
+    } finally {
+      await workerPool.close();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { inArray } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import { outboxEmails } from "../db/schema/index.ts";
 import type { OutgoingEmail, Transport } from "./transport.ts";
 
@@ -33,6 +33,20 @@ export function createOutboxTransport(): Transport {
           })),
         )
         .onConflictDoNothing({ target: outboxEmails.idempotencyKey });
+      // A contact erased while this batch was being built must not stay in the outbox: an
+      // erasure under way is waited for (its row lock on the contact), and what it erased goes.
+      // One that begins later finds these rows and removes them itself.
+      const invitationIds = emails.flatMap((email) => email.invitationId ?? []);
+      if (invitationIds.length > 0) {
+        await ctx.db.execute(sql`
+          delete from outbox_emails where invitation_id in (
+            select i.id from invitations i join contacts c on c.id = i.contact_id
+            where i.id in (${sql.join(
+              invitationIds.map((id) => sql`${id}::uuid`),
+              sql`, `,
+            )}) and c.erased_at is not null
+            for share of c)`);
+      }
       const stored = await ctx.db
         .select({ id: outboxEmails.id, key: outboxEmails.idempotencyKey })
         .from(outboxEmails)

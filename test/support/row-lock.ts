@@ -3,12 +3,17 @@ import postgres from "postgres";
 /**
  * Makes a race deterministic on PostgreSQL: a second connection holds a row lock (`lockSql`)
  * while each step's request starts and is seen waiting for a lock (`waiters` sessions waiting in
- * all), in order; then the lock goes and every request runs on. What each step answered, in step order.
+ * all), or, for a step that waits for nothing, has finished (`finishes`), in order; then the
+ * lock goes (committed, or rolled back with `release: "rollback"`) and every request runs on.
+ * What each step answered, in step order.
  */
 export async function withRowLocked<T>(
   url: string,
   lockSql: (tx: postgres.ReservedSql) => Promise<unknown>,
-  steps: Array<{ start: () => Promise<T>; waiters: number }>,
+  steps: Array<
+    { start: () => Promise<T>; waiters: number } | { start: () => Promise<T>; finishes: true }
+  >,
+  options: { release?: "commit" | "rollback" } = {},
 ): Promise<T[]> {
   const other = postgres(url, { max: 2, onnotice: () => {} });
   const waitingFor = async (n: number) => {
@@ -26,10 +31,12 @@ export async function withRowLocked<T>(
     await locker`begin`;
     await lockSql(locker);
     for (const step of steps) {
-      started.push(step.start());
-      await waitingFor(step.waiters);
+      const running = step.start();
+      started.push(running);
+      if ("finishes" in step) await running;
+      else await waitingFor(step.waiters);
     }
-    await locker`commit`;
+    await (options.release === "rollback" ? locker`rollback` : locker`commit`);
     return await Promise.all(started);
   } finally {
     locker.release();
