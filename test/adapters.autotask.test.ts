@@ -369,3 +369,59 @@ describe("Autotask ticket webhooks", () => {
     expect((await send(body)).status).toBe(413);
   });
 });
+
+describe("Autotask tickets with less than the fixture", () => {
+  const members = (workItemId: string) =>
+    queryRows<{ member: string; role: string; team: string }>(
+      t.ctx.db,
+      sql`select m.external_id as member, t.role, tm.key as team from touches t
+          join members m on m.id = t.member_id join teams tm on tm.id = t.team_id
+          where t.work_item_id = ${workItemId} order by m.external_id`,
+    );
+
+  it("an assigned resource the REST API does not return still touched the ticket", async () => {
+    const response = await send(
+      delivery((p) => {
+        p.Id = 880001;
+        p.Fields.AssignedResourceID = "29680555"; // not among the fake's resources
+        p.PersonId = 29680555;
+      }),
+    );
+    expect(response.status).toBe(202);
+    const outcome = await response.json();
+    expect(await members(outcome.workItemId)).toEqual([
+      { member: "29680555", role: "owner", team: "help-desk" },
+    ]);
+  });
+
+  it("a ticket without a queue takes its resource's own team, which an admin can give it", async () => {
+    const noQueue = delivery((p) => {
+      p.Id = 880002;
+      p.Fields.QueueID = "";
+    });
+    const refused = await send(noQueue);
+    expect(refused.status).toBe(400);
+    expect((await refused.json()).detail).toContain("settings.memberTeams");
+    const admin = await t.key("admin");
+    const patched = await t.request(`/v1/integrations/${integrationId}`, {
+      key: admin,
+      method: "PATCH",
+      json: { settings: { memberTeams: { "29682931": "centralized-services" } } },
+    });
+    expect(patched.status).toBe(200);
+    try {
+      const response = await send(noQueue);
+      expect(response.status).toBe(202);
+      const outcome = await response.json();
+      expect(await members(outcome.workItemId)).toEqual([
+        { member: "29682931", role: "owner", team: "centralized-services" },
+      ]);
+    } finally {
+      await t.request(`/v1/integrations/${integrationId}`, {
+        key: admin,
+        method: "PATCH",
+        json: { settings: {} },
+      });
+    }
+  });
+});

@@ -66,7 +66,18 @@ export async function translateAutotask(
   }
   const queueField = field("QueueID");
   const queue = text(queueField.value);
-  const team = boardTeam(integration, [queue], queueField.path);
+  // Queues are optional in Autotask (a ticket assigned straight to a resource has none): its
+  // touches then take their resources' own teams (`settings.memberTeams`).
+  const team = queue === undefined ? undefined : boardTeam(integration, [queue], queueField.path);
+  const teamOf = (resourceId: string) => {
+    if (team !== undefined) return memberTeam(integration, resourceId, team);
+    const own = integration.settings.memberTeams;
+    if (own && Object.hasOwn(own, resourceId) && own[resourceId]) return own[resourceId];
+    throw new MappingError(
+      queueField.path,
+      `\`${queueField.path}\` is empty and resource ${resourceId} has no team in settings.memberTeams: the team cannot be chosen.`,
+    );
+  };
   const completed = field("CompletedDate");
   const closedAt = isClosing(type)
     ? requireInstant(completed.value ?? payload.EventTime, completed.path)
@@ -106,12 +117,14 @@ export async function translateAutotask(
         name: fullName(resource) ?? text(resource.userName) ?? null,
         email: emailOrNull(resource.email),
       },
-      team: memberTeam(integration, resourceId, team),
+      team: teamOf(resourceId),
       at: occurredAt,
       role,
     });
   };
-  if (owner && ownerId) touch(owner, ownerId, "owner");
+  // The assigned resource worked on it even when Autotask no longer returns them (a resource
+  // since deactivated or hidden from the API user): known by id, without name.
+  if (ownerId) touch(owner ?? {}, ownerId, "owner");
   // Whoever made the change, when it is a resource (a contact on the portal is not).
   if (person && personId) touch(person, personId, "resource");
   const ticketNumber = text(field("TicketNumber").value);
