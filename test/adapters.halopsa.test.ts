@@ -102,6 +102,26 @@ describe("HaloPSA webhooks", () => {
     expect(stored!.type).toBe("ticket.closed");
   });
 
+  it("dates Halo writes as 1900-01-01 (its empty date) are not set", async () => {
+    const response = await send(
+      basicUrl,
+      halo(1020, (b) => {
+        b.ticket.datecleared = "1900-01-01T00:00:00";
+        b.ticket.responsedate = "1900-01-01T00:00:00";
+      }),
+      BASIC,
+    );
+    expect(response.status).toBe(202);
+    const outcome = await response.json();
+    const [item] = await t.ctx.db
+      .select()
+      .from(workItems)
+      .where(eq(workItems.id, outcome.workItemId));
+    // The close takes the action's time instead.
+    expect(item!.closedAt!.getUTCFullYear()).toBeGreaterThan(2000);
+    expect(item!.firstResponseAt).toBeNull();
+  });
+
   it("a note on an open ticket is an update without a survey", async () => {
     const response = await send(
       basicUrl,

@@ -63,7 +63,10 @@ export function translateHalopsa(integration: IntegrationConfig, payload: unknow
   const team = boardTeam(integration, [text(ticket.team), text(ticket.team_id)], `${at}team`);
   const actionAt = instant(action?.datetime ?? action?.actiondatecreated, "action.datetime");
   const closedAt = isClosing(type)
-    ? requireInstant(ticket.datecleared ?? ticket.dateclosed ?? actionAt, `${at}datecleared`)
+    ? requireInstant(
+        setDate(ticket.datecleared) ?? setDate(ticket.dateclosed) ?? actionAt,
+        `${at}datecleared`,
+      )
     : undefined;
   const occurredAt =
     closedAt ??
@@ -110,9 +113,13 @@ export function translateHalopsa(integration: IntegrationConfig, payload: unknow
         kind: "ticket",
         summary: truncate(text(ticket.summary) ?? "", 1000),
         board: text(ticket.team) ?? text(ticket.team_id) ?? null,
-        openedAt: instant(ticket.dateoccurred ?? ticket.dateoccured, `${at}dateoccurred`) ?? null,
+        openedAt:
+          instant(
+            setDate(ticket.dateoccurred) ?? setDate(ticket.dateoccured),
+            `${at}dateoccurred`,
+          ) ?? null,
         closedAt: closedAt ?? null,
-        firstResponseAt: instant(ticket.responsedate, `${at}responsedate`) ?? null,
+        firstResponseAt: instant(setDate(ticket.responsedate), `${at}responsedate`) ?? null,
       },
       client: {
         externalId: requireText(ticket.client_id, `${at}client_id`),
@@ -131,4 +138,12 @@ export function translateHalopsa(integration: IntegrationConfig, payload: unknow
       touches: distinctTouches(touches),
     },
   };
+}
+
+/**
+ * A HaloPSA date that is set: Halo writes a date it does not have (a ticket not yet cleared or
+ * responded to) as 1900-01-01, its database's empty date.
+ */
+function setDate(value: unknown): unknown {
+  return typeof value === "string" && value.startsWith("1900-01-01") ? undefined : value;
 }
