@@ -146,6 +146,16 @@ describe.skipIf(skipWithoutChromium)("the dashboard on a 320 px phone", () => {
         .select({ id: followups.id })
         .from(followups)
         .where(eq(followups.responseId, response.id));
+      // A note with a PSA link, which has no space to wrap at.
+      const noted = await t.request(`/v1/followups/${followup!.id}`, {
+        key: admin,
+        method: "PATCH",
+        json: {
+          state: "acknowledged",
+          note: "Called back, see https://psa.example.com/v4_6_release/services/system_io/Service/fv_sr100_request.rails?service_recid=123456789&companyName=acme",
+        },
+      });
+      expect(noted.status).toBe(200);
       const overflowing: string[] = [];
       for (const path of [
         "/dashboard",

@@ -95,7 +95,7 @@ export async function metricCards(
         lowSample: result.overall.lowSample,
         points: result.groups.map((group) => ({
           label: (group.bucketLocal ?? "").slice(5, 10),
-          complete: bucketEnd(group.bucketLocal ?? "", metric === "retention") <= window.to,
+          complete: isWholeBucket(group, metric === "retention", window.to),
           value: group.value,
           n: group.n,
           interval: group.interval,
@@ -103,6 +103,23 @@ export async function metricCards(
       };
     }),
   );
+}
+
+/**
+ * A bucket the window holds whole: it ends by the window's end, and it starts where its week or
+ * month does (the window's first one is cut where the window starts: its first instant is then
+ * the window's, a later day than the bucket's own, in the dashboard's UTC).
+ */
+function isWholeBucket(
+  group: { bucketLocal?: string | undefined; bucketStart?: string | undefined },
+  monthly: boolean,
+  to: string,
+): boolean {
+  const local = group.bucketLocal ?? "";
+  if (group.bucketStart !== undefined && group.bucketStart.slice(0, 10) !== local.slice(0, 10)) {
+    return false;
+  }
+  return bucketEnd(local, monthly) <= to;
 }
 
 /** The day after a week's or month's bucket (`YYYY-MM-DD...` local start), as the window's `to`. */

@@ -18,8 +18,13 @@ function ScoreCell(props: { followup: FollowupView }) {
   );
 }
 
-function ActionForms(props: { followup: FollowupView; csrf: string }) {
+/**
+ * The case's actions. From the list, `back` is the list as shown (state and team): the action
+ * returns there rather than to the case's own page.
+ */
+function ActionForms(props: { followup: FollowupView; csrf: string; back?: string }) {
   const { followup, csrf } = props;
+  const back = props.back ? <input type="hidden" name="back" value={props.back} /> : null;
   if (followup.state === "resolved") return <span class="muted">resolved</span>;
   return (
     <div>
@@ -27,6 +32,7 @@ function ActionForms(props: { followup: FollowupView; csrf: string }) {
         <form method="post" action={`/dashboard/followups/${followup.id}`} class="inline">
           <input type="hidden" name="_csrf" value={csrf} />
           <input type="hidden" name="action" value="acknowledge" />
+          {back}
           <button type="submit" class="secondary">
             Acknowledge
           </button>
@@ -35,6 +41,7 @@ function ActionForms(props: { followup: FollowupView; csrf: string }) {
       <form method="post" action={`/dashboard/followups/${followup.id}`} class="inline">
         <input type="hidden" name="_csrf" value={csrf} />
         <input type="hidden" name="action" value="resolve" />
+        {back}
         <input
           type="text"
           name="note"
@@ -117,7 +124,11 @@ export function FollowupsPage(
                 <td>{followup.teams.map((team) => team.name).join(", ")}</td>
                 <td>{followup.owner ?? ""}</td>
                 <td>
-                  <ActionForms followup={followup} csrf={props.csrf} />
+                  <ActionForms
+                    followup={followup}
+                    csrf={props.csrf}
+                    back={`/dashboard/followups?state=${props.filter}${teamQuery}`}
+                  />
                 </td>
               </tr>
             ))}

@@ -39,7 +39,7 @@ button.secondary{background:#4b5563}
 .sign-in{max-width:420px;margin:4rem auto}
 .sign-in input{width:100%;margin:.5rem 0 1rem}
 .muted{color:#6b7280}
-blockquote{margin:.25rem 0;padding:.25rem .75rem;border-left:3px solid #93c5fd;background:#fff}
+blockquote{margin:.25rem 0;padding:.25rem .75rem;border-left:3px solid #93c5fd;background:#fff;overflow-wrap:anywhere}
 nav.states{margin:1rem 0}
 code{overflow-wrap:anywhere}
 @media (max-width:640px){main{padding:1rem .75rem}header.top{padding:.75rem;gap:.75rem 1rem}table{display:block;max-width:100%;overflow-x:auto}form.inline{display:flex;flex-wrap:wrap}form.inline input[type=text]{flex:1 1 10rem;min-width:0}}

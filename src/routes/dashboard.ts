@@ -189,8 +189,16 @@ dashboardRoutes.post("/dashboard/followups/:id", requireSession, async (c) => {
       note,
     },
   });
+  // Back to the list it was done from, with its filters, when it came from one (only a list
+  // of this dashboard: never another address).
+  const back = form.back;
+  if (typeof back === "string" && FOLLOWUP_LIST.test(back)) {
+    return c.redirect(`${back}&done=1`, 303);
+  }
   return c.redirect(`/dashboard/followups/${id}`, 303);
 });
+
+const FOLLOWUP_LIST = /^\/dashboard\/followups\?state=[a-z]+(&team=[A-Za-z0-9._~%-]*)?$/;
 
 // Where webhook events and chat messages about a response link to; it quotes the comment, so
 // it needs `responses:read` as `GET /v1/responses/{id}` does.
