@@ -87,6 +87,23 @@ export function postgresHosts(value: string): { hosts: string[]; database: strin
   }
 }
 
+/** `https://host[:port]` or `http://...`, nothing after the origin but an optional `/`. */
+function isHttpOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (
+      (url.protocol === "https:" || url.protocol === "http:") &&
+      url.origin ===
+        value
+          .replace(/\/$/, "")
+          .toLowerCase()
+          .replace(/:443$|:80$/, "")
+    );
+  } catch {
+    return false;
+  }
+}
+
 const commaList = z.string().transform((value) =>
   value
     .split(",")
@@ -123,7 +140,12 @@ const envSchema = z.object({
   RESEND_WEBHOOK_SECRET: z.string().startsWith("whsec_").optional(),
   RESEND_REQUESTS_PER_SECOND: z.coerce.number().positive().default(2),
   RESEND_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
-  CONNECTWISE_KEY_ORIGINS: commaList.default([]),
+  CONNECTWISE_KEY_ORIGINS: commaList
+    .refine(
+      (origins) => origins.every(isHttpOrigin),
+      "must be a comma list of origins such as https://cw.msp.example (scheme, host, port)",
+    )
+    .default([]),
   OUTBOUND_ALLOW_PRIVATE: booleanFlag.default(false),
   FOLLOWUP_OVERDUE_BUSINESS_HOURS: z.coerce.number().positive().max(1000).default(4),
   BUSINESS_TIMEZONE: z

@@ -35,6 +35,8 @@ describe("configuration", () => {
     ["PUBLIC_BASE_URL", "https://rapport.example?utm=1"],
     ["RESEND_BASE_URL", "https://resend.example/?x"],
     ["LOG_LEVEL", "loud"],
+    ["CONNECTWISE_KEY_ORIGINS", "notaurl"],
+    ["CONNECTWISE_KEY_ORIGINS", "https://cw.msp.example/login"],
     ["APP_SECRET", "short"],
     ["DIGEST_TIMEZONE", "+01:00"],
     ["BUSINESS_TIMEZONE", "Mars/Olympus"],

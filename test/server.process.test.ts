@@ -187,7 +187,7 @@ describe("the real server process on the embedded database", { timeout: 180_000 
       const quiet = { WORKER_ENABLED: "false", LOG_LEVEL: "error" };
       const file = `${tempDataDir()}.file`;
       writeFileSync(file, "not a directory");
-      const [inUse, typo, notADirectory] = await Promise.all([
+      const [inUse, typo, notADirectory, refused] = await Promise.all([
         runCli(["serve"], {
           ...quiet,
           DATA_DIR: await migratedDataDir(),
@@ -196,11 +196,14 @@ describe("the real server process on the embedded database", { timeout: 180_000 
         }),
         runCli(["serve"], { ...quiet, DATA_DIR: await migratedDataDir(), HOST: "localhost:3000" }),
         runCli(["keys", "list"], { DATA_DIR: file }),
+        // A file system that refuses without saying why (Node's recursive mkdir never returns).
+        runCli(["keys", "list"], { DATA_DIR: "/proc/rapport/data" }),
       ]);
       for (const [result, names] of [
         [inUse, ["HOST", "PORT", "EADDRINUSE"]],
         [typo, ["HOST", "localhost:3000"]],
-        [notADirectory, ["DATA_DIR", "EEXIST"]],
+        [notADirectory, ["DATA_DIR", "ENOTDIR"]],
+        [refused, ["DATA_DIR", "/proc/rapport/data"]],
       ] as const) {
         expect(result.code).toBe(1);
         expect(result.stderr.trim().split("\n")).toHaveLength(1);

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
   closeSync,
+  existsSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -9,12 +10,38 @@ import {
   statSync,
   writeSync,
 } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import { ConfigError } from "../config.ts";
 
 export class DataDirBusyError extends Error {
   override name = "DataDirBusyError";
+}
+
+/**
+ * Makes a directory and its missing parents one at a time: Node's recursive `mkdirSync` never
+ * returns for some paths a file system refuses without saying why (`/proc/x`).
+ */
+function makeDirectory(dir: string): void {
+  const missing: string[] = [];
+  let path = dir;
+  while (!existsSync(path)) {
+    missing.unshift(path);
+    const parent = dirname(path);
+    if (parent === path) break;
+    path = parent;
+  }
+  for (const each of missing) {
+    try {
+      mkdirSync(each);
+    } catch (error) {
+      // Made meanwhile by another process starting on the same directory.
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+  }
+  if (!statSync(dir).isDirectory()) {
+    throw Object.assign(new Error(`${dir} is not a directory`), { code: "ENOTDIR" });
+  }
 }
 
 /** A data directory that cannot be made or written (a file, no permission): one line naming it. */
@@ -57,7 +84,7 @@ interface LockRecord {
 export async function acquireDataDirLock(dataDir: string): Promise<DataDirLock> {
   const dir = resolve(dataDir);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirectory(dir);
   } catch (error) {
     throw unusableDataDir(dir, error);
   }

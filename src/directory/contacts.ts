@@ -201,7 +201,9 @@ export async function eraseContact({
       })
       .where(eq(contacts.externalId, input.externalId))
       .returning({ id: contacts.id, externalId: contacts.externalId });
-    if (!erased) return undefined;
+    // Erased already under the PSA's id, which is now known only by its hash: nothing to do.
+    if (!erased)
+      return getContactBy(db, eq(contacts.erasedKey, erasedContactKey(input.externalId)));
     const withComment = and(
       eq(responses.contactId, erased.id),
       sql`${responses.comment} is not null`,
