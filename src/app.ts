@@ -76,7 +76,7 @@ export function createApp(services: Services, options: { inFlight?: InFlightRequ
     // `application/json ; charset=utf-8` is JSON (RFC 9110 allows space around `;`): the
     // routes' media type check does not, so the type reaches it without that space.
     const type = c.req.header("content-type");
-    if (type && /\s;/.test(type)) {
+    if (type && /^\s*application\/json\s+;/i.test(type)) {
       c.req.raw.headers.set("content-type", type.trim().replace(/\s*;\s*/g, "; "));
     }
     return limitBody(c, next);

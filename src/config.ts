@@ -87,17 +87,16 @@ export function postgresHosts(value: string): { hosts: string[]; database: strin
   }
 }
 
-/** `https://host[:port]` or `http://...`, nothing after the origin but an optional `/`. */
+/** `https://host[:port]` or `http://...`: nothing but an origin (an optional `/` after it). */
 function isHttpOrigin(value: string): boolean {
   try {
     const url = new URL(value);
     return (
       (url.protocol === "https:" || url.protocol === "http:") &&
-      url.origin ===
-        value
-          .replace(/\/$/, "")
-          .toLowerCase()
-          .replace(/:443$|:80$/, "")
+      !url.username &&
+      !url.password &&
+      url.pathname === "/" &&
+      !/[?#]/.test(value)
     );
   } catch {
     return false;

@@ -105,6 +105,10 @@ describe("configuration", () => {
     ]) {
       expect(() => loadConfig({ DATABASE_URL: url })).toThrow(/DATABASE_URL/);
     }
+    expect(
+      loadConfig({ CONNECTWISE_KEY_ORIGINS: "https://cw.msp.example, http://10.0.0.5:443/" })
+        .CONNECTWISE_KEY_ORIGINS,
+    ).toEqual(["https://cw.msp.example", "http://10.0.0.5:443/"]);
     expect(loadConfig({ DATABASE_URL: "postgres://rapport:50%25@db/r" }).DATABASE_URL).toBe(
       "postgres://rapport:50%25@db/r",
     );

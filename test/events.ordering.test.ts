@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contacts, touches, workItems } from "../src/db/schema/index.ts";
+import { clients, contacts, touches, workItems } from "../src/db/schema/index.ts";
 import type { CanonicalEventInput } from "../src/intake/event.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import { canonicalEvent } from "./support/factories.ts";
@@ -189,5 +189,35 @@ describe("a directory write that is not about the details", () => {
       .where(eq(contacts.externalId, first.contact!.externalId));
     expect(row!.email).toBe("new-address@client.example");
     expect(row!.optedOutAt).not.toBeNull();
+  });
+
+  it("a move to another client is one: an older event does not move the contact back", async () => {
+    const first = canonicalEvent({ type: "ticket.updated", occurredAt: "2026-11-18T16:00:00Z" });
+    await post(first);
+    const directory = await t.key("directory:write");
+    const put = (path: string, json: unknown) =>
+      t.request(path, { method: "PUT", key: directory, json });
+    expect((await put("/v1/clients/moved-to", { name: "Moved To" })).status).toBe(201);
+    expect(
+      (await put(`/v1/contacts/${first.contact!.externalId}`, { clientExternalId: "moved-to" }))
+        .status,
+    ).toBe(200);
+    await post(
+      canonicalEvent({
+        type: "ticket.updated",
+        occurredAt: "2026-11-18T16:30:00Z",
+        client: first.client,
+        contact: first.contact,
+      }),
+    );
+    const [row] = await t.ctx.db
+      .select({ clientId: contacts.clientId })
+      .from(contacts)
+      .where(eq(contacts.externalId, first.contact!.externalId));
+    const [moved] = await t.ctx.db
+      .select({ id: clients.id })
+      .from(clients)
+      .where(eq(clients.externalId, "moved-to"));
+    expect(row!.clientId).toBe(moved!.id);
   });
 });

@@ -61,6 +61,12 @@ describe("errors are RFC 9457 problem details", () => {
   });
 
   it("a route that requires a body refuses a request without one, and writes nothing", async () => {
+    // Who asks is checked first: no key is a 401, a key without the scope a 403.
+    expect((await t.request("/v1/teams/bodiless", { method: "PUT" })).status).toBe(401);
+    const reader = await t.key("metrics:read");
+    expect((await t.request("/v1/teams/bodiless", { key: reader, method: "PUT" })).status).toBe(
+      403,
+    );
     const response = await t.request("/v1/teams/bodiless", { key: admin, method: "PUT" });
     expect(response.status).toBe(400);
     expect((await problemOf(response)).errors?.[0]).toMatchObject({ path: "", in: "body" });

@@ -133,11 +133,22 @@ describe("locale tags", () => {
       json: {
         scale: "csat5",
         trigger: "manual",
-        questions: { EN: "How did we do?", "de-at": "Wie war's?" },
+        questions: {
+          EN: "How did we do?",
+          "de-at": "Wie war's?",
+          "ZH-hant-tw": "做得如何？",
+          iw: "איך היינו?",
+        },
       },
     });
     expect(response.status).toBe(201);
     const survey = (await response.json()) as { questions: Record<string, string> };
-    expect(survey.questions).toEqual({ en: "How did we do?", "de-AT": "Wie war's?" });
+    // Only the case changes: `iw` is not made `he`, as contacts' locales are matched as given.
+    expect(survey.questions).toEqual({
+      en: "How did we do?",
+      "de-AT": "Wie war's?",
+      "zh-Hant-TW": "做得如何？",
+      iw: "איך היינו?",
+    });
   });
 });

@@ -83,9 +83,10 @@ export async function putContact({
       (input.email ?? "").toLowerCase() !== (existing?.email ?? "").toLowerCase();
     const changes = {
       ...(clientId !== undefined ? { clientId } : {}),
-      // The newest word on the contact's details: older events do not set them back. Only a
-      // write of the details themselves is one (an opt-out alone says nothing of the email).
-      ...(input.email !== undefined ||
+      // The newest word on the contact's details (client, email, name, locale): older events do
+      // not set them back. Only a write of those is one (an opt-out alone says nothing of them).
+      ...(clientId !== undefined ||
+      input.email !== undefined ||
       input.name !== undefined ||
       input.locale !== undefined ||
       !existing

@@ -29,7 +29,8 @@ export function createRouter() {
   router.openapi = ((route: Parameters<typeof declare>[0], ...rest: unknown[]) =>
     (declare as (...args: unknown[]) => unknown)(
       route.request?.body?.required
-        ? { ...route, middleware: [requireBody, ...[route.middleware ?? []].flat()] }
+        ? // After the route's own checks: a request without a key is a 401 before anything else.
+          { ...route, middleware: [...[route.middleware ?? []].flat(), requireBody] }
         : route,
       ...rest,
     )) as typeof declare;

@@ -19,13 +19,21 @@ const locale = z
   .max(35)
   .regex(/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/, "must be a BCP 47 tag");
 
-/** A tag as BCP 47 writes it (`EN` is `en`, `de-at` is `de-AT`): tags are case-insensitive. */
+/**
+ * A tag in BCP 47's case (`EN` is `en`, `de-at` is `de-AT`, `zh-hant` is `zh-Hant`): tags are
+ * case-insensitive. Only the case changes: a tag is never replaced by another one for the same
+ * language (`iw` stays `iw`), as contacts' locales are matched as they are given.
+ */
 function canonicalTag(tag: string): string {
-  try {
-    return Intl.getCanonicalLocales(tag)[0] ?? tag.toLowerCase();
-  } catch {
-    return tag.toLowerCase();
-  }
+  return tag
+    .split("-")
+    .map((part, i) => {
+      if (i === 0) return part.toLowerCase();
+      if (/^[A-Za-z]{4}$/.test(part)) return part[0]!.toUpperCase() + part.slice(1).toLowerCase();
+      if (/^[A-Za-z]{2}$/.test(part)) return part.toUpperCase();
+      return part.toLowerCase();
+    })
+    .join("-");
 }
 
 /** Texts per locale, keyed by canonical tag; two keys naming one locale are refused. */

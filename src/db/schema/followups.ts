@@ -41,6 +41,8 @@ export const followups = pgTable(
     uniqueIndex("followups_one_unresolved_per_response")
       .on(t.responseId)
       .where(sql`state <> 'resolved'`),
+    // A response's cases, resolved ones too (the case rapport resolved is opened again).
+    index().on(t.responseId),
     // The listing's cursor: `order by opened_at desc, id desc`, optionally `where state = $1`.
     index().on(t.state, t.openedAt, t.id),
     index().on(t.openedAt, t.id),

@@ -1,0 +1,1 @@
+CREATE INDEX "followups_response_id_index" ON "followups" USING btree ("response_id");
