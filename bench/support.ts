@@ -40,7 +40,11 @@ export function startChild(args: string[], env: Record<string, string>): Promise
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
-    const timer = setTimeout(() => reject(new Error(`did not start:\n${output}`)), 60_000);
+    // A child that never says where it listens is stopped, not left running.
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`did not start:\n${output}`));
+    }, 60_000);
     child.stdout!.on("data", (chunk) => {
       output += chunk;
       const match = /"url":"(http:\/\/[^"]+)"/.exec(output);
