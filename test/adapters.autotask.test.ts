@@ -7,6 +7,7 @@ import { composeEmails } from "../src/delivery/compose.ts";
 import { createTestApp, problemOf, type TestApp } from "./support/app.ts";
 import {
   AUTOTASK_CREDENTIALS,
+  autotaskIntegration,
   autotaskSignature,
   type FakeAutotask,
   startFakeAutotask,
@@ -31,14 +32,10 @@ beforeAll(async () => {
   t = await createTestApp({ OUTBOUND_ALLOW_PRIVATE: "true" });
   const created = await t.request("/v1/integrations", {
     key: await t.key("admin"),
-    json: {
-      vendor: "autotask",
-      name: "Autotask",
+    json: autotaskIntegration(SECRET_KEY, {
       baseUrl: autotask.baseUrl,
-      boardTeams: { "8": "help-desk" },
       statusMap: { "13": "ignore" },
-      secrets: { webhookSecret: SECRET_KEY, ...AUTOTASK_CREDENTIALS },
-    },
+    }),
   });
   integrationId = (await created.json()).id;
   url = `/v1/webhooks/autotask?integration=${integrationId}`;

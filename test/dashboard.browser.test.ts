@@ -11,10 +11,10 @@ import {
   createClient,
   createMember,
   createSurvey,
-  createSurveyedWork,
   createTeam,
   createTouch,
   createWorkItem,
+  recordAnswer,
   recordResponseChange,
 } from "./support/factories.ts";
 
@@ -122,12 +122,7 @@ describe.skipIf(skipWithoutChromium)("the dashboard in a browser", () => {
 
 describe.skipIf(skipWithoutChromium)("the dashboard on a 320 px phone", () => {
   it("no dashboard page scrolls sideways", { timeout: 90_000 }, async () => {
-    const work = await createSurveyedWork(t.ctx.db, "csat3");
-    const response = await recordResponseChange(t.ctx, {
-      surveyId: work.survey.id,
-      clientId: work.client.id,
-      workItemId: work.workItem.id,
-      scale: "csat3",
+    const { work, response } = await recordAnswer(t.ctx, {
       score: 1,
       comment: "The printer still jams every morning",
       respondedAt: t.clock.now(),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, dashboardCookie, type TestApp } from "./support/app.ts";
-import { createClient, createSurveyedWork, recordResponseChange } from "./support/factories.ts";
+import { createClient, recordAnswer } from "./support/factories.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -45,12 +45,7 @@ describe("acting on a follow-up from the list", () => {
   // its filters kept, with a "Saved." notice.
   it("returns to the filtered list the action came from, with its Saved notice", async () => {
     const key = await t.key("metrics:read", "responses:read", "surveys:write");
-    const work = await createSurveyedWork(t.ctx.db);
-    await recordResponseChange(t.ctx, {
-      surveyId: work.survey.id,
-      clientId: work.client.id,
-      workItemId: work.workItem.id,
-      scale: "csat3",
+    const { work } = await recordAnswer(t.ctx, {
       score: 1,
       comment: "Still broken",
       respondedAt: t.clock.now(),

@@ -9,7 +9,7 @@ import {
   createInvitation,
   createSurveyedWork,
   createTeam,
-  recordResponseChange,
+  recordAnswer,
 } from "./support/factories.ts";
 
 let t: TestApp;
@@ -171,12 +171,7 @@ describe("dashboard sign-in", () => {
 
 /** A negative answer, which opens a follow-up. */
 async function negativeAnswer(comment?: string) {
-  const work = await createSurveyedWork(t.ctx.db, "csat3");
-  await recordResponseChange(t.ctx, {
-    surveyId: work.survey.id,
-    clientId: work.client.id,
-    workItemId: work.workItem.id,
-    scale: "csat3",
+  await recordAnswer(t.ctx, {
     score: 1,
     ...(comment === undefined ? {} : { comment }),
     respondedAt: t.clock.now(),

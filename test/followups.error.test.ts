@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { followupNotes, followups } from "../src/db/schema/index.ts";
 import { createTestApp, problemOf, type TestApp } from "./support/app.ts";
-import { createSurveyedWork, recordResponseChange } from "./support/factories.ts";
+import { recordAnswer } from "./support/factories.ts";
 
 let t: TestApp;
 let writer: string;
@@ -13,14 +13,7 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 async function openCase() {
-  const work = await createSurveyedWork(t.ctx.db, "csat5");
-  const response = await recordResponseChange(t.ctx, {
-    surveyId: work.survey.id,
-    clientId: work.client.id,
-    workItemId: work.workItem.id,
-    scale: "csat5",
-    score: 1,
-  });
+  const { response } = await recordAnswer(t.ctx, { scale: "csat5", score: 1 });
   const [row] = await t.ctx.db
     .select()
     .from(followups)

@@ -10,7 +10,7 @@ import {
   createSurveyedWork,
   createTeam,
   createTouch,
-  recordResponseChange,
+  recordAnswer,
 } from "./support/factories.ts";
 
 let t: TestApp;
@@ -22,17 +22,12 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 async function answer(scale: "csat3" | "csat5" | "nps", score: number, state?: "quarantined") {
-  const work = await createSurveyedWork(t.ctx.db, scale);
-  const response = await recordResponseChange(t.ctx, {
-    surveyId: work.survey.id,
-    clientId: work.client.id,
-    workItemId: work.workItem.id,
+  return recordAnswer(t.ctx, {
     scale,
     score,
     comment: "The printer still does not work",
     ...(state ? { state } : {}),
   });
-  return { work, response };
 }
 
 async function casesOf(responseId: string) {

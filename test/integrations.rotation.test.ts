@@ -1,7 +1,11 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "./support/app.ts";
-import { AUTOTASK_CREDENTIALS, autotaskSignature } from "./support/fake-autotask.ts";
+import {
+  AUTOTASK_CREDENTIALS,
+  autotaskIntegration,
+  autotaskSignature,
+} from "./support/fake-autotask.ts";
 
 /*
  * Integration secrets are encrypted with a key derived from APP_SECRET: after APP_SECRET
@@ -22,13 +26,7 @@ describe("after APP_SECRET changed, an integration's secrets can be entered agai
     admin = await t.key("admin");
     const created = await t.request("/v1/integrations", {
       key: admin,
-      json: {
-        vendor: "autotask",
-        name: "Autotask",
-        baseUrl: "https://webservices5.autotask.net/ATServicesRest",
-        boardTeams: { "8": "help-desk" },
-        secrets: { webhookSecret: "old-webhook-secret", ...AUTOTASK_CREDENTIALS },
-      },
+      json: autotaskIntegration("old-webhook-secret"),
     });
     expect(created.status).toBe(201);
     id = (await created.json()).id;

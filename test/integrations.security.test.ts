@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import {
   AUTOTASK_CREDENTIALS,
+  autotaskIntegration,
   autotaskSignature,
   type FakeAutotask,
   startFakeAutotask,
@@ -70,12 +71,7 @@ describe("a PSA API on an internal address (OUTBOUND_ALLOW_PRIVATE off, the defa
     const admin = await t.key("admin");
     const created = await t.request("/v1/integrations", {
       key: admin,
-      json: {
-        vendor: "autotask",
-        name: "Autotask",
-        boardTeams: { "8": "help-desk" },
-        secrets: { webhookSecret: "inbound", ...AUTOTASK_CREDENTIALS },
-      },
+      json: autotaskIntegration("inbound", { baseUrl: undefined }),
     });
     const { id } = await created.json();
     // Set before the guard existed, or by hand in the database.
@@ -109,13 +105,7 @@ describe("the PSA API credentials, write-only", () => {
     const admin = await t.key("admin");
     const created = await t.request("/v1/integrations", {
       key: admin,
-      json: {
-        vendor: "autotask",
-        name: "Autotask",
-        baseUrl: "https://webservices5.autotask.net/ATServicesRest",
-        boardTeams: { "8": "help-desk" },
-        secrets: { webhookSecret: "theirs", ...AUTOTASK_CREDENTIALS },
-      },
+      json: autotaskIntegration("theirs"),
     });
     expect(created.status).toBe(201);
     const { id } = await created.json();

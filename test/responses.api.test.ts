@@ -22,6 +22,22 @@ async function fixtures() {
   return { survey, client, item, contact };
 }
 
+/** A client's NPS 9 collected elsewhere at `respondedAt`, on a survey and client of its own. */
+async function postClientScore(respondedAt: string) {
+  const survey = await createSurvey(t.ctx.db, { scale: "nps" });
+  const client = await createClient(t.ctx.db);
+  return t.request("/v1/responses", {
+    key: writer,
+    json: {
+      survey: survey.key,
+      client: { externalId: client.externalId },
+      score: 9,
+      respondedAt,
+      idempotencyKey: `at-${client.id}`,
+    },
+  });
+}
+
 describe("POST /v1/responses", () => {
   it("records a score collected elsewhere; a replay answers the same response with 200", async () => {
     const { survey, item, contact } = await fixtures();
@@ -174,18 +190,7 @@ describe("POST /v1/responses", () => {
     // In the future, past a few minutes' clock skew: no one has answered yet.
     "2030-01-01T00:00:00Z",
   ])("a respondedAt of %s is a 400 naming it", async (respondedAt) => {
-    const survey = await createSurvey(t.ctx.db, { scale: "nps" });
-    const client = await createClient(t.ctx.db);
-    const response = await t.request("/v1/responses", {
-      key: writer,
-      json: {
-        survey: survey.key,
-        client: { externalId: client.externalId },
-        score: 9,
-        respondedAt,
-        idempotencyKey: `year-${respondedAt}`,
-      },
-    });
+    const response = await postClientScore(respondedAt);
     expect(response.status).toBe(400);
     expect((await problemOf(response)).errors?.[0]?.path).toBe("respondedAt");
   });
@@ -207,17 +212,9 @@ describe("POST /v1/responses", () => {
 
 describe("POST /v1/responses and the clock", () => {
   it("takes a respondedAt a minute ahead of this server's clock as the other system's skew", async () => {
-    const { survey, client } = await fixtures();
-    const response = await t.request("/v1/responses", {
-      key: writer,
-      json: {
-        survey: survey.key,
-        client: { externalId: client.externalId },
-        score: 9,
-        respondedAt: new Date(t.clock.now().getTime() + 60_000).toISOString(),
-        idempotencyKey: `skewed-${client.id}`,
-      },
-    });
+    const response = await postClientScore(
+      new Date(t.clock.now().getTime() + 60_000).toISOString(),
+    );
     expect(response.status).toBe(201);
   });
 });

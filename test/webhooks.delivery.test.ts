@@ -12,7 +12,7 @@ import {
   createResponse,
   createSurvey,
   createSurveyedWork,
-  recordResponseChange,
+  recordAnswer,
 } from "./support/factories.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "./support/webhook-receiver.ts";
 
@@ -78,15 +78,7 @@ async function unsubscribe(id: string) {
 }
 
 async function unhappyAnswer(comment = "Nobody called me back") {
-  const work = await createSurveyedWork(t.ctx.db, "csat3");
-  return recordResponseChange(t.ctx, {
-    surveyId: work.survey.id,
-    clientId: work.client.id,
-    workItemId: work.workItem.id,
-    scale: "csat3",
-    score: 1,
-    comment,
-  });
+  return (await recordAnswer(t.ctx, { score: 1, comment })).response;
 }
 
 /** Runs the delivery job until nothing is due at the current test time. */

@@ -8,7 +8,7 @@ import {
 import { webhookDeliveryJob } from "../src/webhooks/delivery-job.ts";
 import { decryptSecret, encryptSecret, newSigningSecret } from "../src/webhooks/secrets.ts";
 import { createTestApp, problemOf, type TestApp } from "./support/app.ts";
-import { createSurveyedWork, recordResponseChange } from "./support/factories.ts";
+import { recordAnswer } from "./support/factories.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "./support/webhook-receiver.ts";
 
 let t: TestApp;
@@ -104,14 +104,7 @@ describe("the SSRF guard refuses private destinations", () => {
         encryptedSecret: await encryptSecret(t.ctx, newSigningSecret()),
       })
       .returning();
-    const work = await createSurveyedWork(t.ctx.db, "nps");
-    await recordResponseChange(t.ctx, {
-      surveyId: work.survey.id,
-      clientId: work.client.id,
-      workItemId: work.workItem.id,
-      scale: "nps",
-      score: 3,
-    });
+    await recordAnswer(t.ctx, { scale: "nps", score: 3 });
     receiver.received.length = 0;
     expect(await webhookDeliveryJob.runOnce(t.ctx)).toBeGreaterThan(0);
     expect(receiver.received).toEqual([]);

@@ -216,6 +216,29 @@ export async function recordResponseChange(
   });
 }
 
+/**
+ * A response on a work item of its own (`createSurveyedWork`, on a survey of the answer's scale),
+ * recorded as production records one: an unhappy score opens its follow-up.
+ */
+export async function recordAnswer(
+  ctx: import("../../src/context.ts").ServiceContext,
+  answer: Pick<typeof responses.$inferInsert, "score"> &
+    Partial<Omit<typeof responses.$inferInsert, "surveyId" | "clientId" | "workItemId">> & {
+      scale?: "csat3" | "csat5" | "nps";
+    },
+) {
+  const scale = answer.scale ?? "csat3";
+  const work = await createSurveyedWork(ctx.db, scale);
+  const response = await recordResponseChange(ctx, {
+    ...answer,
+    surveyId: work.survey.id,
+    clientId: work.client.id,
+    workItemId: work.workItem.id,
+    scale,
+  });
+  return { work, response };
+}
+
 /** Changes a response (score, comment, state) and tells follow-ups and webhooks, in one transaction. */
 export async function changeResponse(
   ctx: import("../../src/context.ts").ServiceContext,

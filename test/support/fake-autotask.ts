@@ -8,6 +8,21 @@ export const AUTOTASK_CREDENTIALS = {
   apiIntegrationCode: "FAKEINTEGRATIONCODE",
 };
 
+/**
+ * The body that creates an Autotask integration with these API credentials and `webhookSecret`
+ * (queue 8 is the help desk's); `fields` add to it or replace its parts.
+ */
+export function autotaskIntegration(webhookSecret: string, fields: Record<string, unknown> = {}) {
+  return {
+    vendor: "autotask",
+    name: "Autotask",
+    baseUrl: "https://webservices5.autotask.net/ATServicesRest",
+    boardTeams: { "8": "help-desk" },
+    secrets: { webhookSecret, ...AUTOTASK_CREDENTIALS },
+    ...fields,
+  };
+}
+
 type Entity = "Contacts" | "Companies" | "Resources" | "Tickets";
 
 /**
