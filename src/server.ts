@@ -1,4 +1,5 @@
-import type { AddressInfo, Server } from "node:net";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createApp } from "./app.ts";
 import { type Config, ConfigError } from "./config.ts";
@@ -26,11 +27,14 @@ export async function runServer(config: Config, logger: Logger): Promise<void> {
       `rapport listening on http://${hostForUrl(info)}:${info.port}`,
     );
   });
-  const listenError = await listening(server);
-  if (listenError) {
+  // Rejects with the server's 'error' when it cannot listen (an unknown host, a port in use).
+  try {
+    await once(server, "listening");
+  } catch (error) {
     await services.database.close();
+    const { code, message } = error as NodeJS.ErrnoException;
     throw new ConfigError(
-      `Invalid configuration: cannot listen on HOST ${JSON.stringify(config.HOST)} and PORT ${config.PORT} (${listenError.code ?? listenError.message})`,
+      `Invalid configuration: cannot listen on HOST ${JSON.stringify(config.HOST)} and PORT ${config.PORT} (${code ?? message})`,
     );
   }
 
@@ -90,22 +94,6 @@ export async function runServer(config: Config, logger: Logger): Promise<void> {
         void shutdown(signal).then(resolve);
       });
     }
-  });
-}
-
-/** Undefined once the server listens; the error when it cannot (an unknown host, a port in use). */
-function listening(server: Server): Promise<NodeJS.ErrnoException | undefined> {
-  return new Promise((resolve) => {
-    const failed = (error: NodeJS.ErrnoException) => {
-      server.off("listening", listened);
-      resolve(error);
-    };
-    const listened = () => {
-      server.off("error", failed);
-      resolve(undefined);
-    };
-    server.once("error", failed);
-    server.once("listening", listened);
   });
 }
 

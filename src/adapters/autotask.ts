@@ -12,7 +12,7 @@ import {
   isRecord,
   MappingError,
   mappedStatus,
-  memberTeam,
+  ownTeam,
   requireInstant,
   requireText,
   type Touch,
@@ -70,9 +70,8 @@ export async function translateAutotask(
   // touches then take their resources' own teams (`settings.memberTeams`).
   const team = queue === undefined ? undefined : boardTeam(integration, [queue], queueField.path);
   const teamOf = (resourceId: string) => {
-    if (team !== undefined) return memberTeam(integration, resourceId, team);
-    const own = integration.settings.memberTeams;
-    if (own && Object.hasOwn(own, resourceId) && own[resourceId]) return own[resourceId];
+    const chosen = ownTeam(integration, resourceId) ?? team;
+    if (chosen !== undefined) return chosen;
     throw new MappingError(
       queueField.path,
       `\`${queueField.path}\` is empty and resource ${resourceId} has no team in settings.memberTeams: the team cannot be chosen.`,

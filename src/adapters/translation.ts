@@ -181,11 +181,16 @@ export function boardTeam(
   return team;
 }
 
-/** A member's own team when the integration names one, else the board's. */
-export function memberTeam(integration: IntegrationConfig, member: string, board: string): string {
+/** A member's own team, when the integration names one (`settings.memberTeams`). */
+export function ownTeam(integration: IntegrationConfig, member: string): string | undefined {
   const teams = integration.settings.memberTeams;
   // Own keys only: a member named `constructor` is not Object.prototype's.
-  return teams && Object.hasOwn(teams, member) ? (teams[member] ?? board) : board;
+  return (teams && Object.hasOwn(teams, member) && teams[member]) || undefined;
+}
+
+/** A member's own team when the integration names one, else the board's. */
+export function memberTeam(integration: IntegrationConfig, member: string, board: string): string {
+  return ownTeam(integration, member) ?? board;
 }
 
 /** The statusMap entry for a status, by name or id. */

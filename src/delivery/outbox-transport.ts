@@ -1,5 +1,6 @@
 import { inArray, sql } from "drizzle-orm";
 import { outboxEmails } from "../db/schema/index.ts";
+import { idList } from "./claim.ts";
 import type { OutgoingEmail, Transport } from "./transport.ts";
 
 /**
@@ -41,10 +42,7 @@ export function createOutboxTransport(): Transport {
         await ctx.db.execute(sql`
           delete from outbox_emails where invitation_id in (
             select i.id from invitations i join contacts c on c.id = i.contact_id
-            where i.id in (${sql.join(
-              invitationIds.map((id) => sql`${id}::uuid`),
-              sql`, `,
-            )}) and c.erased_at is not null
+            where i.id in (${idList(invitationIds)}) and c.erased_at is not null
             for share of c)`);
       }
       const stored = await ctx.db

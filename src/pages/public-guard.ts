@@ -4,7 +4,7 @@ import type { Services } from "../context.ts";
 import { pageBrandingWithin } from "../emails/branding.ts";
 import type { AppEnv } from "../http/env.ts";
 import { toApiError } from "../http/errors.ts";
-import { contactLocaleOf } from "../responses/invitation-access.ts";
+import { findByToken } from "../responses/invitation-access.ts";
 import { FixedWindowLimiter, limitedNetwork } from "../responses/rate-limit.ts";
 import { hashIp } from "../responses/request-evidence.ts";
 import { appSecret } from "../security/app-secret.ts";
@@ -81,8 +81,8 @@ export async function sendLinkMessage(
   status: 400 | 403,
   pick: (m: ReturnType<typeof pageMessages>) => { title: string; body: string; hint?: string },
 ): Promise<Response> {
-  const contactLocale = await contactLocaleOf(c.get("services").database.db, token);
-  return sendMessage(c, status, pick, { contactLocale });
+  const target = await findByToken(c.get("services").database.db, token);
+  return sendMessage(c, status, pick, { contactLocale: target?.contact.locale ?? null });
 }
 
 /**

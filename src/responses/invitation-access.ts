@@ -44,17 +44,6 @@ export async function findByToken(
   return row;
 }
 
-/** The language of the contact a link token reaches; null when unknown or the token is not one. */
-export async function contactLocaleOf(db: Db, token: string): Promise<string | null> {
-  if (!isWellFormedToken(token)) return null;
-  const [row] = await db
-    .select({ locale: contacts.locale })
-    .from(invitations)
-    .innerJoin(contacts, eq(contacts.id, invitations.contactId))
-    .where(eq(invitations.tokenHash, hashToken(token)));
-  return row?.locale ?? null;
-}
-
 export async function responseOf(db: Db, invitationId: string): Promise<ResponseRow | undefined> {
   const [row] = await db.select().from(responses).where(eq(responses.invitationId, invitationId));
   return row;
