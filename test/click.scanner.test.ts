@@ -1,7 +1,14 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type ClickWindowEntry, clicks, invitations, responses } from "../src/db/schema/index.ts";
-import { insertClickIfUnchanged } from "../src/responses/click-statements.ts";
+import {
+  type ClickWindowEntry,
+  clicks,
+  contacts,
+  invitations,
+  responses,
+  surveys,
+} from "../src/db/schema/index.ts";
+import { insertClickIfUnchanged, type SnapshotCheck } from "../src/responses/click-statements.ts";
 import { postComment } from "../src/responses/post-comment.ts";
 import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
@@ -460,11 +467,18 @@ describe("clicks decided on a snapshot", () => {
       fromPage: false,
     };
     const window: ClickWindowEntry[] = [["sender", 2, record.at.getTime()]];
-    expect(await insertClickIfUnchanged(t.ctx.db, record, { version: 1, window })).toBe(false);
+    const times = { sentAt: invitation.sentAt, deliveredAt: invitation.deliveredAt };
+    const keep = (version: number, check: Partial<SnapshotCheck> = {}) =>
+      insertClickIfUnchanged(t.ctx.db, record, { version, window, ...times, ...check });
+    expect(await keep(1)).toBeUndefined();
     expect((await state(invitation.id)).evidence).toHaveLength(0);
-    expect(await insertClickIfUnchanged(t.ctx.db, record, { version: 0, window })).toBe(true);
+    // Kept: the page data come back as they are now.
+    expect(await keep(0)).toEqual({
+      locale: "en",
+      followUpQuestions: { en: "What should we have done differently?" },
+    });
     // The version moved on: the same snapshot cannot be used twice.
-    expect(await insertClickIfUnchanged(t.ctx.db, record, { version: 0, window: [] })).toBe(false);
+    expect(await keep(0, { window: [] })).toBeUndefined();
     const [row] = await t.ctx.db
       .select()
       .from(invitations)
@@ -474,11 +488,25 @@ describe("clicks decided on a snapshot", () => {
     expect(row?.clickWindow).toEqual(window);
     expect((await state(invitation.id)).evidence).toHaveLength(1);
 
+    // A delivery reported since the snapshot: the scanner signature must be read again.
+    const delivered = new Date(t.clock.now().getTime() - 1_000);
+    await t.ctx.db
+      .update(invitations)
+      .set({ deliveredAt: delivered })
+      .where(eq(invitations.id, invitation.id));
+    expect(await keep(1)).toBeUndefined();
+    // Times the database keeps to the microsecond are compared as the runtime reads them.
+    await t.ctx.db.execute(
+      sql`update invitations set delivered_at = ${delivered.toISOString().replace("Z", "789Z")}::timestamptz where id = ${invitation.id}`,
+    );
+    expect(await keep(1, { deliveredAt: delivered })).toBeDefined();
+
     await t.ctx.db
       .update(invitations)
       .set({ status: "cancelled" })
       .where(eq(invitations.id, invitation.id));
-    expect(await insertClickIfUnchanged(t.ctx.db, record, { version: 1, window })).toBe(false);
+    expect(await keep(2, { deliveredAt: delivered })).toBeUndefined();
+    expect((await state(invitation.id)).evidence).toHaveLength(2);
   });
 
   it("an invitation whose click window is unknown is decided from its clicks, and gets a window", async () => {
@@ -541,6 +569,76 @@ describe("clicks decided on a snapshot", () => {
     expect((await windowOf())?.map(([, score, at]) => [score, at])).toEqual([
       [5, t.clock.now().getTime()],
     ]);
+  });
+
+  describe("a repeat click decided on the snapshot its link left", () => {
+    /** Clicks a link twice, apart: the second is kept on a snapshot, which is remembered. */
+    async function answeredTwice(score: number, surveyValues: Parameters<typeof createSurvey>[1]) {
+      const survey = await createSurvey(t.ctx.db, { scale: "csat5", ...surveyValues });
+      const { invitation, token } = await createInvitation(t.ctx.db, secret, {
+        surveyId: survey.id,
+      });
+      for (let i = 0; i < 2; i++) {
+        expect((await click(token, score, PERSON)).status).toBe(200);
+        t.clock.advance(20_000);
+      }
+      const { evidence } = await state(invitation.id);
+      expect(evidence.map((row) => [row.verdict, row.reason])).toEqual([
+        ["recorded", null],
+        ["recorded", "repeat"],
+      ]);
+      return { survey, invitation, token };
+    }
+
+    it("sees an answer another instance changed since", async () => {
+      const { invitation, token } = await answeredTwice(4, {});
+      // Another instance's decision: a new answer, and the click version moved.
+      await t.ctx.db
+        .update(responses)
+        .set({ score: 2 })
+        .where(eq(responses.invitationId, invitation.id));
+      await t.ctx.db
+        .update(invitations)
+        .set({ clickVersion: sql`${invitations.clickVersion} + 1` })
+        .where(eq(invitations.id, invitation.id));
+      expect((await click(token, 4, PERSON)).status).toBe(200);
+      const { rows, evidence } = await state(invitation.id);
+      expect(rows[0]).toMatchObject({ state: "recorded", score: 4 });
+      expect(evidence.at(-1)).toMatchObject({ verdict: "changed", score: 4 });
+    });
+
+    it("shows the survey's follow-up question and the contact's language as they are now", async () => {
+      const { survey, invitation, token } = await answeredTwice(1, {
+        followUpQuestions: { en: "What went wrong?", de: "Was lief schief?" },
+      });
+      // Neither change moves the click version.
+      await t.ctx.db
+        .update(surveys)
+        .set({ followUpQuestions: { en: "What should we fix first?", de: "Was zuerst?" } })
+        .where(eq(surveys.id, survey.id));
+      await t.ctx.db
+        .update(contacts)
+        .set({ locale: "de" })
+        .where(eq(contacts.id, invitation.contactId));
+      const page = await (await click(token, 1, PERSON)).text();
+      expect(page).toContain('lang="de"');
+      expect(page).toContain("Was zuerst?");
+      expect((await state(invitation.id)).evidence.at(-1)?.reason).toBe("repeat");
+    });
+
+    it("reads the scanner signature against a delivery reported since", async () => {
+      const { invitation, token } = await answeredTwice(4, {});
+      await t.ctx.db
+        .update(invitations)
+        .set({ deliveredAt: t.clock.now() })
+        .where(eq(invitations.id, invitation.id));
+      t.clock.advance(1_000);
+      expect((await click(token, 4, PERSON)).status).toBe(200);
+      expect((await state(invitation.id)).evidence.at(-1)).toMatchObject({
+        verdict: "flagged",
+        reason: "too-soon-after-delivery",
+      });
+    });
   });
 
   it("a comment moves the click version, so a click read before it is decided again", async () => {

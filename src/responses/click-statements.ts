@@ -243,8 +243,9 @@ interface SnapshotRow extends TargetRow, ResponseSqlRow {
   click_window: ClickWindowEntry[] | string | null;
 }
 
-export async function clickSnapshot(db: Db, token: string): Promise<ClickSnapshot | undefined> {
-  const [row] = await queryFixed<SnapshotRow>(db, snapshotQuery, [hashToken(token)]);
+/** The snapshot of the invitation whose token has this hash (`hashToken`). */
+export async function clickSnapshot(db: Db, tokenHash: string): Promise<ClickSnapshot | undefined> {
+  const [row] = await queryFixed<SnapshotRow>(db, snapshotQuery, [tokenHash]);
   if (!row) return undefined;
   return {
     target: targetOf(row),
@@ -307,28 +308,59 @@ const insertClickIfUnchangedQuery = `with claimed as (
     update invitations set click_version = click_version + 1, click_window = $11::text::jsonb
     where id = $1 and click_version = $10::int and status <> 'cancelled'
       and expires_at > $8::timestamptz
-    returning id
+      and date_trunc('milliseconds', sent_at) is not distinct from $12::timestamptz
+      and date_trunc('milliseconds', delivered_at) is not distinct from $13::timestamptz
+    returning id, survey_id, contact_id
+  ), kept as (
+    insert into clicks
+      (invitation_id, score, verdict, reason, user_agent, accept_language, ip_hash, at, from_page)
+    select id, $2::int, $3, $4, $5, $6, $7, $8::timestamptz, $9::boolean from claimed
   )
-  insert into clicks
-    (invitation_id, score, verdict, reason, user_agent, accept_language, ip_hash, at, from_page)
-  select id, $2::int, $3, $4, $5, $6, $7, $8::timestamptz, $9::boolean from claimed
-  returning invitation_id`;
+  select c.locale, s.follow_up_questions
+  from claimed k
+  join surveys s on s.id = k.survey_id
+  join contacts c on c.id = k.contact_id`;
+
+/** What a snapshot's click was decided on besides the response: checked when it is kept. */
+export interface SnapshotCheck {
+  version: number;
+  /** The invitation's click window after the click. */
+  window: ClickWindowEntry[] | null;
+  /** The send and delivery times the scanner signature was read against. */
+  sentAt: Date | null;
+  deliveredAt: Date | null;
+}
+
+/** The parts of a click's page that no click version covers, as they are when it is kept. */
+export interface PageData {
+  locale: string | null;
+  followUpQuestions: Record<string, string>;
+}
+
+const isoOrNull = (value: Date | null) => (value === null ? null : value.toISOString());
 
 /**
  * Keeps a click decided on a snapshot, with the invitation's click window after it, in one
  * statement, if no decision and no change to the invitation came between: the bump waits for the
- * row lock, then re-checks the version on the row's newest version. False when the click must be
- * decided again under the lock.
+ * row lock, then re-checks the version, the send and delivery times and that the link is still
+ * open on the row's newest version. Answers the page data as they are now (a contact's language
+ * and a survey's follow-up question change without a version), or undefined when the click must
+ * be decided again.
  */
 export async function insertClickIfUnchanged(
   db: Db,
   click: ClickRecord,
-  snapshot: { version: number; window: ClickWindowEntry[] | null },
-): Promise<boolean> {
-  const rows = await queryFixed(db, insertClickIfUnchangedQuery, [
+  snapshot: SnapshotCheck,
+): Promise<PageData | undefined> {
+  const [row] = await queryFixed<{
+    locale: string | null;
+    follow_up_questions: Record<string, string>;
+  }>(db, insertClickIfUnchangedQuery, [
     ...clickParams(click),
     snapshot.version,
     windowParam(snapshot.window),
+    isoOrNull(snapshot.sentAt),
+    isoOrNull(snapshot.deliveredAt),
   ]);
-  return rows.length === 1;
+  return row && { locale: row.locale, followUpQuestions: parsedJson(row.follow_up_questions) };
 }

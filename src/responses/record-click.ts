@@ -2,7 +2,7 @@ import { and, desc, eq, inArray } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { beforeCommit, type PendingWrite, settleWrite } from "../db/client.ts";
 import { clicks } from "../db/schema/index.ts";
-import { isWellFormedToken } from "../surveys/tokens.ts";
+import { hashToken, isWellFormedToken } from "../surveys/tokens.ts";
 import {
   burstSenders,
   type RecentClick,
@@ -12,9 +12,11 @@ import {
   windowSince,
   windowWith,
 } from "./burst.ts";
+import { cachedSnapshot, forgetSnapshot, keepSnapshot } from "./click-snapshots.ts";
 import {
   answerSetter,
   type ClickResponse,
+  type ClickSnapshot,
   type ClickTarget,
   clickSnapshot,
   clickStateOf,
@@ -91,7 +93,9 @@ interface ClickPlan extends Decision {
  * commits only if the invitation's click version is still the one the snapshot saw. Any other
  * click, and one whose snapshot went stale, is decided again under the invitation's row lock from
  * the clicks themselves, so concurrent clicks queue up and the unique index on
- * `responses.invitation_id` is never raced.
+ * `responses.invitation_id` is never raced. The snapshot a kept click leaves is remembered
+ * (`click-snapshots.ts`): a repeat click of the same link is decided on it without reading the
+ * invitation, and the same statement tells whether it still held.
  */
 export async function recordClick({
   ctx,
@@ -103,31 +107,82 @@ export async function recordClick({
   if (!isWellFormedToken(input.token)) return { kind: "unknown" };
   const now = ctx.clock.now();
   const since = new Date(now.getTime() - ctx.config.SCANNER_BURST_SECONDS * 1000);
-  const seen = await clickSnapshot(ctx.db, input.token);
+  const tokenHash = hashToken(input.token);
+  const cached = cachedSnapshot(ctx.db, tokenHash);
+  if (cached) {
+    // Only a click the snapshot's statement keeps is decided on a remembered snapshot.
+    const kept =
+      !input.lookAhead && !settledWithoutDecision(cached.target, cached.previous, input.score, now)
+        ? await keepIfUnchanged(ctx, input, tokenHash, cached, now, since)
+        : undefined;
+    if (kept) return kept;
+    forgetSnapshot(ctx.db, tokenHash);
+  }
+  const seen = await clickSnapshot(ctx.db, tokenHash);
   if (!seen) return { kind: "unknown" };
-  const { target, previous, window } = seen;
+  const { target, previous } = seen;
   const settled = settledWithoutDecision(target, previous, input.score, now);
   if (settled) return settled;
-  const click = clickRecord(target, input, now);
   if (input.lookAhead) {
+    const click = clickRecord(target, input, now);
     await insertClick(ctx.db, { ...click, verdict: "ignored", reason: input.lookAhead });
     return shown(target, input.score, previous, now);
   }
-  const current: SenderScore = { sender: senderOf(input.evidence), score: input.score, at: now };
+  const kept = await keepIfUnchanged(ctx, input, tokenHash, seen, now, since);
+  if (kept) return kept;
+  return decideUnderLock(ctx, input, currentOf(input, now), since);
+}
+
+const currentOf = (input: ClickInput, now: Date): SenderScore => ({
+  sender: senderOf(input.evidence),
+  score: input.score,
+  at: now,
+});
+
+/**
+ * A click decided on a snapshot and kept, when the snapshot's window rules out a burst of its
+ * sender, the click changes no response, and the snapshot still holds when the click is kept;
+ * undefined when it must be decided under the lock. The page shows the data read as it was kept.
+ */
+async function keepIfUnchanged(
+  ctx: ServiceContext,
+  input: ClickInput,
+  tokenHash: string,
+  seen: ClickSnapshot,
+  now: Date,
+  since: Date,
+): Promise<ClickOutcome | undefined> {
+  const { target, previous, window } = seen;
+  const current = currentOf(input, now);
+  if (window === null || burstOf(windowSince(window, since), current, input)) return undefined;
+  const plan = planClick(ctx, target, previous, input, now, undefined);
+  if (plan.write) return undefined;
+  const decided = {
+    ...clickRecord(target, input, now),
+    verdict: plan.verdict,
+    reason: plan.reason,
+  };
   // A click from the page itself never enters the burst analysis, now or later.
-  const burstEvidence = input.fromPage ? [] : [current];
-  // Decided on the snapshot only when the window is known and rules out a burst of this sender.
-  if (window !== null && !burstOf(windowSince(window, since), current, input)) {
-    const plan = planClick(ctx, target, previous, input, now, undefined);
-    if (!plan.write) {
-      const decided = { ...click, verdict: plan.verdict, reason: plan.reason };
-      const next = { version: seen.version, window: windowWith(window, burstEvidence, since) };
-      if (await insertClickIfUnchanged(ctx.db, decided, next)) {
-        return shown(target, input.score, previous, now);
-      }
-    }
-  }
-  return decideUnderLock(ctx, input, current, since);
+  const next = windowWith(window, input.fromPage ? [] : [current], since);
+  const page = await insertClickIfUnchanged(ctx.db, decided, {
+    version: seen.version,
+    window: next,
+    sentAt: target.invitation.sentAt,
+    deliveredAt: target.invitation.deliveredAt,
+  });
+  if (!page) return undefined;
+  const asKept = {
+    ...target,
+    survey: { ...target.survey, followUpQuestions: page.followUpQuestions },
+    contact: { ...target.contact, locale: page.locale },
+  };
+  keepSnapshot(ctx.db, tokenHash, {
+    target: asKept,
+    previous,
+    window: next,
+    version: seen.version + 1,
+  });
+  return shown(asKept, input.score, previous, now);
 }
 
 async function decideUnderLock(
