@@ -132,7 +132,7 @@ export async function benchClick(options: {
   }
 }
 
-async function seed(
+export async function seed(
   db: Awaited<ReturnType<typeof openDatabase>>["db"],
   secret: string,
   count: number,
@@ -179,7 +179,7 @@ async function seed(
  * Clicks the invitations in turn, each always with the same score, as a person would: the
  * first pass answers them, later passes re-click.
  */
-function clicks(
+export function clicks(
   baseUrl: string,
   tokens: string[],
   load: { connections: number; skipAggregateResult?: boolean } & (
