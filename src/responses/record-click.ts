@@ -108,12 +108,13 @@ export async function recordClick({
   const now = ctx.clock.now();
   const since = new Date(now.getTime() - ctx.config.SCANNER_BURST_SECONDS * 1000);
   const tokenHash = hashToken(input.token);
+  const current: SenderScore = { sender: senderOf(input.evidence), score: input.score, at: now };
   const cached = cachedSnapshot(ctx.db, tokenHash);
   if (cached) {
     // Only a click the snapshot's statement keeps is decided on a remembered snapshot.
     const kept =
       !input.lookAhead && !settledWithoutDecision(cached.target, cached.previous, input.score, now)
-        ? await keepIfUnchanged(ctx, input, tokenHash, cached, now, since)
+        ? await keepIfUnchanged(ctx, input, tokenHash, cached, current, since)
         : undefined;
     if (kept) return kept;
     forgetSnapshot(ctx.db, tokenHash);
@@ -128,16 +129,10 @@ export async function recordClick({
     await insertClick(ctx.db, { ...click, verdict: "ignored", reason: input.lookAhead });
     return shown(target, input.score, previous, now);
   }
-  const kept = await keepIfUnchanged(ctx, input, tokenHash, seen, now, since);
+  const kept = await keepIfUnchanged(ctx, input, tokenHash, seen, current, since);
   if (kept) return kept;
-  return decideUnderLock(ctx, input, currentOf(input, now), since);
+  return decideUnderLock(ctx, input, current, since);
 }
-
-const currentOf = (input: ClickInput, now: Date): SenderScore => ({
-  sender: senderOf(input.evidence),
-  score: input.score,
-  at: now,
-});
 
 /**
  * A click decided on a snapshot and kept, when the snapshot's window rules out a burst of its
@@ -149,11 +144,11 @@ async function keepIfUnchanged(
   input: ClickInput,
   tokenHash: string,
   seen: ClickSnapshot,
-  now: Date,
+  current: SenderScore,
   since: Date,
 ): Promise<ClickOutcome | undefined> {
   const { target, previous, window } = seen;
-  const current = currentOf(input, now);
+  const now = current.at;
   if (window === null || burstOf(windowSince(window, since), current, input)) return undefined;
   const plan = planClick(ctx, target, previous, input, now, undefined);
   if (plan.write) return undefined;
