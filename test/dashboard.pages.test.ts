@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, dashboardCookie, type TestApp } from "./support/app.ts";
-import { createClient, recordAnswer } from "./support/factories.ts";
+import { createClientBook, recordAnswer } from "./support/factories.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -22,15 +22,7 @@ describe("overview retention trend on a window that starts mid-month", () => {
   it("does not compare the latest whole month with a partial first month of the window", async () => {
     t.clock.set("2026-11-29T12:00:00Z");
     const key = await t.key("metrics:read");
-    for (let i = 0; i < 17; i++) {
-      await createClient(t.ctx.db, { activeSince: new Date("2025-01-01T00:00:00Z") });
-    }
-    for (const ended of ["2026-09-05", "2026-10-05", "2026-11-05"]) {
-      await createClient(t.ctx.db, {
-        activeSince: new Date("2025-01-01T00:00:00Z"),
-        endedAt: new Date(`${ended}T12:00:00Z`),
-      });
-    }
+    await createClientBook(t.ctx.db, ["2026-09-05", "2026-10-05", "2026-11-05"]);
     const cookie = await dashboardCookie(t, key);
     const html = await (await t.request("/dashboard", { headers: { cookie } })).text();
     expect(html).toContain("2026-09-07 to 2026-11-29");

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, dashboardCookie, type TestApp } from "./support/app.ts";
-import { createClient } from "./support/factories.ts";
+import { createClientBook } from "./support/factories.ts";
 
 let t: TestApp;
 let cookie: string;
@@ -12,15 +12,7 @@ beforeAll(async () => {
   t.clock.set("2026-11-18T17:00:00Z");
   key = await t.key("metrics:read", "responses:read");
   // A steady book: 20 clients, exactly one leaves on the 25th of every month.
-  for (let i = 0; i < 17; i++) {
-    await createClient(t.ctx.db, { activeSince: new Date("2025-01-01T00:00:00Z") });
-  }
-  for (const ended of ["2026-09-25", "2026-10-25", "2026-11-25"]) {
-    await createClient(t.ctx.db, {
-      activeSince: new Date("2025-01-01T00:00:00Z"),
-      endedAt: new Date(`${ended}T12:00:00Z`),
-    });
-  }
+  await createClientBook(t.ctx.db, ["2026-09-25", "2026-10-25", "2026-11-25"]);
   cookie = await dashboardCookie(t, key);
 });
 afterAll(() => t.close());

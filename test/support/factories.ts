@@ -32,6 +32,17 @@ export async function createClient(db: Db, overrides: Partial<typeof clients.$in
   return row!;
 }
 
+/**
+ * A book of 20 clients active since 2025: 17 stay, and one leaves on each of `endedOn` (noon UTC),
+ * for retention figures.
+ */
+export async function createClientBook(db: Db, endedOn: string[]) {
+  for (let i = 0; i < 20 - endedOn.length; i++) await createClient(db);
+  for (const ended of endedOn) {
+    await createClient(db, { endedAt: new Date(`${ended}T12:00:00Z`) });
+  }
+}
+
 export async function createContact(
   db: Db,
   overrides: Partial<typeof contacts.$inferInsert> & { clientId?: string } = {},
