@@ -1,16 +1,16 @@
 // `npm run bench:instructions`: the user-space instructions a repeat click costs the rapport
 // server and the baseline, counted by valgrind's callgrind. Unlike time, the count hardly moves
-// with what else the machine is doing (runs of the same code agree to about 0.5%), so it tells
-// whether a change to the click's code made it cheaper. Each server runs under callgrind with
+// with what else the machine is doing (runs of the same code agree within a few percent, where
+// times move by ten), so it tells whether a change to the click's code made it cheaper. Each server runs under callgrind with
 // collection off; its links are answered once and clicked 3,000 times to warm up, then collection
 // is switched on for `--clicks` repeat clicks (10 connections) and off again.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { openDatabase } from "../src/db/client.ts";
 import { clicks, seed } from "./click.ts";
-import { benchServerUrl, freshDatabase, ROOT, START_FLAGS } from "./support.ts";
+import { benchServerUrl, freshDatabase, ROOT, START_FLAGS, startChild } from "./support.ts";
 
 const { values } = parseArgs({ options: { clicks: { type: "string", default: "3000" } } });
 const count = Number(values.clicks);
@@ -29,70 +29,50 @@ async function instructionsPerClick(side: "rapport" | "baseline"): Promise<numbe
       side === "rapport"
         ? [...START_FLAGS, `${ROOT}/bin/rapport.js`, "serve"]
         : ["--import", "tsx", `${ROOT}/bench/baselines/click-server.ts`];
-    const child = spawn(
-      "valgrind",
-      [
-        "--tool=callgrind",
-        "--instr-atstart=no",
-        `--callgrind-out-file=${outFile}`,
-        process.execPath,
-        ...script,
-      ],
+    const server = await startChild(
+      script,
       {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: process.env.HOME ?? "",
-          HOST,
-          PORT: "0",
-          DATABASE_URL: database.url,
-          DATABASE_POOL_SIZE: "4",
-          APP_SECRET: secret,
-          WORKER_ENABLED: "false",
-          LOG_LEVEL: "info",
-          RATE_LIMIT_PER_MINUTE: "1000000000",
-          // A server under valgrind runs some fifty times slower.
-          REQUEST_TIMEOUT_MS: "600000",
-        },
-        stdio: ["ignore", "pipe", "pipe"],
+        HOST,
+        PORT: "0",
+        DATABASE_URL: database.url,
+        DATABASE_POOL_SIZE: "4",
+        APP_SECRET: secret,
+        WORKER_ENABLED: "false",
+        LOG_LEVEL: "info",
+        RATE_LIMIT_PER_MINUTE: "1000000000",
+        // A server under valgrind runs some fifty times slower.
+        REQUEST_TIMEOUT_MS: "600000",
+      },
+      {
+        wrap: [
+          "valgrind",
+          "--tool=callgrind",
+          "--instr-atstart=no",
+          `--callgrind-out-file=${outFile}`,
+        ],
+        timeoutMs: 600_000,
       },
     );
-    let report = "";
-    child.stderr.on("data", (chunk) => {
-      report += chunk;
-    });
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    const baseUrl = await new Promise<string>((resolve, reject) => {
-      let output = "";
-      child.stdout.on("data", (chunk) => {
-        output += chunk;
-        const match = /"url":"(http:\/\/[^"]+)"/.exec(output);
-        if (match) {
-          child.stdout.removeAllListeners("data");
-          child.stdout.resume();
-          resolve(match[1]!);
-        }
-      });
-      child.once("exit", () => reject(new Error(`${side} did not start:\n${report}`)));
-    });
     const load = async (amount: number) => {
-      const result = await clicks(baseUrl, tokens, { connections: 10, amount });
+      const result = await clicks(server.baseUrl, tokens, { connections: 10, amount });
       if (result.non2xx > 0 || result.errors > 0) throw new Error(`${side}: clicks failed`);
     };
     const collect = (state: "on" | "off") =>
-      execFileSync("callgrind_control", ["-i", state, String(child.pid)], {
+      execFileSync("callgrind_control", ["-i", state, String(server.child.pid)], {
         env: { ...process.env, HOST },
         stdio: "ignore",
       });
-    await load(tokens.length);
-    await load(3000);
-    collect("on");
-    await load(count);
-    collect("off");
-    child.kill("SIGTERM");
-    await exited;
-    const total = /I\s+refs:\s+([\d,]+)/.exec(report)?.[1];
-    if (!total) throw new Error(`${side}: no instruction count:\n${report}`);
+    try {
+      await load(tokens.length);
+      await load(3000);
+      collect("on");
+      await load(count);
+      collect("off");
+    } finally {
+      await server.stop();
+    }
+    const total = /I\s+refs:\s+([\d,]+)/.exec(server.output())?.[1];
+    if (!total) throw new Error(`${side}: no instruction count:\n${server.output()}`);
     return Math.round(Number(total.replaceAll(",", "")) / count);
   } finally {
     rmSync(outFile, { force: true });

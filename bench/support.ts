@@ -28,13 +28,23 @@ export function freshDatabase(serverUrl: string, label: string) {
 export interface ChildServer {
   child: ChildProcess;
   baseUrl: string;
+  /** What the child printed: its standard error, and its output until it said where it listens. */
+  output(): string;
   stop(): Promise<void>;
 }
 
-/** Starts a node script that logs a JSON line with `"url":"http://..."` once it listens. */
-export function startChild(args: string[], env: Record<string, string>): Promise<ChildServer> {
+/**
+ * Starts a node script that logs a JSON line with `"url":"http://..."` once it listens; `wrap` is
+ * a command that runs node (a profiler), given what to run after it.
+ */
+export function startChild(
+  args: string[],
+  env: Record<string, string>,
+  options: { wrap?: string[]; timeoutMs?: number } = {},
+): Promise<ChildServer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
+    const [command, ...rest] = [...(options.wrap ?? []), process.execPath, ...args];
+    const child = spawn(command!, rest, {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -44,7 +54,7 @@ export function startChild(args: string[], env: Record<string, string>): Promise
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`did not start:\n${output}`));
-    }, 60_000);
+    }, options.timeoutMs ?? 60_000);
     child.stdout!.on("data", (chunk) => {
       output += chunk;
       const match = /"url":"(http:\/\/[^"]+)"/.exec(output);
@@ -55,6 +65,7 @@ export function startChild(args: string[], env: Record<string, string>): Promise
         resolve({
           child,
           baseUrl: match[1]!,
+          output: () => output,
           stop: () =>
             new Promise((done) => {
               child.once("exit", () => done());
