@@ -616,6 +616,9 @@ describe("clicks decided on a snapshot", () => {
         .update(surveys)
         .set({ followUpQuestions: { en: "What should we fix first?", de: "Was zuerst?" } })
         .where(eq(surveys.id, survey.id));
+      const asked = await (await click(token, 1, PERSON)).text();
+      expect(asked).toContain("What should we fix first?");
+      expect(asked).not.toContain("What went wrong?");
       await t.ctx.db
         .update(contacts)
         .set({ locale: "de" })

@@ -23,6 +23,7 @@ import {
   insertClick,
   insertClickIfUnchanged,
   lockClickTarget,
+  type PageData,
   setClickWindow,
 } from "./click-statements.ts";
 import { isClosed, windowEnd } from "./invitation-access.ts";
@@ -166,11 +167,15 @@ async function keepIfUnchanged(
     deliveredAt: target.invitation.deliveredAt,
   });
   if (!page) return undefined;
-  const asKept = {
-    ...target,
-    survey: { ...target.survey, followUpQuestions: page.followUpQuestions },
-    contact: { ...target.contact, locale: page.locale },
-  };
+  // The target is kept as it was when the page data did not change (the usual case): a
+  // remembered snapshot then holds the same objects from click to click.
+  const asKept = holdsPageData(target, page)
+    ? target
+    : {
+        ...target,
+        survey: { ...target.survey, followUpQuestions: page.followUpQuestions },
+        contact: { ...target.contact, locale: page.locale },
+      };
   keepSnapshot(ctx.db, tokenHash, {
     target: asKept,
     previous,
@@ -178,6 +183,17 @@ async function keepIfUnchanged(
     version: seen.version + 1,
   });
   return shown(asKept, input.score, previous, now);
+}
+
+function holdsPageData(target: ClickTarget, page: PageData): boolean {
+  if (target.contact.locale !== page.locale) return false;
+  const held = target.survey.followUpQuestions;
+  const read = page.followUpQuestions;
+  const keys = Object.keys(read);
+  return (
+    keys.length === Object.keys(held).length &&
+    keys.every((locale) => held[locale] === read[locale])
+  );
 }
 
 async function decideUnderLock(
