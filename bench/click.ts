@@ -54,6 +54,8 @@ const PERSON = {
 export async function benchClick(options: {
   databaseUrl: string;
   durationSeconds: number;
+  /** Uncounted load per side after priming, before the measured turns. */
+  warmupSeconds: number;
   connections: number;
 }): Promise<ClickBench> {
   const database = await freshDatabase(options.databaseUrl, "click");
@@ -87,6 +89,20 @@ export async function benchClick(options: {
     // Each invitation is answered once before the measured load, which re-clicks them.
     await prime(server.baseUrl, ours, options.connections);
     await prime(bare.baseUrl, theirs, options.connections);
+    // Uncounted load, for both alike: V8 keeps compiling a server's hot code into optimized
+    // machine code for thousands of requests, the longer the more code a request runs (rapport's
+    // click runs several times the baseline's). Measured turns then show the servers as they run
+    // for days, not their first seconds.
+    for (const [side, tokens] of [
+      [server, ours],
+      [bare, theirs],
+    ] as const) {
+      const warm = await clicks(side.baseUrl, tokens, {
+        connections: options.connections,
+        duration: options.warmupSeconds,
+      });
+      if (warm.non2xx > 0 || warm.errors > 0) throw new Error("click bench: warm-up clicks failed");
+    }
 
     // Resident memory is sampled while rapport's load runs (start-up's peak is not load).
     let peakMb = memoryOf(server.child.pid!).rssMb;

@@ -143,6 +143,8 @@ export interface IntakeBench {
 export async function benchIntake(options: {
   serverUrl: string;
   seconds: number;
+  /** Uncounted load per side before the measured turns, as in the click bench. */
+  warmupSeconds: number;
   connections: number;
 }): Promise<IntakeBench> {
   const cli = `${ROOT}/bin/rapport.js`;
@@ -180,9 +182,12 @@ export async function benchIntake(options: {
     const runId = Math.random().toString(36).slice(2, 8);
     const keys = { rapport: key, baseline: null };
     const servers = { rapport: server, baseline: bare };
-    // One uncounted second first, for both servers alike: JIT, pool connections, first parties.
+    // Uncounted load first, for both servers alike: JIT, pool connections, first parties.
     for (const side of ["rapport", "baseline"] as const) {
-      await drive(servers[side], keys[side], `${runId}w`, { ...options, seconds: 1 });
+      await drive(servers[side], keys[side], `${runId}w`, {
+        connections: options.connections,
+        seconds: options.warmupSeconds,
+      });
     }
     const turns: Record<"rapport" | "baseline", Turn[]> = { rapport: [], baseline: [] };
     const figures = await takeTurns(

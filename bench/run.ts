@@ -14,6 +14,7 @@ const { values } = parseArgs({
   options: {
     only: { type: "string" },
     seconds: { type: "string", default: "10" },
+    warmup: { type: "string", default: "5" },
     connections: { type: "string", default: "50" },
     responses: { type: "string", default: "1000000" },
     emails: { type: "string", default: "2000" },
@@ -22,6 +23,7 @@ const { values } = parseArgs({
 const only = values.only?.split(",");
 const wanted = (name: string) => !only || only.includes(name);
 const seconds = Number(values.seconds);
+const warmupSeconds = Number(values.warmup);
 const connections = Number(values.connections);
 
 interface Row {
@@ -41,7 +43,12 @@ console.error(`bench: PostgreSQL at ${new URL(serverUrl).host}`);
 
 if (wanted("click")) {
   console.error("bench: click ...");
-  const r = await benchClick({ databaseUrl: serverUrl, durationSeconds: seconds, connections });
+  const r = await benchClick({
+    databaseUrl: serverUrl,
+    durationSeconds: seconds,
+    warmupSeconds,
+    connections,
+  });
   const ratio = r.rapport.requestsPerSecond / r.baseline.requestsPerSecond;
   rows.push({
     bench: `click GET /r/{token}/{score}, ${connections} connections`,
@@ -71,7 +78,12 @@ if (wanted("click")) {
 
 if (wanted("intake")) {
   console.error("bench: intake ...");
-  const r = await benchIntake({ serverUrl, seconds, connections: Math.min(connections, 20) });
+  const r = await benchIntake({
+    serverUrl,
+    seconds,
+    warmupSeconds,
+    connections: Math.min(connections, 20),
+  });
   const ratio = r.rapport.requestsPerSecond / r.baseline.requestsPerSecond;
   rows.push({
     bench: "intake POST /v1/events, ticket.closed with 3 touches",
