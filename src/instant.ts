@@ -67,3 +67,27 @@ export const instantOrDateInput = () =>
         ),
     ),
   );
+
+/** The current second's `YYYY-MM-DDTHH:MM:SS.` (one entry: most callers ask about now). */
+let cachedSecond = Number.NaN;
+let cachedPrefix = "";
+
+/** Milliseconds of the years 0000-9999, whose ISO form has a four-digit year. */
+const FOUR_DIGIT_YEARS = [-62_167_219_200_000, 253_402_300_799_999] as const;
+
+/**
+ * `new Date(ms).toISOString()`, formatting the date and time once per second: the request log and
+ * every click stamp the present instant, and V8 formats a date through a general printf.
+ */
+export function isoTimestamp(ms: number): string {
+  if (!(ms >= FOUR_DIGIT_YEARS[0] && ms <= FOUR_DIGIT_YEARS[1]) || !Number.isInteger(ms)) {
+    return new Date(ms).toISOString();
+  }
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+    cachedSecond = second;
+  }
+  const milli = ms - second * 1000;
+  return `${cachedPrefix}${milli < 10 ? "00" : milli < 100 ? "0" : ""}${milli}Z`;
+}

@@ -1,4 +1,5 @@
 import pino, { type Logger } from "pino";
+import { isoTimestamp } from "./instant.ts";
 
 export type { Logger };
 
@@ -26,7 +27,8 @@ export function createLogger(
     {
       level,
       base: { service: "rapport" },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      // pino's isoTime, formatted once per second.
+      timestamp: () => `,"time":"${isoTimestamp(Date.now())}"`,
       formatters: { log: redactSecrets, bindings: redactSecrets },
     },
     destination,

@@ -1,5 +1,6 @@
 import { type Db, parsedJson, queryFixed } from "../db/client.ts";
 import type { ClickWindowEntry, Scale, WebhookEventType } from "../db/schema/index.ts";
+import { isoTimestamp } from "../instant.ts";
 import { hashToken } from "../surveys/tokens.ts";
 import { eventTypesOf, subscribedTypesArrayText } from "../webhooks/outbox.ts";
 import { type RecentClick, senderOf } from "./burst.ts";
@@ -281,7 +282,7 @@ const clickParams = (click: ClickRecord) => [
   click.userAgent,
   click.acceptLanguage,
   click.ipHash,
-  click.at.toISOString(),
+  isoTimestamp(click.at.getTime()),
   click.fromPage,
 ];
 
