@@ -671,6 +671,47 @@ describe("the work item's life", () => {
     expect(await currentTeamOf(mover.externalId)).toBe("projects");
   });
 
+  it("an older event delivered late neither renames a member back nor undoes a directory write", async () => {
+    const id = "renamed-tech";
+    const touch = (at: string, name: string, email?: string) =>
+      post(
+        canonicalEvent({
+          touches: [{ member: { externalId: id, name, email }, team: "help-desk", at }],
+        }),
+      );
+    const detailsOf = async () => {
+      const [row] = await t.ctx.db
+        .select({ name: members.name, email: members.email })
+        .from(members)
+        .where(eq(members.externalId, id));
+      return row;
+    };
+    await touch("2026-11-18T09:00:00Z", "Sam Old");
+    await touch("2026-11-18T17:00:00Z", "Sam New");
+    await touch("2026-11-18T10:00:00Z", "Sam Old", "sam@msp.example");
+    // The late event only fills in the email still unknown.
+    expect(await detailsOf()).toEqual({ name: "Sam New", email: "sam@msp.example" });
+    // A newer event that names them as they are writes nothing, and is still newer.
+    await touch("2026-11-18T18:00:00Z", "Sam New", "sam@msp.example");
+    await touch("2026-11-18T17:30:00Z", "Sam Older", "older@msp.example");
+    expect(await detailsOf()).toEqual({ name: "Sam New", email: "sam@msp.example" });
+
+    // A directory write is newer than any touch that happened before it.
+    const clockWas = t.clock.now();
+    t.clock.set("2026-11-18T20:00:00Z");
+    const put = await t.request(`/v1/members/${id}`, {
+      method: "PUT",
+      key: await t.key("directory:write"),
+      json: { name: "Samantha New", email: "samantha@msp.example" },
+    });
+    expect(put.status).toBe(200);
+    t.clock.set(clockWas);
+    await touch("2026-11-18T19:00:00Z", "Sam New", "sam@msp.example");
+    expect(await detailsOf()).toEqual({ name: "Samantha New", email: "samantha@msp.example" });
+    await touch("2026-11-18T21:00:00Z", "Sam Newest");
+    expect(await detailsOf()).toEqual({ name: "Sam Newest", email: "samantha@msp.example" });
+  });
+
   it("a touch without a member name keeps the name on record; a new member is named by the id", async () => {
     const first = canonicalEvent();
     const known = first.touches![0]!.member;

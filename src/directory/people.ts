@@ -98,6 +98,7 @@ export async function putMember({
       ...(input.name !== undefined ? { name: input.name } : {}),
       ...(input.email !== undefined ? { email: input.email } : {}),
       ...(teamId !== undefined ? { teamId } : {}),
+      ...(input.name !== undefined || input.email !== undefined ? { detailsAt: now } : {}),
       updatedAt: now,
     };
     const [row] = await db

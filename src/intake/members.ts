@@ -63,8 +63,10 @@ export function memberCtes(
     member_found as (
       select id, external_id from members where external_id in (select external_id from member_input)),
     member_new as (
-      insert into members (external_id, name, email, team_id, created_at, updated_at)
-      select i.external_id, coalesce(i.name, i.external_id), i.email, t.id, ${at}::timestamptz, ${at}::timestamptz
+      insert into members (external_id, name, email, team_id, details_at, created_at, updated_at)
+      select i.external_id, coalesce(i.name, i.external_id), i.email, t.id,
+        case when i.name is not null or i.email is not null then i.at end,
+        ${at}::timestamptz, ${at}::timestamptz
       from member_input i join team_row t on t.key = i.team_key
       where i.external_id not in (select external_id from member_found)
         and (select count(*) from team_row) = ${teamCount}
@@ -78,25 +80,34 @@ export function memberCtes(
 /**
  * CTEs `member_changed` and `member_updated`, once `resolved` and after the CTE named
  * `previous`. A member's name (when the event names them) and email follow their latest
- * mention, and their current team follows their latest touch unless a later touch is already on
- * record (an old event arriving late moves nobody back). Rows are written only when something changed, locked first in
- * external-id order, so concurrent events neither queue behind nor deadlock on each other.
+ * mention, and their current team follows their latest touch, unless something later is already
+ * on record: a touch after this mention, or name and email set after it (by a directory write or
+ * a newer event). An old event arriving late moves and renames nobody back; it only fills in an
+ * email still unknown. Rows are written only when something changes, locked first in external-id
+ * order, so concurrent events neither queue behind nor deadlock on each other.
  */
 export function memberUpdateCtes(at: string, previous: string): Fragment {
-  // A move is due when the team differs and no touch after this mention is on record.
-  const moveDue = stmt`m.team_id is distinct from t.id and not exists (
-      select 1 from touches x where x.member_id = m.id and x.at > i.at)`;
+  const laterTouch = stmt`exists (select 1 from touches x where x.member_id = m.id and x.at > i.at)`;
+  const moveDue = stmt`m.team_id is distinct from t.id and not ${laterTouch}`;
+  const newer = stmt`((m.details_at is null or m.details_at <= i.at) and not ${laterTouch})`;
+  const name = stmt`case when ${newer} then coalesce(i.name, m.name) else m.name end`;
+  const email = stmt`case when ${newer} then coalesce(i.email, m.email)
+    else coalesce(m.email, i.email) end`;
+  const detailsChange = stmt`(m.name is distinct from ${name} or m.email is distinct from ${email})`;
   return stmt`member_changed as (
       select m.id from members m
         join member_input i on i.external_id = m.external_id
         join team_row t on t.key = i.team_key
       where (select ok from resolved) and ${after(previous)}
-        and (m.name is distinct from coalesce(i.name, m.name) or m.email is distinct from coalesce(i.email, m.email)
-             or (${moveDue}))
+        -- Would the event change anything, were it the newest? Most events change nothing.
+        and (m.name is distinct from coalesce(i.name, m.name)
+          or m.email is distinct from coalesce(i.email, m.email) or m.team_id is distinct from t.id)
+        and (${detailsChange} or (${moveDue}))
       order by m.external_id
       for no key update of m),
     member_updated as (
-      update members m set name = coalesce(i.name, m.name), email = coalesce(i.email, m.email),
+      update members m set name = ${name}, email = ${email},
+        details_at = case when ${newer} and ${detailsChange} then i.at else m.details_at end,
         team_id = case when ${moveDue} then t.id else m.team_id end,
         updated_at = ${at}::timestamptz
       from member_input i, team_row t

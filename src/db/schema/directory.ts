@@ -79,6 +79,11 @@ export const members = pgTable(
     name: text().notNull(),
     email: text(),
     teamId: uuid().references(() => teams.id),
+    /**
+     * When name and email were last set: the time of the touch that named them, or of a
+     * directory write. An older event delivered later does not set them back. Null: unknown.
+     */
+    detailsAt: timestamp({ withTimezone: true }),
     ...timestamps,
   },
   (t) => [

@@ -1,0 +1,1 @@
+ALTER TABLE "members" ADD COLUMN "details_at" timestamp with time zone;
