@@ -168,7 +168,6 @@ function stateOf(
   where: SQL,
   { limit, skipLocked }: { limit?: number; skipLocked: boolean },
 ): Promise<DueRow[]> {
-  const reminder = lane.kind === "reminder";
   return queryRows<DueRow>(
     tx,
     sql`select i.id, i.${col(lane.attempts)}::int as attempts,
@@ -176,7 +175,8 @@ function stateOf(
                (c.opted_out_at is not null) as opted_out, (c.bounced_at is not null) as bounced,
                (c.complained_at is not null) as complained,
                (i.expires_at <= ${at(now)}) as expired,
-               ${reminder ? sql`exists (select 1 from responses r where r.invitation_id = i.id and r.state = 'recorded')` : sql`false`} as answered,
+               -- A score collected elsewhere may answer an invitation before its email goes out.
+               exists (select 1 from responses r where r.invitation_id = i.id and r.state = 'recorded') as answered,
                not s.active as survey_inactive, cl.exclude_from_surveys as client_excluded,
                -- A bracketed dot: a backslash would not survive the template literal.
                (c.email !~ '^[^@[:space:]]+@[^@[:space:]]+[.][^@[:space:]]+$') as invalid_email

@@ -1,7 +1,14 @@
 import { createHash } from "node:crypto";
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
-import { clients, contacts, responses, surveys, workItems } from "../db/schema/index.ts";
+import {
+  clients,
+  contacts,
+  invitations,
+  responses,
+  surveys,
+  workItems,
+} from "../db/schema/index.ts";
 import { onResponseChange } from "../followups/notify.ts";
 import { ApiError, type FieldError } from "../http/errors.ts";
 import type { ResponseRow } from "./invitation-access.ts";
@@ -146,24 +153,45 @@ export async function recordExternalResponse({
     }
     const respondedAt = new Date(input.respondedAt);
     const now = ctx.clock.now();
+    const answer = {
+      surveyId: survey.id,
+      workItemId,
+      clientId,
+      contactId,
+      scale: survey.scale,
+      score: input.score,
+      state: "recorded" as const,
+      comment: input.comment ?? null,
+      source: "api" as const,
+      idempotencyKey: input.idempotencyKey,
+      requestHash: hash,
+      respondedAt,
+      finalAt: respondedAt,
+      updatedAt: now,
+    };
+    const invitation = workItemId
+      ? await invitationAnswered(tx, survey.id, workItemId, contactId)
+      : undefined;
+    if (invitation?.response) {
+      // A scanner's quarantined or flagged click held the invitation: the person's answer
+      // takes its place, as a later human action does on the page.
+      const [updated] = await tx
+        .update(responses)
+        .set({ ...answer, contactId: invitation.contactId })
+        .where(eq(responses.id, invitation.response.id))
+        .returning();
+      await onResponseChange({
+        ctx: { ...ctx, db: tx },
+        input: { previous: invitation.response, current: updated! },
+      });
+      return { response: updated!, created: true };
+    }
     const [inserted] = await tx
       .insert(responses)
       .values({
-        surveyId: survey.id,
-        workItemId,
-        clientId,
-        contactId,
-        scale: survey.scale,
-        score: input.score,
-        state: "recorded",
-        comment: input.comment ?? null,
-        source: "api",
-        idempotencyKey: input.idempotencyKey,
-        requestHash: hash,
-        respondedAt,
-        finalAt: respondedAt,
+        ...answer,
+        ...(invitation ? { invitationId: invitation.id, contactId: invitation.contactId } : {}),
         createdAt: now,
-        updatedAt: now,
       })
       .onConflictDoNothing({ target: responses.idempotencyKey })
       .returning();
@@ -179,4 +207,41 @@ export async function recordExternalResponse({
     });
     return { response: inserted, created: true };
   });
+}
+
+/**
+ * The invitation a score collected elsewhere answers: the one the survey sent about the work
+ * item, when the score is its contact's or names no contact. Locked, with its click version
+ * moved (a click decided on a snapshot read before is decided again), and with the response a
+ * scanner's click left on it. Answered already by a person: a 409, and nothing is written.
+ */
+async function invitationAnswered(
+  tx: ServiceContext["db"],
+  surveyId: string,
+  workItemId: string,
+  contactId: string | null,
+): Promise<{ id: string; contactId: string; response: ResponseRow | undefined } | undefined> {
+  const [invitation] = await tx
+    .update(invitations)
+    .set({ clickVersion: sql`${invitations.clickVersion} + 1` })
+    .where(
+      and(
+        eq(invitations.surveyId, surveyId),
+        eq(invitations.workItemId, workItemId),
+        contactId === null ? undefined : eq(invitations.contactId, contactId),
+      ),
+    )
+    .returning({ id: invitations.id, contactId: invitations.contactId });
+  if (!invitation) return undefined;
+  const [response] = await tx
+    .select()
+    .from(responses)
+    .where(eq(responses.invitationId, invitation.id));
+  if (response?.state === "recorded") {
+    throw new ApiError(
+      "conflict",
+      `The survey's invitation about this work item was answered already: response ${response.id}.`,
+    );
+  }
+  return { ...invitation, response };
 }

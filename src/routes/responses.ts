@@ -43,7 +43,14 @@ const CreateResponse = z
     workItem: z
       .object({ externalId, kind: z.enum(["ticket", "project"]) })
       .nullish()
-      .openapi({ description: "The ticket or project answered about." }),
+      .openapi({
+        description:
+          "The ticket or project answered about. When the survey emailed its contact about it, the " +
+          "score answers that invitation (unless `contact` names someone else): no reminder or " +
+          "email follows, the response rate counts it, and its link shows this answer. A scanner's " +
+          "flagged or quarantined click on it gives way to this answer; a person's answer there " +
+          "already is a 409 naming that response.",
+      }),
     client: z
       .object({ externalId })
       .nullish()
@@ -94,6 +101,9 @@ const create = createRoute({
   path: "/v1/responses",
   tags: ["Responses"],
   summary: "Record a score collected elsewhere",
+  description:
+    "A score given outside the email (a phone call, a portal). It counts at once and is final. " +
+    "About a work item the survey emailed, it answers that invitation (see `workItem`).",
   security: bearerSecurity,
   middleware: [requireScope("events:write")] as const,
   request: {
