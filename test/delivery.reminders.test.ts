@@ -1,10 +1,11 @@
-import { asc, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { invitationEvents, invitations, outboxEmails, responses } from "../src/db/schema/index.ts";
+import { invitationEvents, invitations, responses } from "../src/db/schema/index.ts";
 import { sendDueInvitations, sendDueReminders } from "../src/delivery/jobs.ts";
 import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import { createInvitation, createResponse, createSurvey } from "./support/factories.ts";
+import { emailsOf as emails } from "./support/invitation-rows.ts";
 
 const HOUR = 3_600_000;
 let t: TestApp;
@@ -37,13 +38,7 @@ async function rowOf(id: string) {
   return row!;
 }
 
-async function emailsOf(id: string) {
-  return t.ctx.db
-    .select()
-    .from(outboxEmails)
-    .where(eq(outboxEmails.invitationId, id))
-    .orderBy(asc(outboxEmails.createdAt));
-}
+const emailsOf = (id: string) => emails(t.ctx.db, id);
 
 describe("reminders", () => {
   it("one reminder goes out after the survey's delay, with the same links", async () => {

@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { asc, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contacts, invitationEvents, invitations } from "../src/db/schema/index.ts";
+import { contacts, invitations } from "../src/db/schema/index.ts";
 import { sendDueInvitations } from "../src/delivery/jobs.ts";
 import { signDelivery } from "../src/delivery/webhook-signature.ts";
 import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, type TestApp } from "./support/app.ts";
 import { createClient, createContact, createInvitation } from "./support/factories.ts";
+import { historyOf as history } from "./support/invitation-rows.ts";
 
 const SECRET = `whsec_${randomBytes(24).toString("base64")}`;
 let t: TestApp;
@@ -55,13 +56,7 @@ async function sentInvitation(overrides: Parameters<typeof createInvitation>[2] 
   ).invitation;
 }
 
-async function historyOf(id: string) {
-  return t.ctx.db
-    .select()
-    .from(invitationEvents)
-    .where(eq(invitationEvents.invitationId, id))
-    .orderBy(asc(invitationEvents.at));
-}
+const historyOf = (id: string) => history(t.ctx.db, id);
 
 describe("Resend events update invitations and contacts", () => {
   it("delivered and opened are recorded on the invitation, first time kept", async () => {

@@ -1,6 +1,6 @@
-import { asc, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { invitationEvents, invitations, outboxEmails, responses } from "../src/db/schema/index.ts";
+import { invitations, responses } from "../src/db/schema/index.ts";
 import { sendDueInvitations, sendDueReminders } from "../src/delivery/jobs.ts";
 import { appSecret } from "../src/security/app-secret.ts";
 import { createTestApp, problemOf, type TestApp } from "./support/app.ts";
@@ -11,6 +11,7 @@ import {
   createSurvey,
   createWorkItem,
 } from "./support/factories.ts";
+import { emailsOf as emails, historyOf } from "./support/invitation-rows.ts";
 
 /*
  * A score collected elsewhere (a phone call, the PSA's portal) about a work item the survey
@@ -76,20 +77,8 @@ async function responsesOf(invitationId: string) {
   return t.ctx.db.select().from(responses).where(eq(responses.invitationId, invitationId));
 }
 
-async function emailsOf(invitationId: string) {
-  return t.ctx.db
-    .select()
-    .from(outboxEmails)
-    .where(eq(outboxEmails.invitationId, invitationId))
-    .orderBy(asc(outboxEmails.createdAt));
-}
-
-async function eventsOf(invitationId: string) {
-  return t.ctx.db
-    .select()
-    .from(invitationEvents)
-    .where(eq(invitationEvents.invitationId, invitationId));
-}
+const emailsOf = (invitationId: string) => emails(t.ctx.db, invitationId);
+const eventsOf = (invitationId: string) => historyOf(t.ctx.db, invitationId);
 
 describe("a score collected elsewhere about a work item the survey emailed", () => {
   it("answers the invitation: no reminder, the response rate counts it, the link shows it", async () => {
