@@ -83,6 +83,25 @@ describe("HaloPSA webhooks", () => {
     ]);
   });
 
+  it("an action by no agent (who_agentid 0: the end user, an automation) credits nobody", async () => {
+    const response = await send(
+      basicUrl,
+      halo(1030, (b) => {
+        b.action.who_agentid = 0;
+        b.action.who = "Client Contact";
+        b.ticket.agent_id = 0;
+      }),
+      BASIC,
+    );
+    expect(response.status).toBe(202);
+    expect(await response.json()).toMatchObject({ status: "ingested", touchesRecorded: 0 });
+    const [row] = await queryRows<{ n: number }>(
+      t.ctx.db,
+      sql`select count(*)::int as n from members where external_id in ('0', '1')`,
+    );
+    expect(row!.n).toBe(0);
+  });
+
   it("a bearer-token integration accepts its token, path variant of the URL", async () => {
     const response = await send(bearerUrl, halo(1002), BEARER);
     expect(response.status).toBe(202);

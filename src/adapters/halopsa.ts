@@ -74,9 +74,8 @@ export function translateHalopsa(integration: IntegrationConfig, payload: unknow
     requireInstant(ticket.lastactiondate ?? ticket.last_update, `${at}lastactiondate`);
 
   const touches: Touch[] = [];
-  const agentId = text(ticket.agent_id);
-  // Halo uses agent 1 for "unassigned".
-  if (agentId && agentId !== "1") {
+  const agentId = technician(ticket.agent_id);
+  if (agentId) {
     touches.push({
       member: {
         externalId: agentId,
@@ -88,8 +87,8 @@ export function translateHalopsa(integration: IntegrationConfig, payload: unknow
       role: "owner",
     });
   }
-  const actionAgent = text(action?.who_agentid ?? action?.agent_id);
-  if (action && actionAgent && actionAgent !== "1") {
+  const actionAgent = technician(action?.who_agentid ?? action?.agent_id);
+  if (action && actionAgent) {
     touches.push({
       member: { externalId: actionAgent, name: text(action.who) ?? null },
       team: memberTeam(integration, actionAgent, team),
@@ -146,4 +145,13 @@ export function translateHalopsa(integration: IntegrationConfig, payload: unknow
  */
 function setDate(value: unknown): unknown {
   return typeof value === "string" && value.startsWith("1900-01-01") ? undefined : value;
+}
+
+/**
+ * An agent id that names a technician: Halo writes 1 for "unassigned" and 0 where no agent acted
+ * (an end user's reply by email or the portal, an automation).
+ */
+function technician(value: unknown): string | undefined {
+  const id = text(value);
+  return id && id !== "0" && id !== "1" ? id : undefined;
 }
